@@ -1,0 +1,313 @@
+#include "api/api.h"
+
+#include "api/event_streams.h"
+#include "api/schema.h"
+#include "core/log.h"
+#include "core/time_format.h"
+#include "web/assets.h"
+
+namespace klaxon::api {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kSessionCookie = "klaxon_session";
+
+void AddSecurityHeaders(http::Response& r, bool html) {
+  r.Header("X-Content-Type-Options", "nosniff");
+  r.Header("Referrer-Policy", "no-referrer");
+  if (html) {
+    r.Header("Content-Security-Policy",
+             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    r.Header("X-Frame-Options", "DENY");
+  }
+}
+
+bool IsJsonContentType(std::string_view ct) {
+  size_t semi = ct.find(';');
+  std::string_view base = ct.substr(0, semi);
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  std::string lower(base);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(ch));
+  return lower == "application/json" ||
+         (lower.starts_with("application/") && lower.ends_with("+json"));
+}
+
+}  // namespace
+
+Api::Api(ApiDeps deps)
+    : d_(std::move(deps)), streams_(std::make_unique<EventStreams>(d_.store, d_.log, d_.bus)) {
+  BuildRoutes();
+  dummy_hash_ = auth::HashPassword("not-a-real-password");
+  d_.metrics.Describe("klaxon_http_requests_total", "counter",
+                      "HTTP requests by route, method and status");
+  d_.metrics.Describe("klaxon_http_request_duration_seconds", "histogram",
+                      "HTTP request duration by route");
+  d_.metrics.Describe("klaxon_store_commit_duration_seconds", "histogram",
+                      "Duration of each store commit (a group of commands)");
+  d_.metrics.Describe("klaxon_store_commands_total", "counter", "Write commands committed");
+  d_.metrics.Describe("klaxon_events_appended_total", "counter",
+                      "Events appended to the log, by kind");
+  d_.metrics.Describe("klaxon_incidents_open", "gauge", "Open incidents by severity");
+  d_.metrics.Describe("klaxon_event_stream_clients", "gauge", "Connected live event streams");
+}
+
+Api::~Api() { Shutdown(); }
+
+void Api::Shutdown() { streams_->Shutdown(); }
+
+void Api::Fail(Call& c, const Status& s) { c.reply(http::Response::Problem(s, c.req.request_id)); }
+
+void Api::Handle(http::Request& req, http::Reply reply) {
+  const std::string& path = req.path;
+  if (path == "/healthz") {
+    req.route = path;
+    return reply(http::Response::Text(200, "ok\n"));
+  }
+  if (path == "/readyz") {
+    req.route = path;
+    Status s = d_.store.Ready();
+    if (s.ok()) s = d_.store.Read([](store::Tx& tx) { return tx.Exec("SELECT 1"); });
+    return reply(
+        s.ok() ? http::Response::Text(200, "ready\n")
+               : http::Response::Problem(Unavailable("not ready: " + s.message()), req.request_id));
+  }
+  if (path == "/metrics") {
+    req.route = path;
+    auto counts = [&](store::Tx& tx) -> Status {
+      auto r = d_.incidents.CountOpenBySeverity(tx);
+      if (!r.ok()) return r.status();
+      for (const auto& [sev, n] : *r)
+        d_.metrics.Set("klaxon_incidents_open", {{"severity", sev}}, static_cast<double>(n));
+      return Status::Ok();
+    };
+    (void)d_.store.Read(counts);
+    d_.metrics.Set("klaxon_event_stream_clients", {}, static_cast<double>(streams_->clients()));
+    return reply(
+        http::Response::Text(200, d_.metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+  }
+  if (!path.starts_with("/api/")) return ServeStatic(req, reply);
+
+  bool path_known = false;
+  auto match = router_.Find(req.method, path, &path_known);
+  if (!match) {
+    req.route = "unmatched";
+    Status s = path_known ? Status(Code::kMethodNotAllowed,
+                                   "method " + req.method + " is not allowed on " + path)
+                          : NotFound("no route " + req.method + " " + path);
+    return reply(http::Response::Problem(s, req.request_id));
+  }
+  req.params = std::move(match->params);
+  Dispatch(req, std::move(reply), routes_[match->index]);
+}
+
+void Api::Dispatch(http::Request& req, http::Reply reply, const Route& route) {
+  req.route = route.path;
+  Call c{req, {}, [reply = std::move(reply)](http::Response r) {
+           AddSecurityHeaders(r, false);
+           r.Header("Cache-Control", "no-store");
+           reply(std::move(r));
+         }};
+  if (route.role != auth::Role::kNone) {
+    std::string_view authz = req.Header("authorization");
+    std::optional<std::string> cookie = req.Cookie(kSessionCookie);
+    Result<auth::Principal> p =
+        Unauthenticated("authentication required: send Authorization: Bearer <token> or log in");
+    if (!authz.empty()) {
+      if (!authz.starts_with("Bearer ") && !authz.starts_with("bearer ")) {
+        p = Unauthenticated("unsupported Authorization scheme; use Bearer");
+      } else {
+        std::string token(authz.substr(7));
+        Status s = d_.store.Read([&](store::Tx& tx) {
+          p = d_.auth.AuthenticateToken(tx, token);
+          return Status::Ok();
+        });
+        if (!s.ok()) p = s;
+      }
+    } else if (cookie) {
+      Status s = d_.store.Read([&](store::Tx& tx) {
+        p = d_.auth.AuthenticateSession(tx, *cookie);
+        return Status::Ok();
+      });
+      if (!s.ok()) p = s;
+    }
+    if (!p.ok()) {
+      http::Response r = http::Response::Problem(p.status(), req.request_id);
+      r.Header("WWW-Authenticate", "Bearer realm=\"klaxon\"");
+      return c.reply(std::move(r));
+    }
+    c.principal = std::move(p).value();
+    NoteTokenUse(c.principal);
+    if (c.principal.session_id && req.method != "GET" && req.method != "HEAD") {
+      std::string_view csrf = req.Header("x-csrf-token");
+      if (csrf.empty() || csrf != c.principal.csrf_token)
+        return Fail(c,
+                    PermissionDenied("missing or wrong X-CSRF-Token header for a console session"));
+    }
+    if (c.principal.role < route.role)
+      return Fail(c, PermissionDenied(std::string("this needs the ") + auth::RoleName(route.role) +
+                                      " role; you have " + auth::RoleName(c.principal.role)));
+  }
+  if (!route.request_schema.is_null() && !req.body.empty() &&
+      !IsJsonContentType(req.Header("content-type")))
+    return Fail(c, Status(Code::kUnsupportedMedia, "request body must be application/json",
+                          {{"content-type", "must be application/json"}}));
+  try {
+    (this->*route.handler)(c);
+  } catch (const std::exception& e) {
+    LogError("handler failed", {{"request_id", req.request_id}, {"error", e.what()}});
+    Fail(c, Internal("internal error; request id " + req.request_id));
+  }
+}
+
+void Api::NoteTokenUse(const auth::Principal& p) {
+  // Recorded at most once a minute per token, off the request's path.
+  if (!p.token_id) return;
+  TimeMs now = d_.clock.Now();
+  if (p.token_last_used_at && now - *p.token_last_used_at < 60'000) return;
+  int64_t id = *p.token_id;
+  d_.store.Submit(
+      [id, now](store::Tx& tx) {
+        return tx.Exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", {now, id});
+      },
+      [](const Status&) {});
+}
+
+std::optional<json> Api::Body(Call& c) {
+  const Route* route = nullptr;
+  for (const auto& r : routes_)
+    if (r.path == c.req.route && r.method == c.req.method) route = &r;
+  bool required = route && route->request_schema.contains("required") &&
+                  !route->request_schema["required"].empty();
+  auto body = ParseJsonBody(c.req.body, !required);
+  if (!body.ok()) {
+    Fail(c, body.status());
+    return std::nullopt;
+  }
+  if (route) {
+    Status s = ValidateBody(route->request_schema, *body);
+    if (!s.ok()) {
+      Fail(c, s);
+      return std::nullopt;
+    }
+  }
+  return std::move(body).value();
+}
+
+std::optional<int64_t> Api::IncidentId(Call& c) {
+  auto id = incidents::ParseIncidentId(c.req.params["id"]);
+  if (!id) Fail(c, NotFound("no incident '" + c.req.params["id"] + "'"));
+  return id;
+}
+
+void Api::WriteJson(Call& c, int status, std::function<Result<json>(store::Tx&)> fn) {
+  auto out = std::make_shared<json>();
+  std::string rid = c.req.request_id;
+  d_.store.Submit(
+      [fn = std::move(fn), out](store::Tx& tx) -> Status {
+        auto r = fn(tx);
+        if (!r.ok()) return r.status();
+        *out = std::move(r).value();
+        return Status::Ok();
+      },
+      [reply = c.reply, out, status, rid](const Status& s) {
+        if (!s.ok()) return reply(http::Response::Problem(s, rid));
+        if (status == 204) return reply(http::Response::NoContent());
+        reply(http::Response::Json(status, *out));
+      });
+}
+
+void Api::ReadJson(Call& c, std::function<Result<json>(store::Tx&)> fn) {
+  json out;
+  Status s = d_.store.Read([&](store::Tx& tx) -> Status {
+    auto r = fn(tx);
+    if (!r.ok()) return r.status();
+    out = std::move(r).value();
+    return Status::Ok();
+  });
+  if (!s.ok()) return Fail(c, s);
+  c.reply(http::Response::Json(200, out));
+}
+
+void Api::ServeStatic(http::Request& req, http::Reply& reply) {
+  req.route = "static";
+  if (req.method != "GET" && req.method != "HEAD")
+    return reply(http::Response::Problem(NotFound("no route " + req.method + " " + req.path),
+                                         req.request_id));
+  std::string path = req.path;
+  if (path == "/" || path == "/ui" || path.starts_with("/ui/")) path = "/index.html";
+  const web::Asset* a = web::FindAsset(path);
+  if (!a) return reply(http::Response::Problem(NotFound("no page " + req.path), req.request_id));
+  http::Response r;
+  if (req.Header("if-none-match") == a->etag) {
+    r.status = 304;
+  } else {
+    r.status = 200;
+    r.body = std::string(a->body);
+    r.Header("Content-Type", std::string(a->content_type));
+  }
+  r.Header("ETag", std::string(a->etag));
+  r.Header("Cache-Control", path == "/index.html" ? "no-cache" : "public, max-age=300");
+  AddSecurityHeaders(r, true);
+  reply(std::move(r));
+}
+
+void Api::GetOpenApi(Call& c) { c.reply(http::Response::Json(200, OpenApi())); }
+
+void Api::StreamEvents(Call& c) {
+  std::optional<int64_t> after;
+  std::string last = std::string(c.req.Header("last-event-id"));
+  if (last.empty() && c.req.query.count("after")) last = c.req.query["after"];
+  if (!last.empty()) {
+    try {
+      size_t pos = 0;
+      after = std::stoll(last, &pos);
+      if (pos != last.size() || *after < 0) throw std::invalid_argument("x");
+    } catch (...) {
+      return Fail(c, Status(Code::kBadRequest, "Last-Event-ID must be an event seq",
+                            {{"Last-Event-ID", "must be a non-negative integer"}}));
+    }
+  }
+  if (streams_->clients() >= EventStreams::kMaxClients)
+    return Fail(c, Status(Code::kRateLimited, "too many live event streams"));
+  http::Response r;
+  r.status = 200;
+  r.Header("Content-Type", "text/event-stream");
+  r.Header("Cache-Control", "no-store");
+  r.Header("X-Accel-Buffering", "no");
+  AddSecurityHeaders(r, false);
+  r.stream = [this, after](std::shared_ptr<http::StreamSink> sink) {
+    streams_->Attach(sink, after);
+  };
+  c.reply(std::move(r));
+}
+
+void Api::GetClock(Call& c) {
+  c.reply(http::Response::Json(
+      200, {{"now", FormatTime(d_.clock.Now())}, {"mode", d_.manual_clock ? "manual" : "system"}}));
+}
+
+void Api::AdvanceClock(Call& c) {
+  auto body = Body(c);
+  if (!body) return;
+  if (!d_.manual_clock)
+    return Fail(c,
+                Conflict("the clock can only be moved when the server runs with --clock manual"));
+  int64_t secs = (*body)["seconds"].get<int64_t>();
+  ManualClock* clock = d_.manual_clock;
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, clock, secs, actor](store::Tx& tx) -> Result<json> {
+    clock->Advance(secs * 1000);
+    events::Event e;
+    e.kind = "clock.advanced";
+    e.actor = actor;
+    e.data = {{"seconds", secs}};
+    auto seq = d_.log.Append(tx, std::move(e));
+    if (!seq.ok()) return seq.status();
+    return json{{"now", FormatTime(clock->Now())}, {"mode", "manual"}};
+  });
+}
+
+}  // namespace klaxon::api

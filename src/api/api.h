@@ -1,0 +1,122 @@
+// The HTTP API: the route table (the one list of routes, their roles and schemas, from
+// which the OpenAPI document is generated), authentication and role checks, and the
+// handlers, which stay thin: parse → call the domain → render.
+//
+// Built once by app/ with references to everything it uses; those must outlive it.
+// Handle() is thread-safe and is the http::Server's handler.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/auth.h"
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "events/event.h"
+#include "http/message.h"
+#include "http/router.h"
+#include "incidents/incident_service.h"
+#include "store/store.h"
+
+namespace klaxon::api {
+
+class EventStreams;
+
+struct ApiDeps {
+  store::Store& store;
+  const Clock& clock;
+  ManualClock* manual_clock;  // null unless --clock manual
+  events::EventBus& bus;
+  events::EventLog& log;
+  auth::AuthService& auth;
+  incidents::IncidentService& incidents;
+  Metrics& metrics;
+  bool secure_cookies = false;
+  int session_ttl_hours = 12;
+};
+
+// One call in flight: the request, who made it, and how to answer.
+struct Call {
+  http::Request& req;
+  auth::Principal principal;
+  http::Reply reply;
+};
+
+class Api {
+ public:
+  explicit Api(ApiDeps deps);
+  ~Api();
+
+  void Handle(http::Request& req, http::Reply reply);
+  // The OpenAPI 3 document, generated from the route table.
+  nlohmann::json OpenApi() const;
+  // Ends live event streams (before the server stops).
+  void Shutdown();
+
+  struct Route {
+    std::string method;
+    std::string path;
+    auth::Role role;  // kNone: no credentials needed
+    std::string summary;
+    std::string tag;
+    nlohmann::json request_schema;  // null: no body
+    int success_status;
+    nlohmann::json response_schema;
+    void (Api::*handler)(Call&);
+  };
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  void BuildRoutes();
+  void Dispatch(http::Request& req, http::Reply reply, const Route& route);
+  void ServeStatic(http::Request& req, http::Reply& reply);
+
+  // Runs `fn` in a write transaction (group commit) and replies `status` with its JSON,
+  // or the problem when it fails. Nothing is stored when it fails.
+  void WriteJson(Call& c, int status, std::function<Result<nlohmann::json>(store::Tx&)> fn);
+  void ReadJson(Call& c, std::function<Result<nlohmann::json>(store::Tx&)> fn);
+  // Parses and validates the body against the route's schema; replies the problem when bad.
+  std::optional<nlohmann::json> Body(Call& c);
+  std::optional<int64_t> IncidentId(Call& c);
+  void Fail(Call& c, const Status& s);
+  void NoteTokenUse(const auth::Principal& p);
+
+  // Handlers (one per route).
+  void Login(Call& c);
+  void Logout(Call& c);
+  void Me(Call& c);
+  void ListTokens(Call& c);
+  void CreateToken(Call& c);
+  void RevokeToken(Call& c);
+  void ListUsers(Call& c);
+  void CreateUser(Call& c);
+  void ListSeverities(Call& c);
+  void ListServices(Call& c);
+  void CreateService(Call& c);
+  void GetService(Call& c);
+  void ListIncidents(Call& c);
+  void DeclareIncident(Call& c);
+  void GetIncident(Call& c);
+  void AcknowledgeIncident(Call& c);
+  void ChangeStatus(Call& c);
+  void ChangeSeverity(Call& c);
+  void AddNote(Call& c);
+  void ResolveIncident(Call& c);
+  void ReopenIncident(Call& c);
+  void ListEvents(Call& c);
+  void StreamEvents(Call& c);
+  void GetClock(Call& c);
+  void AdvanceClock(Call& c);
+  void GetOpenApi(Call& c);
+
+  ApiDeps d_;
+  std::vector<Route> routes_;
+  http::Router router_;
+  std::unique_ptr<EventStreams> streams_;
+  std::string dummy_hash_;  // verified against for unknown users (equal timing)
+};
+
+}  // namespace klaxon::api

@@ -1,0 +1,161 @@
+// Handlers for login, sessions, tokens and users.
+#include "api/api.h"
+#include "core/time_format.h"
+
+namespace klaxon::api {
+
+using nlohmann::json;
+
+void Api::Login(Call& c) {
+  auto body = Body(c);
+  if (!body) return;
+  std::string username = (*body)["username"];
+  std::string password = (*body)["password"];
+  std::optional<std::string> token_name;
+  if (body->contains("token_name")) token_name = (*body)["token_name"].get<std::string>();
+
+  std::optional<auth::User> user;
+  std::string hash;
+  Status s = d_.store.Read([&](store::Tx& tx) -> Status {
+    auto u = d_.auth.FindUser(tx, username);
+    if (!u.ok()) return u.status();
+    user = *u;
+    if (!user) return Status::Ok();
+    auto h = d_.auth.PasswordHashOf(tx, user->id);
+    if (!h.ok()) return h.status();
+    hash = *h;
+    return Status::Ok();
+  });
+  if (!s.ok()) return Fail(c, s);
+  // Verify even for unknown users so timing does not reveal which usernames exist.
+  bool ok = auth::VerifyPassword(user ? hash : dummy_hash_, password) && user;
+  if (!ok) return Fail(c, Unauthenticated("wrong username or password"));
+
+  auth::User u = *user;
+  if (token_name) {
+    auth::Role role = u.role;
+    WriteJson(c, 201, [this, u, role, name = *token_name](store::Tx& tx) -> Result<json> {
+      auto t = d_.auth.CreateToken(tx, u.id, name, role, events::Actor{"user", u.id, u.username});
+      if (!t.ok()) return t.status();
+      return json{{"user", u.ToJson()}, {"token", t->token}, {"id", t->id}};
+    });
+    return;
+  }
+  auto session = std::make_shared<auth::IssuedSession>();
+  std::string rid = c.req.request_id;
+  bool secure = d_.secure_cookies;
+  int64_t max_age = int64_t{d_.session_ttl_hours} * 3600;
+  d_.store.Submit(
+      [this, u, session](store::Tx& tx) -> Status {
+        auto s = d_.auth.CreateSession(tx, u);
+        if (!s.ok()) return s.status();
+        *session = *s;
+        return Status::Ok();
+      },
+      [reply = c.reply, session, u, rid, secure, max_age](const Status& st) {
+        if (!st.ok()) return reply(http::Response::Problem(st, rid));
+        http::Response r =
+            http::Response::Json(200, {{"user", u.ToJson()}, {"csrf_token", session->csrf_token}});
+        r.Header("Set-Cookie", "klaxon_session=" + session->secret +
+                                   "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                                   std::to_string(max_age) + (secure ? "; Secure" : ""));
+        reply(std::move(r));
+      });
+}
+
+void Api::Logout(Call& c) {
+  auto body = Body(c);
+  if (!body) return;
+  auto session_id = c.principal.session_id;
+  std::string rid = c.req.request_id;
+  d_.store.Submit(
+      [this, session_id](store::Tx& tx) -> Status {
+        return session_id ? d_.auth.EndSession(tx, *session_id) : Status::Ok();
+      },
+      [reply = c.reply, rid](const Status& st) {
+        if (!st.ok()) return reply(http::Response::Problem(st, rid));
+        http::Response r = http::Response::NoContent();
+        r.Header("Set-Cookie", "klaxon_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        reply(std::move(r));
+      });
+}
+
+void Api::Me(Call& c) {
+  json user = c.principal.user.ToJson();
+  user["role"] = auth::RoleName(c.principal.role);
+  c.reply(http::Response::Json(
+      200, {{"user", user},
+            {"csrf_token", c.principal.session_id ? json(c.principal.csrf_token) : json()}}));
+}
+
+void Api::ListTokens(Call& c) {
+  ReadJson(c, [this](store::Tx& tx) -> Result<json> {
+    auto items = d_.auth.ListTokens(tx);
+    if (!items.ok()) return items.status();
+    return json{{"items", *items}, {"next_cursor", nullptr}};
+  });
+}
+
+void Api::CreateToken(Call& c) {
+  auto body = Body(c);
+  if (!body) return;
+  auth::Role role = *auth::ParseRole((*body)["role"].get<std::string>());
+  if (role > c.principal.role)
+    return Fail(c, PermissionDenied("cannot issue a token with a higher role than your own"));
+  auto actor = c.principal.actor();
+  int64_t user_id = c.principal.user.id;
+  WriteJson(c, 201,
+            [this, actor, user_id, role,
+             name = (*body)["name"].get<std::string>()](store::Tx& tx) -> Result<json> {
+              auto t = d_.auth.CreateToken(tx, user_id, name, role, actor);
+              if (!t.ok()) return t.status();
+              return t->ToJson();
+            });
+}
+
+void Api::RevokeToken(Call& c) {
+  int64_t id = 0;
+  try {
+    size_t pos = 0;
+    id = std::stoll(c.req.params["id"], &pos);
+    if (pos != c.req.params["id"].size()) throw std::invalid_argument("x");
+  } catch (...) {
+    return Fail(c, NotFound("no token '" + c.req.params["id"] + "'"));
+  }
+  auto actor = c.principal.actor();
+  WriteJson(c, 204, [this, id, actor](store::Tx& tx) -> Result<json> {
+    KLAXON_RETURN_IF_ERROR(d_.auth.RevokeToken(tx, id, actor));
+    return json();
+  });
+}
+
+void Api::ListUsers(Call& c) {
+  ReadJson(c, [this](store::Tx& tx) -> Result<json> {
+    auto users = d_.auth.ListUsers(tx);
+    if (!users.ok()) return users.status();
+    json items = json::array();
+    for (const auto& u : *users) items.push_back(u.ToJson());
+    return json{{"items", items}, {"next_cursor", nullptr}};
+  });
+}
+
+void Api::CreateUser(Call& c) {
+  auto body = Body(c);
+  if (!body) return;
+  auth::NewUser u;
+  u.username = (*body)["username"];
+  u.name = body->value("name", "");
+  u.role = *auth::ParseRole((*body)["role"].get<std::string>());
+  u.password = (*body)["password"];
+  Status valid = d_.auth.ValidateNewUser(u);
+  if (!valid.ok()) return Fail(c, valid);
+  std::string hash = auth::HashPassword(u.password);  // slow: outside the write transaction
+  auto actor = c.principal.actor();
+  WriteJson(c, 201, [this, u, hash, actor](store::Tx& tx) -> Result<json> {
+    auto created = d_.auth.CreateUser(tx, u, hash, actor);
+    if (!created.ok()) return created.status();
+    return created->ToJson();
+  });
+}
+
+}  // namespace klaxon::api

@@ -1,0 +1,283 @@
+// Handlers for severities, services, incidents and the event log.
+#include <sodium.h>
+
+#include "api/api.h"
+#include "core/time_format.h"
+
+namespace klaxon::api {
+
+using nlohmann::json;
+
+namespace {
+
+std::string EncodeCursor(int64_t id) {
+  std::string raw = "i" + std::to_string(id);
+  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::char_traits<char>::length(out.c_str()));
+  return out;
+}
+
+std::optional<int64_t> DecodeCursor(const std::string& c) {
+  std::string raw(c.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), c.data(),
+                        c.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    return std::nullopt;
+  raw.resize(len);
+  if (raw.size() < 2 || raw[0] != 'i') return std::nullopt;
+  try {
+    size_t pos = 0;
+    int64_t v = std::stoll(raw.substr(1), &pos);
+    if (pos != raw.size() - 1 || v <= 0) return std::nullopt;
+    return v;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// ?limit= in 1..200 (default 50).
+Result<int64_t> LimitParam(const std::map<std::string, std::string>& q) {
+  auto it = q.find("limit");
+  if (it == q.end()) return int64_t{50};
+  try {
+    size_t pos = 0;
+    int64_t v = std::stoll(it->second, &pos);
+    if (pos == it->second.size() && v >= 1 && v <= 200) return v;
+  } catch (...) {
+  }
+  return Status(Code::kBadRequest, "limit must be an integer from 1 to 200",
+                {{"limit", "must be 1-200"}});
+}
+
+std::optional<std::string> QueryValue(const std::map<std::string, std::string>& q,
+                                      const char* key) {
+  auto it = q.find(key);
+  if (it == q.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace
+
+void Api::ListSeverities(Call& c) {
+  json items = json::array();
+  for (const auto& s : incidents::DefaultSeverities())
+    items.push_back({{"name", s.name}, {"rank", s.rank}, {"description", s.description}});
+  c.reply(http::Response::Json(200, {{"items", items}, {"next_cursor", nullptr}}));
+}
+
+void Api::ListServices(Call& c) {
+  ReadJson(c, [this](store::Tx& tx) -> Result<json> {
+    auto list = d_.incidents.ListServices(tx);
+    if (!list.ok()) return list.status();
+    json items = json::array();
+    for (const auto& s : *list) items.push_back(s.ToJson());
+    return json{{"items", items}, {"next_cursor", nullptr}};
+  });
+}
+
+void Api::CreateService(Call& c) {
+  auto body = Body(c);
+  if (!body) return;
+  incidents::Service s;
+  s.name = (*body)["name"];
+  s.description = body->value("description", "");
+  s.owner = body->value("owner", "");
+  auto actor = c.principal.actor();
+  WriteJson(c, 201, [this, s, actor](store::Tx& tx) -> Result<json> {
+    auto created = d_.incidents.CreateService(tx, s, actor);
+    if (!created.ok()) return created.status();
+    return created->ToJson();
+  });
+}
+
+void Api::GetService(Call& c) {
+  std::string id = c.req.params["id"];
+  ReadJson(c, [this, id](store::Tx& tx) -> Result<json> {
+    auto s = d_.incidents.FindService(tx, id);
+    if (!s.ok()) return s.status();
+    return s->ToJson();
+  });
+}
+
+void Api::ListIncidents(Call& c) {
+  incidents::ListQuery q;
+  auto limit = LimitParam(c.req.query);
+  if (!limit.ok()) return Fail(c, limit.status());
+  q.limit = *limit;
+  q.status = QueryValue(c.req.query, "status");
+  q.severity = QueryValue(c.req.query, "severity");
+  q.service = QueryValue(c.req.query, "service");
+  q.text = QueryValue(c.req.query, "q");
+  if (auto cur = QueryValue(c.req.query, "cursor")) {
+    q.before_id = DecodeCursor(*cur);
+    if (!q.before_id)
+      return Fail(c, Status(Code::kBadRequest, "invalid cursor",
+                            {{"cursor", "not a cursor from next_cursor"}}));
+  }
+  ReadJson(c, [this, q](store::Tx& tx) -> Result<json> {
+    auto page = d_.incidents.List(tx, q);
+    if (!page.ok()) return page.status();
+    json items = json::array();
+    for (const auto& i : page->items) items.push_back(i.ToJson());
+    return json{
+        {"items", items},
+        {"next_cursor", page->next_before_id ? json(EncodeCursor(*page->next_before_id)) : json()}};
+  });
+}
+
+void Api::DeclareIncident(Call& c) {
+  auto body = Body(c);
+  if (!body) return;
+  incidents::DeclareRequest r;
+  r.title = (*body)["title"];
+  r.severity = body->value("severity", "");
+  if (body->contains("service") && !(*body)["service"].is_null()) {
+    const json& svc = (*body)["service"];
+    if (svc.is_string())
+      r.service = svc.get<std::string>();
+    else if (svc.is_number_integer())
+      r.service = std::to_string(svc.get<int64_t>());
+    else
+      return Fail(c, InvalidField("/service", "must be a service id (integer) or name (string)"));
+  }
+  r.description = body->value("description", "");
+  r.impact = body->value("impact", "");
+  auto actor = c.principal.actor();
+  WriteJson(c, 201, [this, r, actor](store::Tx& tx) -> Result<json> {
+    auto inc = d_.incidents.Declare(tx, r, actor);
+    if (!inc.ok()) return inc.status();
+    return inc->ToJson();
+  });
+}
+
+void Api::GetIncident(Call& c) {
+  auto id = IncidentId(c);
+  if (!id) return;
+  ReadJson(c, [this, id = *id](store::Tx& tx) -> Result<json> {
+    auto inc = d_.incidents.Get(tx, id);
+    if (!inc.ok()) return inc.status();
+    auto events = d_.log.List(tx, 0, id, 100000);
+    if (!events.ok()) return events.status();
+    json out = inc->ToJson();
+    json timeline = json::array();
+    for (const auto& e : *events) timeline.push_back(e.ToJson());
+    out["timeline"] = std::move(timeline);
+    return out;
+  });
+}
+
+void Api::AcknowledgeIncident(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, actor](store::Tx& tx) -> Result<json> {
+    auto inc = d_.incidents.Acknowledge(tx, id, actor);
+    if (!inc.ok()) return inc.status();
+    return inc->ToJson();
+  });
+}
+
+void Api::ChangeStatus(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  auto to = *incidents::ParseStatus((*body)["status"].get<std::string>());
+  std::string message = body->value("message", "");
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, to, message, actor](store::Tx& tx) -> Result<json> {
+    auto inc = d_.incidents.ChangeStatus(tx, id, to, message, actor);
+    if (!inc.ok()) return inc.status();
+    return inc->ToJson();
+  });
+}
+
+void Api::ChangeSeverity(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  std::string severity = (*body)["severity"];
+  std::string reason = body->value("reason", "");
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, severity, reason, actor](store::Tx& tx) -> Result<json> {
+    auto inc = d_.incidents.ChangeSeverity(tx, id, severity, reason, actor);
+    if (!inc.ok()) return inc.status();
+    return inc->ToJson();
+  });
+}
+
+void Api::AddNote(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  std::string text = (*body)["text"];
+  auto actor = c.principal.actor();
+  WriteJson(c, 201, [this, id = *id, text, actor](store::Tx& tx) -> Result<json> {
+    auto e = d_.incidents.AddNote(tx, id, text, actor);
+    if (!e.ok()) return e.status();
+    return e->ToJson();
+  });
+}
+
+void Api::ResolveIncident(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  std::string summary = body->value("summary", "");
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, summary, actor](store::Tx& tx) -> Result<json> {
+    auto inc = d_.incidents.Resolve(tx, id, summary, actor);
+    if (!inc.ok()) return inc.status();
+    return inc->ToJson();
+  });
+}
+
+void Api::ReopenIncident(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  std::string reason = body->value("reason", "");
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, reason, actor](store::Tx& tx) -> Result<json> {
+    auto inc = d_.incidents.Reopen(tx, id, reason, actor);
+    if (!inc.ok()) return inc.status();
+    return inc->ToJson();
+  });
+}
+
+void Api::ListEvents(Call& c) {
+  auto limit = LimitParam(c.req.query);
+  if (!limit.ok()) return Fail(c, limit.status());
+  int64_t after = 0;
+  std::optional<int64_t> incident;
+  try {
+    if (auto a = QueryValue(c.req.query, "after")) after = std::stoll(*a);
+    if (auto cur = QueryValue(c.req.query, "cursor")) after = std::stoll(*cur);
+  } catch (...) {
+    return Fail(c, Status(Code::kBadRequest, "after must be an event seq",
+                          {{"after", "must be an integer"}}));
+  }
+  if (auto i = QueryValue(c.req.query, "incident")) {
+    incident = incidents::ParseIncidentId(*i);
+    if (!incident)
+      return Fail(
+          c, Status(Code::kBadRequest, "bad incident id", {{"incident", "must be 42 or INC-42"}}));
+  }
+  int64_t lim = *limit;
+  ReadJson(c, [this, after, incident, lim](store::Tx& tx) -> Result<json> {
+    auto events = d_.log.List(tx, after, incident, lim);
+    if (!events.ok()) return events.status();
+    json items = json::array();
+    for (const auto& e : *events) items.push_back(e.ToJson());
+    json next = static_cast<int64_t>(events->size()) == lim
+                    ? json(std::to_string(events->back().seq))
+                    : json();
+    return json{{"items", items}, {"next_cursor", next}};
+  });
+}
+
+}  // namespace klaxon::api

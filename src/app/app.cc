@@ -1,0 +1,338 @@
+#include "app/app.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "cli/cli.h"
+#include "config/server_config.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/random.h"
+#include "events/event.h"
+#include "http/server.h"
+#include "incidents/incident_service.h"
+#include "store/store.h"
+
+extern char** environ;
+
+namespace klaxon::app {
+
+namespace {
+
+constexpr const char* kPasswordFile = "initial-admin-password";
+
+std::map<std::string, std::string> Environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq) env.emplace(std::string(*e, static_cast<size_t>(eq - *e)), std::string(eq + 1));
+  }
+  return env;
+}
+
+LogLevel ParseLevel(const std::string& s) {
+  if (s == "debug") return LogLevel::kDebug;
+  if (s == "warn") return LogLevel::kWarn;
+  if (s == "error") return LogLevel::kError;
+  return LogLevel::kInfo;
+}
+
+void WriteSecretFile(const std::string& path, const std::string& content) {
+  ::umask(077);
+  std::ofstream f(path, std::ios::trunc);
+  f << content << "\n";
+  f.close();
+  ::chmod(path.c_str(), 0600);
+}
+
+// Creates the first admin (and, with --demo, a demo organization) when the store is empty.
+Status Bootstrap(const config::ServerConfig& cfg, store::Store& store, auth::AuthService& auth,
+                 incidents::IncidentService& incidents) {
+  int64_t users = 0;
+  KLAXON_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) -> Status {
+    auto n = auth.CountUsers(tx);
+    if (!n.ok()) return n.status();
+    users = *n;
+    return Status::Ok();
+  }));
+  std::string password_file = cfg.data_dir + "/" + kPasswordFile;
+  if (users > 0) {
+    std::ifstream f(password_file);
+    std::string pw;
+    if (f && std::getline(f, pw) && !pw.empty())
+      std::printf("Log in at %s as admin with the initial password in %s\n",
+                  cfg.PublicUrl().c_str(), password_file.c_str());
+    return Status::Ok();
+  }
+  bool random = cfg.admin_password.empty();
+  std::string password = random ? RandomToken(12) : cfg.admin_password;
+  std::string hash = auth::HashPassword(password);
+  events::Actor system = events::Actor::System();
+  KLAXON_RETURN_IF_ERROR(store.Write([&](store::Tx& tx) -> Status {
+    auth::NewUser admin{"admin", "Administrator", auth::Role::kAdmin, password};
+    auto u = auth.CreateUser(tx, admin, hash, system);
+    if (!u.ok()) return u.status();
+    if (!cfg.demo) return Status::Ok();
+    for (auto [name, desc, owner] :
+         {std::tuple{"checkout", "Cart, payment page and order placement", "payments-team"},
+          std::tuple{"payments", "Card authorisation and refunds", "payments-team"},
+          std::tuple{"search", "Product search and suggestions", "discovery-team"}}) {
+      auto s = incidents.CreateService(tx, {0, name, desc, owner, 0}, system);
+      if (!s.ok()) return s.status();
+    }
+    auto inc = incidents.Declare(
+        tx,
+        {"Checkout error rate above 5%", "SEV-2", std::string("checkout"),
+         "Demo incident: 5xx responses from the checkout API since the last deploy.",
+         "Some customers cannot place orders."},
+        system);
+    if (!inc.ok()) return inc.status();
+    auto ack = incidents.Acknowledge(tx, inc->id, {"user", u->id, "admin"});
+    if (!ack.ok()) return ack.status();
+    auto note = incidents.AddNote(tx, inc->id, "Rolling back deploy 2026-11-25.3.",
+                                  {"user", u->id, "admin"});
+    if (!note.ok()) return note.status();
+    auto inc2 = incidents.Declare(
+        tx, {"Search latency p99 over 2 s", "SEV-3", std::string("search"), "", ""}, system);
+    return inc2.ok() ? Status::Ok() : inc2.status();
+  }));
+  if (random) WriteSecretFile(password_file, password);
+  std::printf("Created the first admin. Log in at %s as admin with password: %s\n",
+              cfg.PublicUrl().c_str(), random ? password.c_str() : "(the --admin-password given)");
+  if (random)
+    std::printf("(also saved in %s; change it with: klaxon admin reset-password admin)\n",
+                password_file.c_str());
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
+int Serve(const std::vector<std::string>& args) {
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") {
+      std::fputs(config::ServeHelp().c_str(), stdout);
+      return 0;
+    }
+  auto cfg_or = config::LoadServerConfig(args, Environment());
+  if (!cfg_or.ok()) {
+    std::fprintf(stderr, "klaxon serve: %s\n", cfg_or.status().message().c_str());
+    return 2;
+  }
+  const config::ServerConfig cfg = *cfg_or;
+  SetLogLevel(ParseLevel(cfg.log_level));
+  InitCrypto();
+  http::Server::BlockTerminationSignals();
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "klaxon serve: --data %s: %s\n", cfg.data_dir.c_str(),
+                 ec.message().c_str());
+    return 2;
+  }
+
+  SystemClock system_clock;
+  std::unique_ptr<ManualClock> manual;
+  if (cfg.manual_clock) manual = std::make_unique<ManualClock>(system_clock.Now());
+  const Clock& clock = manual ? static_cast<const Clock&>(*manual) : system_clock;
+
+  store::SqliteOptions sopts;
+  sopts.synchronous_full = cfg.sqlite_sync_full;
+  auto store_or = store::OpenStore(cfg.StoreUrl(), sopts);
+  if (!store_or.ok()) {
+    std::fprintf(stderr, "klaxon serve: store %s: %s\n",
+                 cfg.db.empty() ? cfg.StoreUrl().c_str() : "(--db)",
+                 store_or.status().message().c_str());
+    return 1;
+  }
+  std::unique_ptr<store::Store> store = std::move(store_or).value();
+
+  Metrics metrics;
+  events::EventBus bus;
+  events::EventLog log(clock, bus);
+  log.SetAppendObserver([&metrics](const events::Event& e) {
+    metrics.Add("klaxon_events_appended_total", {{"kind", e.kind}});
+  });
+  store->SetCommitObserver([&metrics](double secs, size_t batch) {
+    metrics.Observe("klaxon_store_commit_duration_seconds", {}, secs);
+    metrics.Add("klaxon_store_commands_total", {}, static_cast<double>(batch));
+  });
+  auth::AuthService auth(clock, log, cfg.session_ttl_hours);
+  incidents::IncidentService incidents(clock, log);
+
+  Status boot = Bootstrap(cfg, *store, auth, incidents);
+  if (!boot.ok()) {
+    std::fprintf(stderr, "klaxon serve: first start: %s\n", boot.message().c_str());
+    return 1;
+  }
+
+  api::Api api({*store, clock, manual.get(), bus, log, auth, incidents, metrics,
+                cfg.PublicUrl().starts_with("https://"), cfg.session_ttl_hours});
+  http::ServerOptions hopts;
+  hopts.host = cfg.listen_host;
+  hopts.port = cfg.listen_port;
+  hopts.threads = cfg.threads;
+  hopts.max_body = static_cast<size_t>(cfg.max_body);
+  hopts.max_header = static_cast<size_t>(cfg.max_header);
+  hopts.read_timeout_s = cfg.read_timeout_s;
+  hopts.drain_timeout_s = cfg.drain_timeout_s;
+  http::Server server(
+      hopts, [&api](http::Request& req, http::Reply reply) { api.Handle(req, std::move(reply)); },
+      [&metrics](const http::Request& req, int status, double secs) {
+        std::string route = req.route.empty() ? "unmatched" : req.route;
+        metrics.Add("klaxon_http_requests_total",
+                    {{"route", route}, {"method", req.method}, {"status", std::to_string(status)}});
+        metrics.Observe("klaxon_http_request_duration_seconds", {{"route", route}}, secs);
+        if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
+        LogInfo("request", {{"request_id", req.request_id},
+                            {"method", req.method},
+                            {"path", req.path},
+                            {"status", status},
+                            {"ms", secs * 1000},
+                            {"remote", req.remote}});
+      });
+  Status started = server.Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "klaxon serve: %s\n", started.message().c_str());
+    return 1;
+  }
+  LogInfo("klaxon started", {{"listen", cfg.listen_host + ":" + std::to_string(server.port())},
+                             {"store", cfg.db.empty() ? cfg.StoreUrl() : "(--db)"},
+                             {"clock", cfg.manual_clock ? "manual" : "system"},
+                             {"threads", cfg.threads}});
+  std::printf("klaxon listening on http://%s:%d\n", cfg.listen_host.c_str(), server.port());
+  std::fflush(stdout);
+
+  int sig = http::Server::WaitForSignal();
+  LogInfo("shutting down: draining requests and commits", {{"signal", sig}});
+  api.Shutdown();
+  server.Stop();
+  store->Shutdown();
+  LogInfo("stopped");
+  return 0;
+}
+
+int Admin(const std::vector<std::string>& args) {
+  const char* usage =
+      "Usage: klaxon admin reset-password USERNAME [--data DIR] [--db URL] [--password P]\n"
+      "Sets a new password (random unless given) and prints it. Ends the user's console "
+      "sessions.\n";
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(usage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] != "reset-password" || args.size() < 2 || args[1].starts_with("--")) {
+    std::fputs(usage, stderr);
+    return 2;
+  }
+  std::string username = args[1];
+  std::vector<std::string> rest;
+  std::string password;
+  for (size_t i = 2; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a == "--password" && i + 1 < args.size()) {
+      password = args[++i];
+    } else if (a.starts_with("--password=")) {
+      password = a.substr(11);
+    } else if (a == "--data" || a == "--db" || a == "--config") {
+      rest.push_back(a);
+      if (i + 1 < args.size()) rest.push_back(args[++i]);
+    } else if (a.starts_with("--data=") || a.starts_with("--db=") || a.starts_with("--config=")) {
+      rest.push_back(a);
+    } else {
+      std::fprintf(stderr, "klaxon admin: unknown argument %s\n%s", a.c_str(), usage);
+      return 2;
+    }
+  }
+  auto cfg = config::LoadServerConfig(rest, Environment());
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "klaxon admin: %s\n", cfg.status().message().c_str());
+    return 2;
+  }
+  if (!password.empty() && password.size() < 8) {
+    std::fprintf(stderr, "klaxon admin: --password must be at least 8 characters\n");
+    return 2;
+  }
+  SetLogLevel(LogLevel::kWarn);
+  InitCrypto();
+  auto store = store::OpenStore(cfg->StoreUrl(), {});
+  if (!store.ok()) {
+    std::fprintf(stderr, "klaxon admin: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  SystemClock clock;
+  events::EventBus bus;
+  events::EventLog log(clock, bus);
+  auth::AuthService auth(clock, log, cfg->session_ttl_hours);
+  bool random = password.empty();
+  if (random) password = RandomToken(12);
+  std::string hash = auth::HashPassword(password);
+  Status s = (*store)->Write([&](store::Tx& tx) -> Status {
+    auto u = auth.FindUser(tx, username);
+    if (!u.ok()) return u.status();
+    if (!*u) return NotFound("no user '" + username + "'");
+    return auth.SetPassword(tx, (*u)->id, hash, {"system", std::nullopt, "klaxon admin"});
+  });
+  (*store)->Shutdown();
+  if (!s.ok()) {
+    std::fprintf(stderr, "klaxon admin: %s\n", s.message().c_str());
+    return 1;
+  }
+  std::error_code ec;
+  if (username == "admin") std::filesystem::remove(cfg->data_dir + "/" + kPasswordFile, ec);
+  if (random)
+    std::printf("New password for %s: %s\n", username.c_str(), password.c_str());
+  else
+    std::printf("Password for %s changed.\n", username.c_str());
+  return 0;
+}
+
+void Usage(FILE* out) {
+  std::fputs(
+      "Usage: klaxon COMMAND [ARGS]\n\n"
+      "Server:\n"
+      "  serve                 run the Klaxon server (klaxon serve --help)\n"
+      "  admin reset-password  set a user's password (server-side, on the data directory)\n"
+      "Client (talks to a server over HTTP):\n"
+      "  login, logout, incident, service, token   (klaxon COMMAND --help)\n"
+      "  version               print the version\n",
+      out);
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  if (argc < 2) {
+    Usage(stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "serve") return Serve(args);
+  if (cmd == "admin") return Admin(args);
+  if (cmd == "version" || cmd == "--version") {
+    std::puts("klaxon 0.1.0");
+    return 0;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    Usage(stdout);
+    return 0;
+  }
+  if (cli::IsClientCommand(argv[1])) return cli::Run(argc, argv);
+  std::fprintf(stderr, "klaxon: unknown command '%s'\n", cmd.c_str());
+  Usage(stderr);
+  return 2;
+}
+
+}  // namespace klaxon::app

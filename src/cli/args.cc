@@ -1,0 +1,264 @@
+#include "cli/args.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace klaxon::cli {
+
+namespace {
+
+constexpr std::string_view kProgram = "klaxon";
+constexpr size_t kHelpColumn = 30;  // Where summaries start in listings.
+
+std::vector<std::string_view> SplitWords(std::string_view text) {
+  std::vector<std::string_view> words;
+  while (!text.empty()) {
+    const size_t space = text.find(' ');
+    if (space != 0) words.push_back(text.substr(0, space));
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space + 1);
+  }
+  return words;
+}
+
+std::string_view FirstWord(std::string_view path) { return path.substr(0, path.find(' ')); }
+
+// "  left   right" with `right` starting at kHelpColumn (or after one space if too long).
+std::string HelpLine(std::string_view left, std::string_view right) {
+  std::string line = "  " + std::string(left);
+  line.append(line.size() + 1 < kHelpColumn ? kHelpColumn - line.size() : 1, ' ');
+  line += right;
+  line += '\n';
+  return line;
+}
+
+std::string OptionSyntax(const OptionSpec& option) {
+  std::string text = "--" + std::string(option.name);
+  if (!option.flag()) text += " " + std::string(option.metavar);
+  return text;
+}
+
+}  // namespace
+
+std::span<const OptionUse> CommandSpec::option_uses() const {
+  size_t n = 0;
+  while (n < kMaxCommandOptions && !options[n].name.empty()) ++n;
+  return {options, n};
+}
+
+std::string Invocation::Get(std::string_view name) const {
+  const auto it = options.find(name);
+  return it == options.end() ? "" : it->second;
+}
+
+const OptionSpec* Parser::FindOption(std::string_view name) const {
+  for (const auto& option : options_) {
+    if (option.name == name) return &option;
+  }
+  return nullptr;
+}
+
+const CommandSpec* Parser::FindCommand(std::string_view path) const {
+  for (const auto& command : commands_) {
+    if (command.path == path) return &command;
+  }
+  return nullptr;
+}
+
+bool Parser::IsGroup(std::string_view word) const {
+  return std::any_of(commands_.begin(), commands_.end(), [&](const CommandSpec& command) {
+    return command.path.size() > word.size() && command.path.starts_with(word) &&
+           command.path[word.size()] == ' ';
+  });
+}
+
+ParseResult Parser::Fail(std::string error, std::string usage) const {
+  ParseResult result;
+  result.error = std::move(error);
+  result.usage = std::move(usage);
+  return result;
+}
+
+ParseResult Parser::Parse(const std::vector<std::string>& args) const {
+  Invocation invocation;
+  std::vector<std::string> words;
+  std::string option_error;  // Reported once the command is known, with its usage.
+  bool options_done = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (options_done || arg == "-" || !arg.starts_with('-')) {
+      words.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      options_done = true;
+      continue;
+    }
+    if (arg == "-h" || arg == "--help") {
+      invocation.help = true;
+      continue;
+    }
+    const size_t equals = arg.find('=');
+    const std::string name = arg.substr(2, equals == std::string::npos ? equals : equals - 2);
+    const OptionSpec* option = arg.starts_with("--") ? FindOption(name) : nullptr;
+    if (option == nullptr) {
+      if (option_error.empty()) option_error = "unknown option " + arg.substr(0, equals);
+      continue;
+    }
+    std::string value;
+    if (option->flag()) {
+      if (equals != std::string::npos && option_error.empty()) {
+        option_error = "option --" + name + " takes no value";
+      }
+    } else if (equals != std::string::npos) {
+      value = arg.substr(equals + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else if (option_error.empty()) {
+      option_error = "option --" + name + " needs a value (" + std::string(option->metavar) + ")";
+    }
+    invocation.options[name] = std::move(value);
+  }
+
+  const std::string top_usage = "usage: " + std::string(kProgram) + " <command> [options]";
+  if (words.empty()) {
+    if (invocation.help) return {std::move(invocation), "", ""};
+    return Fail("missing command", top_usage);
+  }
+  const CommandSpec* command = nullptr;
+  size_t consumed = 0;
+  if (words.size() >= 2) command = FindCommand(words[0] + " " + words[1]), consumed = 2;
+  if (command == nullptr) command = FindCommand(words[0]), consumed = 1;
+  if (command == nullptr) {
+    if (!IsGroup(words[0])) return Fail("unknown command '" + words[0] + "'", top_usage);
+    if (invocation.help && words.size() == 1) {
+      invocation.help_topic = words[0];
+      return {std::move(invocation), "", ""};
+    }
+    if (words.size() == 1) return Fail(words[0] + ": missing subcommand", GroupUsage(words[0]));
+    return Fail("unknown command '" + words[0] + " " + words[1] + "'", GroupUsage(words[0]));
+  }
+  invocation.command = command;
+  if (!option_error.empty()) return Fail(option_error, Usage(*command));
+  if (invocation.help) {
+    invocation.help_topic = std::string(command->path);
+    return {std::move(invocation), "", ""};
+  }
+  words.erase(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(consumed));
+  if (auto error = Bind(*command, std::move(words), invocation)) {
+    return Fail(std::move(*error), Usage(*command));
+  }
+  return {std::move(invocation), "", ""};
+}
+
+std::optional<std::string> Parser::Bind(const CommandSpec& command, std::vector<std::string> words,
+                                        Invocation& invocation) const {
+  const std::span<const OptionUse> uses = command.option_uses();
+  for (const auto& [name, value] : invocation.options) {
+    const OptionSpec* option = FindOption(name);
+    const bool listed = std::any_of(uses.begin(), uses.end(),
+                                    [&](const OptionUse& use) { return use.name == name; });
+    if (!option->global && !listed) {
+      return "option --" + name + " does not apply to '" + std::string(command.path) + "'";
+    }
+  }
+  for (const auto& use : uses) {
+    if (use.required && !invocation.Has(use.name)) {
+      return "missing " + OptionSyntax(*FindOption(use.name));
+    }
+  }
+  const std::vector<std::string_view> names = SplitWords(command.args);
+  const bool variadic = !names.empty() && names.back().ends_with("...");
+  if (words.size() < names.size()) {
+    std::string_view missing = names[words.size()];
+    if (missing.ends_with("...")) missing.remove_suffix(3);
+    return "missing " + std::string(missing);
+  }
+  if (words.size() > names.size() && !variadic) {
+    return "unexpected argument '" + words[names.size()] + "'";
+  }
+  if (variadic) {
+    std::string rest;
+    for (size_t i = names.size() - 1; i < words.size(); ++i) {
+      if (!rest.empty()) rest += ' ';
+      rest += words[i];
+    }
+    words.resize(names.size() - 1);
+    words.push_back(std::move(rest));
+  }
+  invocation.args = std::move(words);
+  return std::nullopt;
+}
+
+std::string Parser::Usage(const CommandSpec& command) const {
+  std::string usage = "usage: " + std::string(kProgram) + " " + std::string(command.path);
+  if (!command.args.empty()) usage += " " + std::string(command.args);
+  for (const auto& use : command.option_uses()) {
+    const OptionSpec* option = FindOption(use.name);
+    if (option == nullptr) continue;
+    usage += use.required ? " " + OptionSyntax(*option) : " [" + OptionSyntax(*option) + "]";
+  }
+  return usage;
+}
+
+std::string Parser::GroupUsage(std::string_view group) const {
+  std::string usage =
+      "usage: " + std::string(kProgram) + " " + std::string(group) + " <command> [options]\n";
+  usage += "commands:";
+  for (const auto& command : commands_) {
+    if (FirstWord(command.path) == group) {
+      usage += " " + std::string(command.path.substr(group.size() + 1));
+    }
+  }
+  return usage;
+}
+
+std::string Parser::Listing(std::string_view group) const {
+  std::string text = "Commands:\n";
+  for (const auto& command : commands_) {
+    if (!group.empty() && FirstWord(command.path) != group) continue;
+    std::string left(command.path);
+    if (!command.args.empty()) left += " " + std::string(command.args);
+    text += HelpLine(left, command.summary);
+  }
+  return text;
+}
+
+std::string Parser::GlobalOptionsHelp() const {
+  std::string text = "Global options:\n";
+  for (const auto& option : options_) {
+    if (option.global) text += HelpLine(OptionSyntax(option), option.help);
+  }
+  return text;
+}
+
+std::string Parser::CommandHelp(const CommandSpec& command) const {
+  std::string text = Usage(command) + "\n\n" + std::string(command.summary) + "\n";
+  if (!command.option_uses().empty()) {
+    text += "\nOptions:\n";
+    for (const auto& use : command.option_uses()) {
+      const OptionSpec* option = FindOption(use.name);
+      if (option == nullptr) continue;
+      std::string help(use.help.empty() ? option->help : use.help);
+      if (use.required) help += " (required)";
+      text += HelpLine(OptionSyntax(*option), help);
+    }
+  }
+  return text + "\n" + GlobalOptionsHelp();
+}
+
+std::optional<std::string> Parser::Help(std::string_view topic) const {
+  if (const CommandSpec* command = FindCommand(topic)) return CommandHelp(*command);
+  const std::string program(kProgram);
+  if (topic.empty()) {
+    return "usage: " + program + " <command> [options]\n\n" + Listing("") + "\n" +
+           GlobalOptionsHelp() + "\nRun '" + program + " <command> --help' for its options.\n";
+  }
+  if (!IsGroup(topic)) return std::nullopt;
+  const std::string group(topic);
+  return "usage: " + program + " " + group + " <command> [options]\n\n" + Listing(topic) + "\n" +
+         GlobalOptionsHelp() + "\nRun '" + program + " " + group +
+         " <command> --help' for its options.\n";
+}
+
+}  // namespace klaxon::cli

@@ -1,0 +1,110 @@
+// Command-line parsing for the client: a table of options and a table of subcommands in,
+// an Invocation (which command, its positional arguments, its option values) out.
+//
+// Options are `--name VALUE`, `--name=VALUE` or `--name` (flags); global options may
+// appear anywhere, the others only with the commands that list them; `--` ends options.
+// Help text and usage lines are generated from the same tables. Pure functions over
+// caller-owned tables; the CommandSpec pointers in an Invocation point into the table.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace klaxon::cli {
+
+struct Context;
+struct Invocation;
+
+// Process exit codes.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;  // The server said no, or it could not be reached.
+inline constexpr int kExitUsage = 2;  // The command line was wrong.
+
+using Handler = int (*)(Context& context, const Invocation& invocation);
+
+struct OptionSpec {
+  std::string_view name;     // "status" for --status.
+  std::string_view metavar;  // "STATUS"; empty for a flag.
+  std::string_view help;
+  bool global = false;  // Accepted by every command.
+
+  bool flag() const { return metavar.empty(); }
+};
+
+struct OptionUse {
+  std::string_view name;
+  bool required = false;
+  std::string_view help = {};  // Overrides OptionSpec::help for this command.
+};
+
+inline constexpr size_t kMaxCommandOptions = 8;
+
+// A fixed-size aggregate so that command tables can be constexpr.
+struct CommandSpec {
+  std::string_view path;  // "incident list"; the first word groups commands.
+  std::string_view args;  // "ID STATUS"; a last name ending in "..." takes the rest.
+  OptionUse options[kMaxCommandOptions] = {};  // Non-global options; unused slots unnamed.
+  std::string_view summary;
+  Handler handler = nullptr;
+
+  // The used slots of `options`.
+  std::span<const OptionUse> option_uses() const;
+};
+
+struct Invocation {
+  const CommandSpec* command = nullptr;  // Null only when help was asked for a group or all.
+  bool help = false;                     // --help / -h: print help for `help_topic`.
+  std::string help_topic;                // "", a group ("incident") or a command path.
+  std::vector<std::string> args;
+  std::map<std::string, std::string, std::less<>> options;  // Flags map to "".
+
+  bool Has(std::string_view name) const { return options.contains(name); }
+  // The option's value, or "" when absent.
+  std::string Get(std::string_view name) const;
+};
+
+struct ParseResult {
+  Invocation invocation;
+  std::string error;  // Empty on success.
+  std::string usage;  // With an error: the usage line of the command or group involved.
+
+  bool ok() const { return error.empty(); }
+};
+
+class Parser {
+ public:
+  Parser(std::span<const CommandSpec> commands, std::span<const OptionSpec> options)
+      : commands_(commands), options_(options) {}
+
+  // `args` excludes the program name: {"incident", "list", "--limit", "5"}.
+  ParseResult Parse(const std::vector<std::string>& args) const;
+
+  // "usage: klaxon incident status ID STATUS [--message TEXT]".
+  std::string Usage(const CommandSpec& command) const;
+  // Help for "" (everything), a group, or a command path; nullopt if there is no such topic.
+  std::optional<std::string> Help(std::string_view topic) const;
+
+  const OptionSpec* FindOption(std::string_view name) const;
+  const CommandSpec* FindCommand(std::string_view path) const;
+  bool IsGroup(std::string_view word) const;
+
+ private:
+  std::string GroupUsage(std::string_view group) const;
+  std::string CommandHelp(const CommandSpec& command) const;
+  std::string Listing(std::string_view group) const;
+  std::string GlobalOptionsHelp() const;
+  ParseResult Fail(std::string error, std::string usage) const;
+  std::optional<std::string> Bind(const CommandSpec& command, std::vector<std::string> words,
+                                  Invocation& invocation) const;
+
+  std::span<const CommandSpec> commands_;
+  std::span<const OptionSpec> options_;
+};
+
+}  // namespace klaxon::cli

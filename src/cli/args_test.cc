@@ -1,0 +1,170 @@
+#include "cli/args.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/commands.h"
+
+namespace klaxon::cli {
+namespace {
+
+class CliArgsTest : public ::testing::Test {
+ protected:
+  ParseResult Parse(std::vector<std::string> args) { return parser_.Parse(args); }
+
+  Parser parser_{CommandTable(), OptionTable()};
+};
+
+TEST_F(CliArgsTest, FindsTwoWordCommandsWithArgumentsAndOptions) {
+  const ParseResult result =
+      Parse({"incident", "status", "INC-4", "monitoring", "--message", "fix deployed"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.command->path, "incident status");
+  EXPECT_EQ(result.invocation.args, (std::vector<std::string>{"INC-4", "monitoring"}));
+  EXPECT_EQ(result.invocation.Get("message"), "fix deployed");
+}
+
+TEST_F(CliArgsTest, FindsOneWordCommands) {
+  const ParseResult result = Parse({"login", "--username=admin", "--password", "pw"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.command->path, "login");
+  EXPECT_EQ(result.invocation.Get("username"), "admin");
+  EXPECT_EQ(result.invocation.Get("password"), "pw");
+}
+
+TEST_F(CliArgsTest, AcceptsGlobalOptionsAnywhere) {
+  const ParseResult result = Parse({"--json", "incident", "--server", "http://x:1", "list",
+                                    "--limit", "5", "--all", "--token=t"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.command->path, "incident list");
+  EXPECT_TRUE(result.invocation.Has("json"));
+  EXPECT_TRUE(result.invocation.Has("all"));
+  EXPECT_EQ(result.invocation.Get("server"), "http://x:1");
+  EXPECT_EQ(result.invocation.Get("token"), "t");
+  EXPECT_EQ(result.invocation.Get("limit"), "5");
+  EXPECT_FALSE(result.invocation.Has("status"));
+}
+
+TEST_F(CliArgsTest, TheLastOptionWins) {
+  const ParseResult result = Parse({"incident", "list", "--status", "open", "--status=resolved"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.invocation.Get("status"), "resolved");
+}
+
+TEST_F(CliArgsTest, EmptyValuesArePresent) {
+  const ParseResult result = Parse({"incident", "resolve", "7", "--summary="});
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result.invocation.Has("summary"));
+  EXPECT_EQ(result.invocation.Get("summary"), "");
+}
+
+TEST_F(CliArgsTest, VariadicLastArgumentJoinsTheRest) {
+  const ParseResult result = Parse({"incident", "note", "42", "rolled", "back", "v1.2"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.args, (std::vector<std::string>{"42", "rolled back v1.2"}));
+}
+
+TEST_F(CliArgsTest, DoubleDashEndsOptions) {
+  const ParseResult result = Parse({"incident", "note", "42", "--", "--json", "-5%"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.args, (std::vector<std::string>{"42", "--json -5%"}));
+  EXPECT_FALSE(result.invocation.Has("json"));
+}
+
+TEST_F(CliArgsTest, HelpAtEveryLevel) {
+  ParseResult result = Parse({"incident", "--help"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result.invocation.help);
+  EXPECT_EQ(result.invocation.help_topic, "incident");
+
+  result = Parse({"incident", "declare", "-h"});
+  ASSERT_TRUE(result.ok());  // Help wins over the missing --title.
+  EXPECT_TRUE(result.invocation.help);
+  EXPECT_EQ(result.invocation.help_topic, "incident declare");
+
+  result = Parse({"--help"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.invocation.help_topic, "");
+}
+
+TEST_F(CliArgsTest, UsageErrorsNameTheProblemAndTheUsage) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+    std::string usage_prefix;
+  };
+  const Case cases[] = {
+      {{"incident"}, "incident: missing subcommand", "usage: klaxon incident <command>"},
+      {{"incident", "frobnicate"},
+       "unknown command 'incident frobnicate'",
+       "usage: klaxon incident <command>"},
+      {{"frobnicate"}, "unknown command 'frobnicate'", "usage: klaxon <command>"},
+      {{"incident", "show"}, "missing ID", "usage: klaxon incident show ID"},
+      {{"incident", "show", "1", "2"}, "unexpected argument '2'", "usage: klaxon incident show"},
+      {{"incident", "declare"}, "missing --title TITLE", "usage: klaxon incident declare --title"},
+      {{"incident", "list", "--bogus"}, "unknown option --bogus", "usage: klaxon incident list"},
+      {{"incident", "list", "-x"}, "unknown option -x", "usage: klaxon incident list"},
+      {{"incident", "list", "--limit"},
+       "option --limit needs a value (N)",
+       "usage: klaxon incident list"},
+      {{"incident", "list", "--all=yes"},
+       "option --all takes no value",
+       "usage: klaxon incident list"},
+      {{"incident", "show", "1", "--title", "x"},
+       "option --title does not apply to 'incident show'",
+       "usage: klaxon incident show ID"},
+      {{"token", "create", "--name", "ci"}, "missing --role ROLE", "usage: klaxon token create"},
+      {{"incident", "note", "1"}, "missing TEXT", "usage: klaxon incident note ID TEXT..."},
+  };
+  for (const Case& c : cases) {
+    const ParseResult result = Parse(c.args);
+    EXPECT_FALSE(result.ok()) << c.args[0];
+    EXPECT_EQ(result.error, c.error);
+    EXPECT_TRUE(result.usage.starts_with(c.usage_prefix)) << result.usage;
+  }
+}
+
+TEST_F(CliArgsTest, UsageLinesComeFromTheTable) {
+  EXPECT_EQ(parser_.Usage(*parser_.FindCommand("incident declare")),
+            "usage: klaxon incident declare --title TITLE [--severity LEVEL] [--service SERVICE] "
+            "[--description TEXT] [--impact TEXT]");
+  EXPECT_EQ(parser_.Usage(*parser_.FindCommand("incident status")),
+            "usage: klaxon incident status ID STATUS [--message TEXT]");
+  EXPECT_EQ(parser_.Usage(*parser_.FindCommand("logout")), "usage: klaxon logout");
+}
+
+TEST_F(CliArgsTest, HelpListsCommandsAndOptions) {
+  const std::string all = parser_.Help("").value();
+  for (const CommandSpec& command : CommandTable()) {
+    EXPECT_NE(all.find(command.path), std::string::npos) << command.path;
+  }
+  EXPECT_NE(all.find("--server URL"), std::string::npos);
+
+  const std::string group = parser_.Help("token").value();
+  EXPECT_NE(group.find("token revoke ID"), std::string::npos);
+  EXPECT_EQ(group.find("incident list"), std::string::npos);
+
+  const std::string command = parser_.Help("incident list").value();
+  EXPECT_NE(command.find("--status STATUS"), std::string::npos);
+  EXPECT_NE(command.find("'open' for all unresolved"), std::string::npos);  // Per-command help.
+  EXPECT_NE(command.find("--json"), std::string::npos);
+
+  EXPECT_EQ(parser_.Help("nope"), std::nullopt);
+}
+
+TEST_F(CliArgsTest, TablesAreConsistent) {
+  for (const CommandSpec& command : CommandTable()) {
+    EXPECT_NE(command.handler, nullptr) << command.path;
+    EXPECT_FALSE(command.summary.empty()) << command.path;
+    for (const OptionUse& use : command.option_uses()) {
+      const OptionSpec* option = parser_.FindOption(use.name);
+      ASSERT_NE(option, nullptr) << command.path << " --" << use.name;
+      EXPECT_FALSE(option->global) << command.path << " lists global --" << use.name;
+    }
+  }
+  EXPECT_TRUE(parser_.IsGroup("incident"));
+  EXPECT_FALSE(parser_.IsGroup("login"));
+  EXPECT_FALSE(parser_.IsGroup("inc"));
+}
+
+}  // namespace
+}  // namespace klaxon::cli

@@ -1,0 +1,17 @@
+// RFC 3339 formatting and parsing of UTC millisecond times.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+
+namespace klaxon {
+
+// "2026-11-25T22:45:41.123Z"
+std::string FormatTime(TimeMs t);
+// Accepts any UTC offset and 0-9 fractional digits; nullopt when malformed.
+std::optional<TimeMs> ParseTime(std::string_view s);
+
+}  // namespace klaxon

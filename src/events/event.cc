@@ -1,0 +1,122 @@
+#include "events/event.h"
+
+#include "core/time_format.h"
+
+namespace klaxon::events {
+
+namespace {
+constexpr EventKind kKinds[] = {
+    {"incident.declared", "An incident was opened (by a person or from alerts)."},
+    {"incident.acknowledged", "Someone took the incident; paging stops."},
+    {"incident.status_changed", "The incident moved to another status."},
+    {"incident.severity_changed", "The severity was raised or lowered, with a reason."},
+    {"incident.note_added", "A note was added to the timeline."},
+    {"incident.resolved", "The incident was resolved, with a summary."},
+    {"incident.reopened", "A resolved incident was opened again."},
+    {"service.created", "A service was added to the catalog."},
+    {"user.created", "A user account was created."},
+    {"user.password_reset", "A user's password was reset (by an admin or the CLI)."},
+    {"token.created", "An API token was issued (its secret is never logged)."},
+    {"token.revoked", "An API token was revoked."},
+    {"session.created", "A person logged in to the console."},
+    {"clock.advanced", "The manual clock was moved forward (test servers only)."},
+};
+}  // namespace
+
+std::span<const EventKind> EventKinds() { return kKinds; }
+
+bool IsKnownKind(std::string_view kind) {
+  for (const auto& k : kKinds)
+    if (k.name == kind) return true;
+  return false;
+}
+
+nlohmann::json Actor::ToJson() const {
+  return {{"type", type}, {"id", id ? nlohmann::json(*id) : nlohmann::json()}, {"name", name}};
+}
+
+nlohmann::json Event::ToJson() const {
+  return {{"seq", seq},
+          {"at", FormatTime(at)},
+          {"kind", kind},
+          {"actor", actor.ToJson()},
+          {"incident_id", incident_id ? nlohmann::json(*incident_id) : nlohmann::json()},
+          {"data", data}};
+}
+
+int64_t EventBus::Subscribe(Callback cb) {
+  std::lock_guard lock(mu_);
+  int64_t id = next_id_++;
+  subs_.emplace(id, std::move(cb));
+  return id;
+}
+
+void EventBus::Unsubscribe(int64_t id) {
+  std::lock_guard lock(mu_);
+  subs_.erase(id);
+}
+
+void EventBus::Publish(const Event& e) {
+  std::lock_guard lock(mu_);
+  for (auto& [id, cb] : subs_) cb(e);
+}
+
+size_t EventBus::subscribers() const {
+  std::lock_guard lock(mu_);
+  return subs_.size();
+}
+
+Result<int64_t> EventLog::Append(store::Tx& tx, Event e) {
+  if (!IsKnownKind(e.kind)) return Internal("unknown event kind " + e.kind);
+  if (e.at == 0) e.at = clock_.Now();
+  auto row = tx.QueryOne(
+      "INSERT INTO events(at, kind, actor_type, actor_id, actor_name, incident_id, data) "
+      "VALUES (?,?,?,?,?,?,?) RETURNING seq",
+      {e.at, e.kind, e.actor.type, store::Opt(e.actor.id), e.actor.name, store::Opt(e.incident_id),
+       e.data.dump()});
+  if (!row.ok()) return row.status();
+  e.seq = (*row)->Int(0);
+  int64_t seq = e.seq;
+  tx.OnCommit([this, ev = std::move(e)] {
+    if (observer_) observer_(ev);
+    bus_.Publish(ev);
+  });
+  return seq;
+}
+
+Result<std::vector<Event>> EventLog::List(store::Tx& tx, int64_t after,
+                                          std::optional<int64_t> incident, int64_t limit) {
+  auto rows = incident ? tx.Query(
+                             "SELECT seq, at, kind, actor_type, actor_id, actor_name, incident_id, "
+                             "data FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq "
+                             "LIMIT ?",
+                             {*incident, after, limit})
+                       : tx.Query(
+                             "SELECT seq, at, kind, actor_type, actor_id, actor_name, incident_id, "
+                             "data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                             {after, limit});
+  if (!rows.ok()) return rows.status();
+  std::vector<Event> out;
+  out.reserve(rows->size());
+  for (const auto& r : *rows) {
+    Event e;
+    e.seq = r.Int(0);
+    e.at = r.Int(1);
+    e.kind = r.Str(2);
+    e.actor.type = r.Str(3);
+    e.actor.id = r.OptInt(4);
+    e.actor.name = r.Str(5);
+    e.incident_id = r.OptInt(6);
+    e.data = nlohmann::json::parse(r.Str(7), nullptr, false);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<int64_t> EventLog::LastSeq(store::Tx& tx) {
+  auto row = tx.QueryOne("SELECT COALESCE(MAX(seq), 0) FROM events");
+  if (!row.ok()) return row.status();
+  return (*row)->Int(0);
+}
+
+}  // namespace klaxon::events

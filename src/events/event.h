@@ -1,0 +1,94 @@
+// Events: the one log every change is appended to, and the in-process bus that fans
+// committed events out to live subscribers (the console's server-sent events).
+//
+// Event kinds are a closed list (kEventKinds); docs/events.md describes each.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace klaxon::events {
+
+struct Actor {
+  std::string type = "system";  // "user", "token", "system"
+  std::optional<int64_t> id;
+  std::string name = "klaxon";
+
+  static Actor System() { return {}; }
+  nlohmann::json ToJson() const;
+};
+
+struct Event {
+  int64_t seq = 0;
+  TimeMs at = 0;
+  std::string kind;
+  Actor actor;
+  std::optional<int64_t> incident_id;
+  nlohmann::json data = nlohmann::json::object();
+
+  nlohmann::json ToJson() const;
+  static Event Of(std::string kind, Actor actor, nlohmann::json data,
+                  std::optional<int64_t> incident_id = std::nullopt) {
+    Event e;
+    e.kind = std::move(kind);
+    e.actor = std::move(actor);
+    e.data = std::move(data);
+    e.incident_id = incident_id;
+    return e;
+  }
+};
+
+struct EventKind {
+  std::string_view name;
+  std::string_view description;
+};
+std::span<const EventKind> EventKinds();
+bool IsKnownKind(std::string_view kind);
+
+// Fan-out of committed events to subscribers. Thread-safe; callbacks run on the thread
+// that publishes (the store's writer) and must not block.
+class EventBus {
+ public:
+  using Callback = std::function<void(const Event&)>;
+  int64_t Subscribe(Callback cb);
+  void Unsubscribe(int64_t id);
+  void Publish(const Event& e);
+  size_t subscribers() const;
+
+ private:
+  mutable std::mutex mu_;
+  int64_t next_id_ = 1;
+  std::map<int64_t, Callback> subs_;
+};
+
+// Appends events inside a write transaction and publishes them once it commits.
+// Thread-safe (holds only references).
+class EventLog {
+ public:
+  EventLog(const Clock& clock, EventBus& bus) : clock_(clock), bus_(bus) {}
+
+  // Appends `e` (its `at` set to now unless given). Returns the assigned seq.
+  Result<int64_t> Append(store::Tx& tx, Event e);
+  // Events with seq > after, optionally of one incident, oldest first.
+  Result<std::vector<Event>> List(store::Tx& tx, int64_t after, std::optional<int64_t> incident,
+                                  int64_t limit);
+  Result<int64_t> LastSeq(store::Tx& tx);
+  void SetAppendObserver(std::function<void(const Event&)> fn) { observer_ = std::move(fn); }
+
+ private:
+  const Clock& clock_;
+  EventBus& bus_;
+  std::function<void(const Event&)> observer_;
+};
+
+}  // namespace klaxon::events

@@ -1,0 +1,379 @@
+#include "incidents/incident_service.h"
+
+#include <charconv>
+
+#include "core/time_format.h"
+
+namespace klaxon::incidents {
+
+namespace {
+
+constexpr const char* kSelect =
+    "SELECT i.id, i.title, i.description, i.impact, i.severity, i.status, i.service_id, s.name, "
+    "i.created_at, i.updated_at, i.acknowledged_at, i.resolved_at, i.created_by, "
+    "i.resolution_summary FROM incidents i LEFT JOIN services s ON s.id = i.service_id";
+
+Incident FromRow(const store::Row& r) {
+  Incident i;
+  i.id = r.Int(0);
+  i.title = r.Str(1);
+  i.description = r.Str(2);
+  i.impact = r.Str(3);
+  i.severity = r.Str(4);
+  i.status = ParseStatus(r.Str(5)).value_or(IncidentStatus::kTriggered);
+  if (!r.IsNull(6)) i.service = ServiceRef{r.Int(6), r.Str(7)};
+  i.created_at = r.Int(8);
+  i.updated_at = r.Int(9);
+  if (!r.IsNull(10)) i.acknowledged_at = r.Int(10);
+  if (!r.IsNull(11)) i.resolved_at = r.Int(11);
+  i.created_by = r.Str(12);
+  i.resolution_summary = r.Str(13);
+  return i;
+}
+
+nlohmann::json OptTime(const std::optional<TimeMs>& t) {
+  return t ? nlohmann::json(FormatTime(*t)) : nlohmann::json();
+}
+
+std::optional<int64_t> ParseInt(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
+Status CheckText(std::string_view field, const std::string& v, size_t max, bool required) {
+  if (required && v.find_first_not_of(" \t\r\n") == std::string::npos)
+    return InvalidField(std::string(field), "is required");
+  if (v.size() > max)
+    return InvalidField(std::string(field), "must be at most " + std::to_string(max) + " bytes");
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseIncidentId(std::string_view s) {
+  if (s.starts_with("INC-") || s.starts_with("inc-")) s.remove_prefix(4);
+  return ParseInt(s);
+}
+
+nlohmann::json Service::ToJson() const {
+  return {{"id", id},
+          {"name", name},
+          {"description", description},
+          {"owner", owner},
+          {"created_at", FormatTime(created_at)}};
+}
+
+nlohmann::json Incident::ToJson() const {
+  return {{"id", id},
+          {"ref", ref()},
+          {"title", title},
+          {"description", description},
+          {"impact", impact},
+          {"severity", severity},
+          {"status", StatusName(status)},
+          {"service", service ? nlohmann::json{{"id", service->id}, {"name", service->name}}
+                              : nlohmann::json()},
+          {"created_at", FormatTime(created_at)},
+          {"updated_at", FormatTime(updated_at)},
+          {"acknowledged_at", OptTime(acknowledged_at)},
+          {"resolved_at", OptTime(resolved_at)},
+          {"created_by", created_by},
+          {"resolution_summary", resolution_summary}};
+}
+
+Result<int64_t> IncidentService::Emit(store::Tx& tx, std::string kind, const events::Actor& actor,
+                                      int64_t id, nlohmann::json data) {
+  events::Event e;
+  e.kind = std::move(kind);
+  e.actor = actor;
+  e.incident_id = id;
+  e.data = std::move(data);
+  return log_.Append(tx, std::move(e));
+}
+
+Status IncidentService::Touch(store::Tx& tx, const Incident& inc) {
+  return tx.Exec(
+      "UPDATE incidents SET status = ?, severity = ?, updated_at = ?, acknowledged_at = ?, "
+      "resolved_at = ?, resolution_summary = ? WHERE id = ?",
+      {std::string(StatusName(inc.status)), inc.severity, inc.updated_at,
+       store::Opt(inc.acknowledged_at), store::Opt(inc.resolved_at), inc.resolution_summary,
+       inc.id});
+}
+
+Result<Incident> IncidentService::Declare(store::Tx& tx, const DeclareRequest& req,
+                                          const events::Actor& actor) {
+  KLAXON_RETURN_IF_ERROR(CheckText("/title", req.title, kMaxTitle, true));
+  KLAXON_RETURN_IF_ERROR(CheckText("/description", req.description, kMaxText, false));
+  KLAXON_RETURN_IF_ERROR(CheckText("/impact", req.impact, kMaxText, false));
+  std::string severity =
+      req.severity.empty() ? std::string(DefaultSeverities().back().name) : req.severity;
+  if (!FindSeverity(severity))
+    return InvalidField("/severity", "unknown severity '" + severity + "'");
+  std::optional<ServiceRef> service;
+  if (req.service) {
+    auto s = FindService(tx, *req.service);
+    if (!s.ok()) {
+      if (s.status().code() == Code::kNotFound)
+        return InvalidField("/service", "unknown service '" + *req.service + "'");
+      return s.status();
+    }
+    service = ServiceRef{s->id, s->name};
+  }
+  TimeMs now = clock_.Now();
+  auto row = tx.QueryOne(
+      "INSERT INTO incidents(title, description, impact, severity, status, service_id, "
+      "created_at, updated_at, created_by, resolution_summary) VALUES (?,?,?,?,?,?,?,?,?,'') "
+      "RETURNING id",
+      {req.title, req.description, req.impact, severity, std::string("triggered"),
+       service ? store::Value(service->id) : store::Value(nullptr), now, now, actor.name});
+  if (!row.ok()) return row.status();
+  int64_t id = (*row)->Int(0);
+  nlohmann::json data = {{"ref", "INC-" + std::to_string(id)},
+                         {"title", req.title},
+                         {"severity", severity},
+                         {"service", service ? nlohmann::json(service->name) : nlohmann::json()}};
+  auto seq = Emit(tx, "incident.declared", actor, id, std::move(data));
+  if (!seq.ok()) return seq.status();
+  return Get(tx, id);
+}
+
+Result<Incident> IncidentService::Acknowledge(store::Tx& tx, int64_t id,
+                                              const events::Actor& actor) {
+  KLAXON_ASSIGN_OR_RETURN(Incident inc, Get(tx, id));
+  if (inc.status != IncidentStatus::kTriggered)
+    return Conflict(inc.ref() + " is " + StatusName(inc.status) + ", not triggered");
+  inc.status = IncidentStatus::kAcknowledged;
+  inc.updated_at = clock_.Now();
+  inc.acknowledged_at = inc.updated_at;
+  KLAXON_RETURN_IF_ERROR(Touch(tx, inc));
+  auto seq = Emit(tx, "incident.acknowledged", actor, id, nlohmann::json::object());
+  if (!seq.ok()) return seq.status();
+  return inc;
+}
+
+Result<Incident> IncidentService::ChangeStatus(store::Tx& tx, int64_t id, IncidentStatus to,
+                                               const std::string& message,
+                                               const events::Actor& actor) {
+  KLAXON_RETURN_IF_ERROR(CheckText("/message", message, kMaxText, false));
+  KLAXON_ASSIGN_OR_RETURN(Incident inc, Get(tx, id));
+  Status ok = CheckTransition(inc.status, to);
+  if (!ok.ok()) return Conflict(inc.ref() + ": " + ok.message());
+  IncidentStatus from = inc.status;
+  inc.status = to;
+  inc.updated_at = clock_.Now();
+  if (!inc.acknowledged_at && to != IncidentStatus::kResolved) inc.acknowledged_at = inc.updated_at;
+  if (to == IncidentStatus::kResolved) {
+    inc.resolved_at = inc.updated_at;
+    inc.resolution_summary = message;
+  }
+  KLAXON_RETURN_IF_ERROR(Touch(tx, inc));
+  if (to == IncidentStatus::kResolved) {
+    auto seq = Emit(tx, "incident.resolved", actor, id,
+                    {{"summary", message}, {"from", StatusName(from)}});
+    if (!seq.ok()) return seq.status();
+    return inc;
+  }
+  auto seq = Emit(tx, "incident.status_changed", actor, id,
+                  {{"from", StatusName(from)}, {"to", StatusName(to)}, {"message", message}});
+  if (!seq.ok()) return seq.status();
+  return inc;
+}
+
+Result<Incident> IncidentService::ChangeSeverity(store::Tx& tx, int64_t id,
+                                                 const std::string& severity,
+                                                 const std::string& reason,
+                                                 const events::Actor& actor) {
+  KLAXON_RETURN_IF_ERROR(CheckText("/reason", reason, kMaxText, false));
+  if (!FindSeverity(severity))
+    return InvalidField("/severity", "unknown severity '" + severity + "'");
+  KLAXON_ASSIGN_OR_RETURN(Incident inc, Get(tx, id));
+  if (inc.severity == severity) return Conflict(inc.ref() + " is already " + severity);
+  std::string from = inc.severity;
+  inc.severity = severity;
+  inc.updated_at = clock_.Now();
+  KLAXON_RETURN_IF_ERROR(Touch(tx, inc));
+  auto seq = Emit(tx, "incident.severity_changed", actor, id,
+                  {{"from", from}, {"to", severity}, {"reason", reason}});
+  if (!seq.ok()) return seq.status();
+  return inc;
+}
+
+Result<events::Event> IncidentService::AddNote(store::Tx& tx, int64_t id, const std::string& text,
+                                               const events::Actor& actor) {
+  KLAXON_RETURN_IF_ERROR(CheckText("/text", text, kMaxText, true));
+  KLAXON_ASSIGN_OR_RETURN(Incident inc, Get(tx, id));
+  inc.updated_at = clock_.Now();
+  KLAXON_RETURN_IF_ERROR(Touch(tx, inc));
+  events::Event e;
+  e.kind = "incident.note_added";
+  e.actor = actor;
+  e.incident_id = id;
+  e.at = inc.updated_at;
+  e.data = {{"text", text}};
+  auto seq = log_.Append(tx, e);
+  if (!seq.ok()) return seq.status();
+  e.seq = *seq;
+  return e;
+}
+
+Result<Incident> IncidentService::Resolve(store::Tx& tx, int64_t id, const std::string& summary,
+                                          const events::Actor& actor) {
+  KLAXON_RETURN_IF_ERROR(CheckText("/summary", summary, kMaxText, false));
+  KLAXON_ASSIGN_OR_RETURN(Incident inc, Get(tx, id));
+  if (inc.status == IncidentStatus::kResolved) return Conflict(inc.ref() + " is already resolved");
+  return ChangeStatus(tx, id, IncidentStatus::kResolved, summary, actor);
+}
+
+Result<Incident> IncidentService::Reopen(store::Tx& tx, int64_t id, const std::string& reason,
+                                         const events::Actor& actor) {
+  KLAXON_RETURN_IF_ERROR(CheckText("/reason", reason, kMaxText, false));
+  KLAXON_ASSIGN_OR_RETURN(Incident inc, Get(tx, id));
+  if (inc.status != IncidentStatus::kResolved)
+    return Conflict(inc.ref() + " is " + StatusName(inc.status) + ", not resolved");
+  inc.status = IncidentStatus::kTriggered;
+  inc.updated_at = clock_.Now();
+  inc.acknowledged_at.reset();
+  inc.resolved_at.reset();
+  inc.resolution_summary.clear();
+  KLAXON_RETURN_IF_ERROR(Touch(tx, inc));
+  auto seq = Emit(tx, "incident.reopened", actor, id, {{"reason", reason}});
+  if (!seq.ok()) return seq.status();
+  return inc;
+}
+
+Result<Incident> IncidentService::Get(store::Tx& tx, int64_t id) {
+  auto row = tx.QueryOne(std::string(kSelect) + " WHERE i.id = ?", {id});
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("no incident INC-" + std::to_string(id));
+  return FromRow(**row);
+}
+
+Result<IncidentPage> IncidentService::List(store::Tx& tx, const ListQuery& q) {
+  std::string sql = std::string(kSelect) + " WHERE 1=1";
+  store::Params params;
+  if (q.status) {
+    if (*q.status == "open") {
+      sql += " AND i.status <> 'resolved'";
+    } else {
+      if (!ParseStatus(*q.status))
+        return Status(Code::kBadRequest, "unknown status '" + *q.status + "'",
+                      {{"status", "must be a status name or open"}});
+      sql += " AND i.status = ?";
+      params.push_back(*q.status);
+    }
+  }
+  if (q.severity) {
+    if (!FindSeverity(*q.severity))
+      return Status(Code::kBadRequest, "unknown severity '" + *q.severity + "'",
+                    {{"severity", "must be a severity name"}});
+    sql += " AND i.severity = ?";
+    params.push_back(*q.severity);
+  }
+  if (q.service) {
+    auto s = FindService(tx, *q.service);
+    if (!s.ok()) {
+      if (s.status().code() != Code::kNotFound) return s.status();
+      return Status(Code::kBadRequest, "unknown service '" + *q.service + "'",
+                    {{"service", "must be a service id or name"}});
+    }
+    sql += " AND i.service_id = ?";
+    params.push_back(s->id);
+  }
+  if (q.text && !q.text->empty()) {
+    std::string pattern = "%";
+    for (char c : *q.text) {
+      if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+      pattern.push_back(c);
+    }
+    pattern += "%";
+    sql += " AND (i.title LIKE ? ESCAPE '\\' OR i.description LIKE ? ESCAPE '\\')";
+    params.push_back(pattern);
+    params.push_back(pattern);
+  }
+  if (q.before_id) {
+    sql += " AND i.id < ?";
+    params.push_back(*q.before_id);
+  }
+  sql += " ORDER BY i.id DESC LIMIT ?";
+  params.push_back(q.limit + 1);
+  auto rows = tx.Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  IncidentPage page;
+  for (const auto& r : *rows) {
+    if (static_cast<int64_t>(page.items.size()) == q.limit) {
+      page.next_before_id = page.items.back().id;
+      break;
+    }
+    page.items.push_back(FromRow(r));
+  }
+  return page;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> IncidentService::CountOpenBySeverity(
+    store::Tx& tx) {
+  auto rows = tx.Query(
+      "SELECT severity, COUNT(*) FROM incidents WHERE status <> 'resolved' GROUP BY severity");
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& s : DefaultSeverities()) {
+    int64_t n = 0;
+    for (const auto& r : *rows)
+      if (r.Str(0) == s.name) n = r.Int(1);
+    out.emplace_back(std::string(s.name), n);
+  }
+  return out;
+}
+
+Result<Service> IncidentService::CreateService(store::Tx& tx, const Service& s,
+                                               const events::Actor& actor) {
+  std::vector<FieldError> errs;
+  if (s.name.empty() || s.name.size() > 100) errs.push_back({"/name", "must be 1-100 characters"});
+  if (ParseInt(s.name)) errs.push_back({"/name", "must not be a number (numbers are ids)"});
+  if (s.description.size() > kMaxText) errs.push_back({"/description", "is too long"});
+  if (s.owner.size() > 200) errs.push_back({"/owner", "must be at most 200 characters"});
+  if (!errs.empty()) return Invalid("invalid service", std::move(errs));
+  auto existing = tx.QueryOne("SELECT id FROM services WHERE name = ?", {s.name});
+  if (!existing.ok()) return existing.status();
+  if (*existing) return Conflict("a service named '" + s.name + "' exists");
+  Service out = s;
+  out.created_at = clock_.Now();
+  auto row = tx.QueryOne(
+      "INSERT INTO services(name, description, owner, created_at) VALUES (?,?,?,?) RETURNING id",
+      {s.name, s.description, s.owner, out.created_at});
+  if (!row.ok()) return row.status();
+  out.id = (*row)->Int(0);
+  events::Event e;
+  e.kind = "service.created";
+  e.actor = actor;
+  e.data = {{"service_id", out.id}, {"name", out.name}};
+  auto seq = log_.Append(tx, std::move(e));
+  if (!seq.ok()) return seq.status();
+  return out;
+}
+
+Result<std::vector<Service>> IncidentService::ListServices(store::Tx& tx) {
+  auto rows =
+      tx.Query("SELECT id, name, description, owner, created_at FROM services ORDER BY name");
+  if (!rows.ok()) return rows.status();
+  std::vector<Service> out;
+  for (const auto& r : *rows) out.push_back({r.Int(0), r.Str(1), r.Str(2), r.Str(3), r.Int(4)});
+  return out;
+}
+
+Result<Service> IncidentService::FindService(store::Tx& tx, const std::string& id_or_name) {
+  auto id = ParseInt(id_or_name);
+  auto row =
+      id ? tx.QueryOne("SELECT id, name, description, owner, created_at FROM services WHERE id = ?",
+                       {*id})
+         : tx.QueryOne(
+               "SELECT id, name, description, owner, created_at FROM services WHERE name = ?",
+               {id_or_name});
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("no service '" + id_or_name + "'");
+  const auto& r = **row;
+  return Service{r.Int(0), r.Str(1), r.Str(2), r.Str(3), r.Int(4)};
+}
+
+}  // namespace klaxon::incidents

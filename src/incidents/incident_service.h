@@ -1,0 +1,118 @@
+// Incidents and the service catalog: the commands that change them (each appends its
+// event in the same transaction as the projection change) and the queries that read them.
+//
+// Commands take the caller's write Tx so the API can run them inside the store's group
+// commit; queries take a read Tx. Holds references only; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "events/event.h"
+#include "incidents/lifecycle.h"
+#include "store/store.h"
+
+namespace klaxon::incidents {
+
+struct ServiceRef {
+  int64_t id = 0;
+  std::string name;
+};
+
+struct Service {
+  int64_t id = 0;
+  std::string name;
+  std::string description;
+  std::string owner;
+  TimeMs created_at = 0;
+  nlohmann::json ToJson() const;
+};
+
+struct Incident {
+  int64_t id = 0;
+  std::string title;
+  std::string description;
+  std::string impact;
+  std::string severity;
+  IncidentStatus status = IncidentStatus::kTriggered;
+  std::optional<ServiceRef> service;
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+  std::optional<TimeMs> acknowledged_at;
+  std::optional<TimeMs> resolved_at;
+  std::string created_by;
+  std::string resolution_summary;
+
+  std::string ref() const { return "INC-" + std::to_string(id); }
+  nlohmann::json ToJson() const;
+};
+
+struct DeclareRequest {
+  std::string title;
+  std::string severity;                // empty → least severe level
+  std::optional<std::string> service;  // id or name
+  std::string description;
+  std::string impact;
+};
+
+struct ListQuery {
+  std::optional<std::string> status;  // a status name or "open"
+  std::optional<std::string> severity;
+  std::optional<std::string> service;  // id or name
+  std::optional<std::string> text;
+  int64_t limit = 50;
+  std::optional<int64_t> before_id;  // from the cursor
+};
+
+struct IncidentPage {
+  std::vector<Incident> items;
+  std::optional<int64_t> next_before_id;
+};
+
+// Limits on user-provided text, enforced on every command.
+inline constexpr size_t kMaxTitle = 200;
+inline constexpr size_t kMaxText = 10000;
+
+class IncidentService {
+ public:
+  IncidentService(const Clock& clock, events::EventLog& log) : clock_(clock), log_(log) {}
+
+  Result<Incident> Declare(store::Tx& tx, const DeclareRequest& req, const events::Actor& actor);
+  Result<Incident> Acknowledge(store::Tx& tx, int64_t id, const events::Actor& actor);
+  Result<Incident> ChangeStatus(store::Tx& tx, int64_t id, IncidentStatus to,
+                                const std::string& message, const events::Actor& actor);
+  Result<Incident> ChangeSeverity(store::Tx& tx, int64_t id, const std::string& severity,
+                                  const std::string& reason, const events::Actor& actor);
+  Result<events::Event> AddNote(store::Tx& tx, int64_t id, const std::string& text,
+                                const events::Actor& actor);
+  Result<Incident> Resolve(store::Tx& tx, int64_t id, const std::string& summary,
+                           const events::Actor& actor);
+  Result<Incident> Reopen(store::Tx& tx, int64_t id, const std::string& reason,
+                          const events::Actor& actor);
+
+  Result<Incident> Get(store::Tx& tx, int64_t id);
+  Result<IncidentPage> List(store::Tx& tx, const ListQuery& q);
+  // Open incidents per severity name (for metrics).
+  Result<std::vector<std::pair<std::string, int64_t>>> CountOpenBySeverity(store::Tx& tx);
+
+  Result<Service> CreateService(store::Tx& tx, const Service& s, const events::Actor& actor);
+  Result<std::vector<Service>> ListServices(store::Tx& tx);
+  // By numeric id or by name; NotFound otherwise.
+  Result<Service> FindService(store::Tx& tx, const std::string& id_or_name);
+
+ private:
+  Status Touch(store::Tx& tx, const Incident& inc);
+  Result<int64_t> Emit(store::Tx& tx, std::string kind, const events::Actor& actor, int64_t id,
+                       nlohmann::json data);
+  const Clock& clock_;
+  events::EventLog& log_;
+};
+
+// "42" or "INC-42" → 42.
+std::optional<int64_t> ParseIncidentId(std::string_view s);
+
+}  // namespace klaxon::incidents

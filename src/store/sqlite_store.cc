@@ -1,0 +1,363 @@
+// The SQLite (WAL) implementation of Store: one writer thread with group commit, a pool of
+// reader connections, versioned migrations at open.
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+namespace klaxon::store {
+
+namespace {
+
+// One sqlite3 connection with a cache of prepared statements. Not thread-safe.
+class Connection {
+ public:
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    if (db_) sqlite3_close_v2(db_);
+  }
+
+  Status Open(const std::string& path, bool readonly) {
+    int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    flags |= SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK)
+      return Unavailable("cannot open " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "?"));
+    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_extended_result_codes(db_, 1);
+    return Status::Ok();
+  }
+
+  sqlite3* db() { return db_; }
+
+  Status ExecRaw(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "?";
+      sqlite3_free(err);
+      return Internal("sqlite: " + m + " in: " + sql.substr(0, 80));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<Row>> Run(std::string_view sql, const Params& params) {
+    sqlite3_stmt* st = Prepare(sql);
+    if (!st) return Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      const Value& v = params[i];
+      if (std::holds_alternative<std::nullptr_t>(v)) {
+        sqlite3_bind_null(st, idx);
+      } else if (auto p = std::get_if<int64_t>(&v)) {
+        sqlite3_bind_int64(st, idx, *p);
+      } else if (auto p = std::get_if<double>(&v)) {
+        sqlite3_bind_double(st, idx, *p);
+      } else {
+        const auto& s = std::get<std::string>(v);
+        sqlite3_bind_text(st, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+      }
+    }
+    std::vector<Row> rows;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      int n = sqlite3_column_count(st);
+      std::vector<Value> vals;
+      vals.reserve(n);
+      for (int c = 0; c < n; ++c) {
+        switch (sqlite3_column_type(st, c)) {
+          case SQLITE_NULL:
+            vals.emplace_back(nullptr);
+            break;
+          case SQLITE_INTEGER:
+            vals.emplace_back(int64_t{sqlite3_column_int64(st, c)});
+            break;
+          case SQLITE_FLOAT:
+            vals.emplace_back(sqlite3_column_double(st, c));
+            break;
+          default: {
+            auto p = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+            vals.emplace_back(std::string(p ? p : "", sqlite3_column_bytes(st, c)));
+          }
+        }
+      }
+      rows.emplace_back(std::move(vals));
+    }
+    Status result = Status::Ok();
+    if (rc != SQLITE_DONE) {
+      int ext = sqlite3_extended_errcode(db_);
+      std::string m = sqlite3_errmsg(db_);
+      if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        result = Conflict("already exists: " + m);
+      else
+        result = Internal("sqlite: " + m);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (!result.ok()) return result;
+    return rows;
+  }
+
+ private:
+  sqlite3_stmt* Prepare(std::string_view sql) {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &st, nullptr) != SQLITE_OK)
+      return nullptr;
+    cache_.emplace(std::string(sql), st);
+    return st;
+  }
+
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+class SqliteTx final : public Tx {
+ public:
+  SqliteTx(Connection& c, bool read_only) : conn_(c), read_only_(read_only) {}
+  Result<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
+    return conn_.Run(sql, params);
+  }
+  Status Exec(std::string_view sql, const Params& params) override {
+    auto r = conn_.Run(sql, params);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+  void OnCommit(std::function<void()> fn) override { hooks_.push_back(std::move(fn)); }
+  bool read_only() const override { return read_only_; }
+  std::vector<std::function<void()>> TakeHooks() { return std::move(hooks_); }
+
+ private:
+  Connection& conn_;
+  bool read_only_;
+  std::vector<std::function<void()>> hooks_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(SqliteOptions o) : opts_(std::move(o)) {}
+  ~SqliteStore() override { Shutdown(); }
+
+  Status Open() {
+    KLAXON_RETURN_IF_ERROR(writer_.Open(opts_.path, false));
+    KLAXON_RETURN_IF_ERROR(writer_.ExecRaw("PRAGMA journal_mode=WAL"));
+    KLAXON_RETURN_IF_ERROR(writer_.ExecRaw(std::string("PRAGMA synchronous=") +
+                                           (opts_.synchronous_full ? "FULL" : "NORMAL")));
+    KLAXON_RETURN_IF_ERROR(writer_.ExecRaw("PRAGMA foreign_keys=ON"));
+    KLAXON_RETURN_IF_ERROR(Migrate());
+    for (size_t i = 0; i < opts_.readers; ++i) {
+      auto c = std::make_unique<Connection>();
+      KLAXON_RETURN_IF_ERROR(c->Open(opts_.path, true));
+      readers_.push_back(std::move(c));
+      free_readers_.push_back(readers_.back().get());
+    }
+    thread_ = std::thread([this] { WriterLoop(); });
+    return Status::Ok();
+  }
+
+  void Submit(WriteFn fn, DoneFn done) override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) {
+        done(Unavailable("store is shutting down"));
+        return;
+      }
+      if (failed_) {
+        done(Unavailable("store failed: " + failure_));
+        return;
+      }
+      if (queue_.size() >= opts_.max_queue) {
+        done(Status(Code::kUnavailable, "store write queue is full"));
+        return;
+      }
+      queue_.push_back({std::move(fn), std::move(done)});
+    }
+    cv_.notify_one();
+  }
+
+  Status Read(const std::function<Status(Tx&)>& fn) override {
+    Connection* c;
+    {
+      std::unique_lock lock(reader_mu_);
+      reader_cv_.wait(lock, [&] { return !free_readers_.empty(); });
+      c = free_readers_.back();
+      free_readers_.pop_back();
+    }
+    Status s = c->ExecRaw("BEGIN");
+    if (s.ok()) {
+      SqliteTx tx(*c, true);
+      s = fn(tx);
+      (void)c->ExecRaw("COMMIT");
+    }
+    {
+      std::lock_guard lock(reader_mu_);
+      free_readers_.push_back(c);
+    }
+    reader_cv_.notify_one();
+    return s;
+  }
+
+  Status Ready() override {
+    std::lock_guard lock(mu_);
+    if (failed_) return Unavailable("store failed: " + failure_);
+    if (!migrated_) return Unavailable("migrations not applied");
+    return Status::Ok();
+  }
+
+  void Shutdown() override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void SetCommitObserver(std::function<void(double, size_t)> fn) override {
+    std::lock_guard lock(mu_);
+    observer_ = std::move(fn);
+  }
+
+ private:
+  struct Command {
+    WriteFn fn;
+    DoneFn done;
+  };
+
+  Status Migrate() {
+    KLAXON_RETURN_IF_ERROR(writer_.ExecRaw(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+    auto rows = writer_.Run("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {});
+    if (!rows.ok()) return rows.status();
+    int64_t current = rows->front().Int(0);
+    for (const Migration& m : SqliteMigrations()) {
+      if (m.version <= current) continue;
+      KLAXON_RETURN_IF_ERROR(writer_.ExecRaw("BEGIN IMMEDIATE"));
+      Status s = writer_.ExecRaw(std::string(m.sql));
+      if (s.ok()) {
+        auto r =
+            writer_.Run("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?,?,?)",
+                        {int64_t{m.version}, std::string(m.name), int64_t{WallNowMs()}});
+        if (!r.ok()) s = r.status();
+      }
+      if (!s.ok()) {
+        (void)writer_.ExecRaw("ROLLBACK");
+        return Status(s.code(), "migration " + std::to_string(m.version) + " (" +
+                                    std::string(m.name) + "): " + s.message());
+      }
+      KLAXON_RETURN_IF_ERROR(writer_.ExecRaw("COMMIT"));
+      LogInfo("migration applied", {{"version", m.version}, {"name", m.name}});
+    }
+    migrated_ = true;
+    return Status::Ok();
+  }
+
+  void WriterLoop() {
+    std::vector<Command> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() && stopping_) return;
+        while (!queue_.empty() && batch.size() < opts_.max_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      RunBatch(batch);
+      batch.clear();
+    }
+  }
+
+  void RunBatch(std::vector<Command>& batch) {
+    int64_t start = MonotonicMicros();
+    std::vector<Status> results(batch.size());
+    std::vector<std::function<void()>> hooks;
+    Status begin = writer_.ExecRaw("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (auto& c : batch) c.done(Unavailable(begin.message()));
+      return;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Status s = writer_.ExecRaw("SAVEPOINT cmd");
+      if (s.ok()) {
+        SqliteTx tx(writer_, false);
+        try {
+          s = batch[i].fn(tx);
+        } catch (const std::exception& e) {
+          s = Internal(std::string("exception in write command: ") + e.what());
+        }
+        if (s.ok()) {
+          s = writer_.ExecRaw("RELEASE cmd");
+          for (auto& h : tx.TakeHooks()) hooks.push_back(std::move(h));
+        } else {
+          (void)writer_.ExecRaw("ROLLBACK TO cmd");
+          (void)writer_.ExecRaw("RELEASE cmd");
+        }
+      }
+      results[i] = s;
+    }
+    Status commit = writer_.ExecRaw("COMMIT");
+    double secs = (MonotonicMicros() - start) / 1e6;
+    std::function<void(double, size_t)> observer;
+    if (!commit.ok()) {
+      (void)writer_.ExecRaw("ROLLBACK");
+      std::lock_guard lock(mu_);
+      failed_ = true;
+      failure_ = commit.message();
+      LogError("store commit failed; refusing further writes", {{"error", failure_}});
+    } else {
+      std::lock_guard lock(mu_);
+      observer = observer_;
+    }
+    if (commit.ok()) {
+      for (auto& h : hooks) h();
+      if (observer) observer(secs, batch.size());
+    }
+    for (size_t i = 0; i < batch.size(); ++i)
+      batch[i].done(commit.ok() ? results[i] : Unavailable("commit failed: " + commit.message()));
+  }
+
+  SqliteOptions opts_;
+  Connection writer_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<Connection*> free_readers_;
+  std::mutex reader_mu_;
+  std::condition_variable reader_cv_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Command> queue_;
+  bool stopping_ = false;
+  bool failed_ = false;
+  bool migrated_ = false;
+  std::string failure_;
+  std::function<void(double, size_t)> observer_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options) {
+  std::error_code ec;
+  auto parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  auto s = std::make_unique<SqliteStore>(options);
+  KLAXON_RETURN_IF_ERROR(s->Open());
+  return std::unique_ptr<Store>(std::move(s));
+}
+
+}  // namespace klaxon::store

@@ -1,0 +1,101 @@
+// The Store: transactions over the embedded SQLite file (later also PostgreSQL).
+//
+// Domain code talks to a Tx with portable SQL (`?` placeholders, `RETURNING`, no
+// backend-specific functions). Writes go through one writer thread that group-commits
+// concurrent commands: each command runs inside its own SAVEPOINT of a shared
+// transaction, and its completion callback runs only after the COMMIT that holds it.
+// A failed commit is sticky: the store reports unhealthy and refuses further writes.
+// Store implementations are thread-safe; a Tx belongs to one thread for one call.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/status.h"
+
+namespace klaxon::store {
+
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+using Params = std::vector<Value>;
+
+// Helpers to build parameters from optional values.
+inline Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(nullptr); }
+
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  bool IsNull(size_t i) const { return std::holds_alternative<std::nullptr_t>(values_.at(i)); }
+  int64_t Int(size_t i) const;
+  double Real(size_t i) const;
+  std::string Str(size_t i) const;
+  std::optional<int64_t> OptInt(size_t i) const {
+    return IsNull(i) ? std::nullopt : std::optional<int64_t>(Int(i));
+  }
+  size_t size() const { return values_.size(); }
+
+ private:
+  std::vector<Value> values_;
+};
+
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  virtual Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) = 0;
+  virtual Status Exec(std::string_view sql, const Params& params = {}) = 0;
+  // Runs `fn` after the transaction holding this command commits (writer thread, in
+  // commit order). Dropped if the command or the transaction fails.
+  virtual void OnCommit(std::function<void()> fn) = 0;
+  virtual bool read_only() const = 0;
+
+  // First row of a query, or nullopt when it returned none.
+  Result<std::optional<Row>> QueryOne(std::string_view sql, const Params& params = {});
+};
+
+struct StoreStats {
+  uint64_t commits = 0;
+  uint64_t commands = 0;
+};
+
+class Store {
+ public:
+  using WriteFn = std::function<Status(Tx&)>;
+  using DoneFn = std::function<void(const Status&)>;
+
+  virtual ~Store() = default;
+
+  // Queues a write command. `done` runs after its commit (or failure), on the writer
+  // thread; keep it short (post the rest elsewhere).
+  virtual void Submit(WriteFn fn, DoneFn done) = 0;
+  // Submit and wait.
+  Status Write(WriteFn fn);
+  // Runs `fn` in a read transaction on a reader connection.
+  virtual Status Read(const std::function<Status(Tx&)>& fn) = 0;
+  // Store reachable, migrations applied, no sticky failure.
+  virtual Status Ready() = 0;
+  // Stops accepting commands, commits what is queued, joins the writer.
+  virtual void Shutdown() = 0;
+  // Called after every commit with its duration and batch size (for metrics).
+  virtual void SetCommitObserver(std::function<void(double seconds, size_t batch)> fn) = 0;
+};
+
+struct SqliteOptions {
+  std::string path;
+  bool synchronous_full = true;  // fsync at every commit (durable across power loss)
+  size_t readers = 4;
+  size_t max_batch = 256;
+  size_t max_queue = 100000;
+};
+
+// Opens (creating if needed) the SQLite store and applies migrations.
+Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);
+
+// Opens the store named by a URL: "sqlite:PATH" (PostgreSQL follows later).
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const SqliteOptions& defaults);
+
+}  // namespace klaxon::store
