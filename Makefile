@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: deps build run test unit asan integration browser format clean
+.PHONY: deps build run test asan docs format clean
 
 deps:
 	@scripts/install-deps
@@ -27,6 +27,11 @@ asan: deps $(ASAN_BUILD)/build.ninja
 # Unit + integration + browser tests (ctest), then the sanitizer build of the unit tests.
 test: build asan
 	@scripts/run-tests $(BUILD) $(ASAN_BUILD)
+
+# Regenerate the documents that come from tables in the code.
+docs: build
+	@$(BUILD)/klaxon docs config > docs/config.md
+	@$(BUILD)/klaxon docs events > docs/events.md
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -3,6 +3,7 @@
 #include "api/event_streams.h"
 #include "api/schema.h"
 #include "core/log.h"
+#include "core/random.h"
 #include "core/time_format.h"
 #include "web/assets.h"
 
@@ -33,6 +34,22 @@ bool IsJsonContentType(std::string_view ct) {
   for (auto& ch : lower) ch = static_cast<char>(std::tolower(ch));
   return lower == "application/json" ||
          (lower.starts_with("application/") && lower.ends_with("+json"));
+}
+
+// If-None-Match: "*", one tag or a list, weak tags compared weakly.
+bool EtagMatches(std::string_view header, std::string_view etag) {
+  if (header.empty()) return false;
+  if (header == "*") return true;
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -203,19 +220,54 @@ std::optional<int64_t> Api::IncidentId(Call& c) {
 }
 
 void Api::WriteJson(Call& c, int status, std::function<Result<json>(store::Tx&)> fn) {
-  auto out = std::make_shared<json>();
+  struct Outcome {
+    json body;
+    int status;
+    bool replayed = false;
+  };
+  auto out = std::make_shared<Outcome>(Outcome{json(), status});
   std::string rid = c.req.request_id;
+  // Idempotency-Key: the response is stored in the same transaction as the change, so a
+  // retried request (even across a crash) gets the first answer and changes nothing.
+  std::string key(c.req.Header("idempotency-key"));
+  if (key.size() > 200)
+    return Fail(c, InvalidField("Idempotency-Key", "must be at most 200 characters"));
+  std::string scope = std::to_string(c.principal.user.id) + " " + c.req.method + " " + c.req.path;
+  std::string request_hash = HashToken(c.req.body);
+  TimeMs now = d_.clock.Now();
   d_.store.Submit(
-      [fn = std::move(fn), out](store::Tx& tx) -> Status {
+      [fn = std::move(fn), out, key, scope, request_hash, now](store::Tx& tx) -> Status {
+        if (!key.empty()) {
+          auto prior = tx.QueryOne(
+              "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?",
+              {scope, key});
+          if (!prior.ok()) return prior.status();
+          if (*prior) {
+            if ((*prior)->Str(0) != request_hash)
+              return Status(Code::kConflict,
+                            "Idempotency-Key was used before with a different request",
+                            {{"Idempotency-Key", "reused with a different body"}});
+            out->status = static_cast<int>((*prior)->Int(1));
+            out->body = json::parse((*prior)->Str(2), nullptr, false);
+            out->replayed = true;
+            return Status::Ok();
+          }
+        }
         auto r = fn(tx);
         if (!r.ok()) return r.status();
-        *out = std::move(r).value();
-        return Status::Ok();
+        out->body = std::move(r).value();
+        if (key.empty()) return Status::Ok();
+        return tx.Exec(
+            "INSERT INTO idempotency_keys(scope, key, request_hash, status, body, created_at) "
+            "VALUES (?,?,?,?,?,?)",
+            {scope, key, request_hash, int64_t{out->status}, out->body.dump(), now});
       },
-      [reply = c.reply, out, status, rid](const Status& s) {
+      [reply = c.reply, out, rid](const Status& s) {
         if (!s.ok()) return reply(http::Response::Problem(s, rid));
-        if (status == 204) return reply(http::Response::NoContent());
-        reply(http::Response::Json(status, *out));
+        http::Response r = out->status == 204 ? http::Response::NoContent()
+                                              : http::Response::Json(out->status, out->body);
+        if (out->replayed) r.Header("Idempotent-Replayed", "true");
+        reply(std::move(r));
       });
 }
 
@@ -241,7 +293,7 @@ void Api::ServeStatic(http::Request& req, http::Reply& reply) {
   const web::Asset* a = web::FindAsset(path);
   if (!a) return reply(http::Response::Problem(NotFound("no page " + req.path), req.request_id));
   http::Response r;
-  if (req.Header("if-none-match") == a->etag) {
+  if (EtagMatches(req.Header("if-none-match"), a->etag)) {
     r.status = 304;
   } else {
     r.status = 200;
@@ -249,7 +301,8 @@ void Api::ServeStatic(http::Request& req, http::Reply& reply) {
     r.Header("Content-Type", std::string(a->content_type));
   }
   r.Header("ETag", std::string(a->etag));
-  r.Header("Cache-Control", path == "/index.html" ? "no-cache" : "public, max-age=300");
+  // Asset names are fixed, so browsers revalidate each time (a 304 costs no body).
+  r.Header("Cache-Control", "no-cache");
   AddSecurityHeaders(r, true);
   reply(std::move(r));
 }
@@ -275,9 +328,7 @@ void Api::StreamEvents(Call& c) {
   http::Response r;
   r.status = 200;
   r.Header("Content-Type", "text/event-stream");
-  r.Header("Cache-Control", "no-store");
   r.Header("X-Accel-Buffering", "no");
-  AddSecurityHeaders(r, false);
   r.stream = [this, after](std::shared_ptr<http::StreamSink> sink) {
     streams_->Attach(sink, after);
   };

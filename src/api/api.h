@@ -6,7 +6,10 @@
 // Handle() is thread-safe and is the http::Server's handler.
 #pragma once
 
+#include <deque>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -47,6 +50,9 @@ struct Call {
 
 class Api {
  public:
+  static constexpr int kMaxLoginFailures = 10;          // per client address ...
+  static constexpr TimeMs kLoginWindowMs = 5 * 60'000;  // ... within this window
+
   explicit Api(ApiDeps deps);
   ~Api();
 
@@ -111,6 +117,12 @@ class Api {
   void GetClock(Call& c);
   void AdvanceClock(Call& c);
   void GetOpenApi(Call& c);
+
+  // Failed logins per client address, for the login rate limit (429).
+  bool LoginAllowed(const std::string& remote, TimeMs now, int64_t* retry_after_s);
+  void NoteLoginFailure(const std::string& remote, TimeMs now);
+  std::mutex login_mu_;
+  std::map<std::string, std::deque<TimeMs>> login_failures_;
 
   ApiDeps d_;
   std::vector<Route> routes_;

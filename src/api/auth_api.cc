@@ -6,9 +6,46 @@ namespace klaxon::api {
 
 using nlohmann::json;
 
+namespace {
+std::string ClientAddress(const std::string& remote) {
+  size_t colon = remote.rfind(':');
+  return colon == std::string::npos ? remote : remote.substr(0, colon);
+}
+}  // namespace
+
+bool Api::LoginAllowed(const std::string& remote, TimeMs now, int64_t* retry_after_s) {
+  std::lock_guard lock(login_mu_);
+  auto it = login_failures_.find(remote);
+  if (it == login_failures_.end()) return true;
+  auto& q = it->second;
+  while (!q.empty() && q.front() <= now - kLoginWindowMs) q.pop_front();
+  if (q.empty()) {
+    login_failures_.erase(it);
+    return true;
+  }
+  if (static_cast<int>(q.size()) < kMaxLoginFailures) return true;
+  *retry_after_s = (q.front() + kLoginWindowMs - now) / 1000 + 1;
+  return false;
+}
+
+void Api::NoteLoginFailure(const std::string& remote, TimeMs now) {
+  std::lock_guard lock(login_mu_);
+  if (login_failures_.size() > 100000) login_failures_.clear();  // bounded memory
+  login_failures_[remote].push_back(now);
+}
+
 void Api::Login(Call& c) {
   auto body = Body(c);
   if (!body) return;
+  std::string client = ClientAddress(c.req.remote);
+  int64_t retry_after = 0;
+  if (!LoginAllowed(client, d_.clock.Now(), &retry_after)) {
+    http::Response r = http::Response::Problem(
+        Status(Code::kRateLimited, "too many failed logins from this address; try again later"),
+        c.req.request_id);
+    r.Header("Retry-After", std::to_string(retry_after));
+    return c.reply(std::move(r));
+  }
   std::string username = (*body)["username"];
   std::string password = (*body)["password"];
   std::optional<std::string> token_name;
@@ -29,7 +66,10 @@ void Api::Login(Call& c) {
   if (!s.ok()) return Fail(c, s);
   // Verify even for unknown users so timing does not reveal which usernames exist.
   bool ok = auth::VerifyPassword(user ? hash : dummy_hash_, password) && user;
-  if (!ok) return Fail(c, Unauthenticated("wrong username or password"));
+  if (!ok) {
+    NoteLoginFailure(client, d_.clock.Now());
+    return Fail(c, Unauthenticated("wrong username or password"));
+  }
 
   auth::User u = *user;
   if (token_name) {
@@ -89,7 +129,9 @@ void Api::Me(Call& c) {
 }
 
 void Api::ListTokens(Call& c) {
-  ReadJson(c, [this](store::Tx& tx) -> Result<json> {
+  // Read through the writer queue so last_used_at updates queued before this request
+  // (they are recorded asynchronously) are visible. A rare admin route; cheap enough.
+  WriteJson(c, 200, [this](store::Tx& tx) -> Result<json> {
     auto items = d_.auth.ListTokens(tx);
     if (!items.ok()) return items.status();
     return json{{"items", *items}, {"next_cursor", nullptr}};

@@ -177,6 +177,11 @@ int Serve(const std::vector<std::string>& args) {
     return 1;
   }
 
+  // Idempotency keys are kept for a day.
+  (void)store->Write([&](store::Tx& tx) {
+    return tx.Exec("DELETE FROM idempotency_keys WHERE created_at < ?", {clock.Now() - 86'400'000});
+  });
+
   api::Api api({*store, clock, manual.get(), bus, log, auth, incidents, metrics,
                 cfg.PublicUrl().starts_with("https://"), cfg.session_ttl_hours});
   http::ServerOptions hopts;
@@ -306,7 +311,8 @@ void Usage(FILE* out) {
       "  admin reset-password  set a user's password (server-side, on the data directory)\n"
       "Client (talks to a server over HTTP):\n"
       "  login, logout, incident, service, token   (klaxon COMMAND --help)\n"
-      "  version               print the version\n",
+      "  version               print the version\n"
+      "  docs config|events    print docs/config.md or docs/events.md (generated)\n",
       out);
 }
 
@@ -321,6 +327,14 @@ int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "serve") return Serve(args);
   if (cmd == "admin") return Admin(args);
+  if (cmd == "docs" && args.size() == 1 && args[0] == "config") {
+    std::fputs(config::ConfigMarkdown().c_str(), stdout);
+    return 0;
+  }
+  if (cmd == "docs" && args.size() == 1 && args[0] == "events") {
+    std::fputs(events::EventsMarkdown().c_str(), stdout);
+    return 0;
+  }
   if (cmd == "version" || cmd == "--version") {
     std::puts("klaxon 0.1.0");
     return 0;

@@ -31,6 +31,18 @@ bool IsKnownKind(std::string_view kind) {
   return false;
 }
 
+std::string EventsMarkdown() {
+  std::string s =
+      "# Event kinds\n\nEvery change is an event appended to one log (see docs/architecture.md). "
+      "This list is generated from the table in src/events/event.cc (`klaxon docs events`); "
+      "the list is closed: appending any other kind is an error.\n\n"
+      "Every event has `seq`, `at`, `kind`, `actor` (`type` user/token/system, `id`, `name`), "
+      "`incident_id` (or null) and `data`.\n\n| kind | meaning |\n|---|---|\n";
+  for (const auto& k : kKinds)
+    s += "| `" + std::string(k.name) + "` | " + std::string(k.description) + " |\n";
+  return s;
+}
+
 nlohmann::json Actor::ToJson() const {
   return {{"type", type}, {"id", id ? nlohmann::json(*id) : nlohmann::json()}, {"name", name}};
 }

@@ -54,6 +54,8 @@ struct EventKind {
 };
 std::span<const EventKind> EventKinds();
 bool IsKnownKind(std::string_view kind);
+// docs/events.md, generated from the table.
+std::string EventsMarkdown();
 
 // Fan-out of committed events to subscribers. Thread-safe; callbacks run on the thread
 // that publishes (the store's writer) and must not block.

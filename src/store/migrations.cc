@@ -71,6 +71,17 @@ CREATE TABLE incidents (
 );
 CREATE INDEX incidents_by_status ON incidents(status, id);
 )sql"},
+    {2, "idempotency keys", R"sql(
+CREATE TABLE idempotency_keys (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+)sql"},
 };
 }  // namespace
 
