@@ -105,6 +105,7 @@ void Api::Handle(http::Request& req, http::Reply reply) {
     return reply(
         http::Response::Text(200, d_.metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
   }
+  if (IsIntakePath(path)) return Intake(req, std::move(reply));
   if (!path.starts_with("/api/")) return ServeStatic(req, reply);
 
   bool path_known = false;
@@ -114,7 +115,9 @@ void Api::Handle(http::Request& req, http::Reply reply) {
     Status s = path_known ? Status(Code::kMethodNotAllowed,
                                    "method " + req.method + " is not allowed on " + path)
                           : NotFound("no route " + req.method + " " + path);
-    return reply(http::Response::Problem(s, req.request_id));
+    http::Response r = http::Response::Problem(s, req.request_id);
+    if (path_known) r.Header("Allow", router_.AllowedMethods(path));
+    return reply(std::move(r));
   }
   req.params = std::move(match->params);
   Dispatch(req, std::move(reply), routes_[match->index]);
@@ -127,6 +130,7 @@ void Api::Dispatch(http::Request& req, http::Reply reply, const Route& route) {
            r.Header("Cache-Control", "no-store");
            reply(std::move(r));
          }};
+  c.request_schema = &route.request_schema;
   if (route.role != auth::Role::kNone) {
     std::string_view authz = req.Header("authorization");
     std::optional<std::string> cookie = req.Cookie(kSessionCookie);
@@ -159,7 +163,7 @@ void Api::Dispatch(http::Request& req, http::Reply reply, const Route& route) {
     NoteTokenUse(c.principal);
     if (c.principal.session_id && req.method != "GET" && req.method != "HEAD") {
       std::string_view csrf = req.Header("x-csrf-token");
-      if (csrf.empty() || csrf != c.principal.csrf_token)
+      if (csrf.empty() || !ConstantTimeEqual(csrf, c.principal.csrf_token))
         return Fail(c,
                     PermissionDenied("missing or wrong X-CSRF-Token header for a console session"));
     }
@@ -193,23 +197,21 @@ void Api::NoteTokenUse(const auth::Principal& p) {
 }
 
 std::optional<json> Api::Body(Call& c) {
-  const Route* route = nullptr;
-  for (const auto& r : routes_)
-    if (r.path == c.req.route && r.method == c.req.method) route = &r;
-  bool required = route && route->request_schema.contains("required") &&
-                  !route->request_schema["required"].empty();
+  const json& schema = *c.request_schema;
+  bool required = schema.contains("required") && !schema["required"].empty();
   auto body = ParseJsonBody(c.req.body, !required);
   if (!body.ok()) {
     Fail(c, body.status());
     return std::nullopt;
   }
-  if (route) {
-    Status s = ValidateBody(route->request_schema, *body);
-    if (!s.ok()) {
-      Fail(c, s);
-      return std::nullopt;
-    }
+  Status s = ValidateBody(schema, *body);
+  if (!s.ok()) {
+    Fail(c, s);
+    return std::nullopt;
   }
+  // An optional field given as null means "not given"; handlers never see nulls.
+  for (auto it = body->begin(); it != body->end();)
+    it = it->is_null() ? body->erase(it) : std::next(it);
   return std::move(body).value();
 }
 
@@ -297,7 +299,7 @@ void Api::ServeStatic(http::Request& req, http::Reply& reply) {
     r.status = 304;
   } else {
     r.status = 200;
-    r.body = std::string(a->body);
+    if (req.method != "HEAD") r.body = std::string(a->body);
     r.Header("Content-Type", std::string(a->content_type));
   }
   r.Header("ETag", std::string(a->etag));
@@ -350,14 +352,11 @@ void Api::AdvanceClock(Call& c) {
   ManualClock* clock = d_.manual_clock;
   auto actor = c.principal.actor();
   WriteJson(c, 200, [this, clock, secs, actor](store::Tx& tx) -> Result<json> {
-    clock->Advance(secs * 1000);
-    events::Event e;
-    e.kind = "clock.advanced";
-    e.actor = actor;
-    e.data = {{"seconds", secs}};
-    auto seq = d_.log.Append(tx, std::move(e));
+    auto seq = d_.log.Append(tx, events::Event::Of("clock.advanced", actor, {{"seconds", secs}}));
     if (!seq.ok()) return seq.status();
-    return json{{"now", FormatTime(clock->Now())}, {"mode", "manual"}};
+    // Time moves only once the event is committed.
+    tx.OnCommit([clock, secs] { clock->Advance(secs * 1000); });
+    return json{{"now", FormatTime(clock->Now() + secs * 1000)}, {"mode", "manual"}};
   });
 }
 

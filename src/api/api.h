@@ -15,9 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "alerts/alert_service.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/work_queue.h"
 #include "events/event.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -36,7 +38,9 @@ struct ApiDeps {
   events::EventLog& log;
   auth::AuthService& auth;
   incidents::IncidentService& incidents;
+  alerts::AlertService& alerts;
   Metrics& metrics;
+  std::string public_url;
   bool secure_cookies = false;
   int session_ttl_hours = 12;
 };
@@ -46,6 +50,7 @@ struct Call {
   http::Request& req;
   auth::Principal principal;
   http::Reply reply;
+  const nlohmann::json* request_schema = nullptr;  // the matched route's
 };
 
 class Api {
@@ -92,6 +97,8 @@ class Api {
 
   // Handlers (one per route).
   void Login(Call& c);
+  void FinishLogin(Call& c, const std::string& username, const std::string& password,
+                   const std::optional<std::string>& token_name, const std::string& client);
   void Logout(Call& c);
   void Me(Call& c);
   void ListTokens(Call& c);
@@ -117,6 +124,15 @@ class Api {
   void GetClock(Call& c);
   void AdvanceClock(Call& c);
   void GetOpenApi(Call& c);
+  void ListIntegrations(Call& c);
+  void CreateIntegration(Call& c);
+  void GetIntegration(Call& c);
+  void RevokeIntegration(Call& c);
+  void ListIncidentAlerts(Call& c);
+
+  // Alert intake (outside /api/v1; authenticated by the integration's key).
+  bool IsIntakePath(const std::string& path) const;
+  void Intake(http::Request& req, http::Reply reply);
 
   // Failed logins per client address, for the login rate limit (429).
   bool LoginAllowed(const std::string& remote, TimeMs now, int64_t* retry_after_s);
@@ -125,6 +141,7 @@ class Api {
   std::map<std::string, std::deque<TimeMs>> login_failures_;
 
   ApiDeps d_;
+  WorkQueue hasher_{2, 64};  // password hashing, off the HTTP workers
   std::vector<Route> routes_;
   http::Router router_;
   std::unique_ptr<EventStreams> streams_;

@@ -2,6 +2,9 @@
 // events after its Last-Event-ID replayed from the log, then every new committed event,
 // in seq order with no gap and no repeat, plus a keepalive comment every 15 s.
 //
+// One bus subscription serves all clients and formats each event once. A replay longer
+// than kMaxReplay ends the stream after that page; the client resumes from its last id.
+// A client that stops reading is cut off by the server's per-stream buffer limit.
 // Thread-safe. Owns one keepalive thread; Shutdown() ends every stream and joins it.
 #pragma once
 
@@ -22,6 +25,7 @@ class EventStreams {
  public:
   static constexpr size_t kMaxClients = 1000;
   static constexpr int kKeepaliveSeconds = 15;
+  static constexpr int64_t kMaxReplay = 2000;
 
   EventStreams(store::Store& store, events::EventLog& log, events::EventBus& bus);
   ~EventStreams();
@@ -35,11 +39,13 @@ class EventStreams {
 
  private:
   struct Client;
+  void OnEvent(const events::Event& e);
   void KeepaliveLoop();
 
   store::Store& store_;
   events::EventLog& log_;
   events::EventBus& bus_;
+  int64_t subscription_ = 0;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

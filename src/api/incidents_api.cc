@@ -1,6 +1,8 @@
 // Handlers for severities, services, incidents and the event log.
 #include <sodium.h>
 
+#include <charconv>
+
 #include "api/api.h"
 #include "core/time_format.h"
 
@@ -37,6 +39,13 @@ std::optional<int64_t> DecodeCursor(const std::string& c) {
   } catch (...) {
     return std::nullopt;
   }
+}
+
+std::optional<int64_t> ParseCount(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
 }
 
 // ?limit= in 1..200 (default 50).
@@ -254,12 +263,14 @@ void Api::ListEvents(Call& c) {
   if (!limit.ok()) return Fail(c, limit.status());
   int64_t after = 0;
   std::optional<int64_t> incident;
-  try {
-    if (auto a = QueryValue(c.req.query, "after")) after = std::stoll(*a);
-    if (auto cur = QueryValue(c.req.query, "cursor")) after = std::stoll(*cur);
-  } catch (...) {
-    return Fail(c, Status(Code::kBadRequest, "after must be an event seq",
-                          {{"after", "must be an integer"}}));
+  for (const char* key : {"after", "cursor"}) {
+    auto v = QueryValue(c.req.query, key);
+    if (!v) continue;
+    auto n = ParseCount(*v);
+    if (!n)
+      return Fail(c, Status(Code::kBadRequest, std::string(key) + " must be an event seq",
+                            {{key, "must be a non-negative integer"}}));
+    after = *n;
   }
   if (auto i = QueryValue(c.req.query, "incident")) {
     incident = incidents::ParseIncidentId(*i);

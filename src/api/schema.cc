@@ -63,6 +63,12 @@ void Check(const nlohmann::json& schema, const nlohmann::json& v, const std::str
     if (schema.contains("maximum") && d > schema["maximum"].get<double>())
       errs.push_back({path, "must be at most " + schema["maximum"].dump()});
   }
+  if (v.is_array() && schema.contains("items")) {
+    if (schema.contains("maxItems") && v.size() > schema["maxItems"].get<size_t>())
+      errs.push_back({path, "must have at most " + schema["maxItems"].dump() + " items"});
+    for (size_t i = 0; i < v.size(); ++i)
+      Check(schema["items"], v[i], path + "/" + std::to_string(i), errs);
+  }
   if (v.is_object() && schema.contains("properties")) {
     const auto& props = schema["properties"];
     for (const auto& r : schema.value("required", nlohmann::json::array())) {

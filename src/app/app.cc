@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,6 @@ LogLevel ParseLevel(const std::string& s) {
 }
 
 void WriteSecretFile(const std::string& path, const std::string& content) {
-  ::umask(077);
   std::ofstream f(path, std::ios::trunc);
   f << content << "\n";
   f.close();
@@ -133,6 +133,8 @@ int Serve(const std::vector<std::string>& args) {
   SetLogLevel(ParseLevel(cfg.log_level));
   InitCrypto();
   http::Server::BlockTerminationSignals();
+  // The data directory holds password and token hashes: readable by this user only.
+  ::umask(077);
 
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
@@ -170,6 +172,7 @@ int Serve(const std::vector<std::string>& args) {
   });
   auth::AuthService auth(clock, log, cfg.session_ttl_hours);
   incidents::IncidentService incidents(clock, log);
+  alerts::AlertService alert_service(clock, log, incidents);
 
   Status boot = Bootstrap(cfg, *store, auth, incidents);
   if (!boot.ok()) {
@@ -182,8 +185,8 @@ int Serve(const std::vector<std::string>& args) {
     return tx.Exec("DELETE FROM idempotency_keys WHERE created_at < ?", {clock.Now() - 86'400'000});
   });
 
-  api::Api api({*store, clock, manual.get(), bus, log, auth, incidents, metrics,
-                cfg.PublicUrl().starts_with("https://"), cfg.session_ttl_hours});
+  api::Api api({*store, clock, manual.get(), bus, log, auth, incidents, alert_service, metrics,
+                cfg.PublicUrl(), cfg.PublicUrl().starts_with("https://"), cfg.session_ttl_hours});
   http::ServerOptions hopts;
   hopts.host = cfg.listen_host;
   hopts.port = cfg.listen_port;
@@ -192,12 +195,17 @@ int Serve(const std::vector<std::string>& args) {
   hopts.max_header = static_cast<size_t>(cfg.max_header);
   hopts.read_timeout_s = cfg.read_timeout_s;
   hopts.drain_timeout_s = cfg.drain_timeout_s;
+  hopts.idle_timeout_s = cfg.idle_timeout_s;
+  hopts.max_connections = static_cast<size_t>(cfg.max_connections);
   http::Server server(
       hopts, [&api](http::Request& req, http::Reply reply) { api.Handle(req, std::move(reply)); },
       [&metrics](const http::Request& req, int status, double secs) {
         std::string route = req.route.empty() ? "unmatched" : req.route;
+        static const std::set<std::string> kMethods = {"GET",    "POST", "PUT",    "PATCH",
+                                                       "DELETE", "HEAD", "OPTIONS"};
+        std::string method = kMethods.count(req.method) ? req.method : "other";
         metrics.Add("klaxon_http_requests_total",
-                    {{"route", route}, {"method", req.method}, {"status", std::to_string(status)}});
+                    {{"route", route}, {"method", method}, {"status", std::to_string(status)}});
         metrics.Observe("klaxon_http_request_duration_seconds", {{"route", route}}, secs);
         if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
         LogInfo("request", {{"request_id", req.request_id},

@@ -159,6 +159,9 @@ Result<int64_t> AuthService::CountUsers(store::Tx& tx) {
 
 Status AuthService::SetPassword(store::Tx& tx, int64_t user_id, const std::string& password_hash,
                                 const events::Actor& actor) {
+  auto exists = tx.QueryOne("SELECT id FROM users WHERE id = ?", {user_id});
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return NotFound("no user with id " + std::to_string(user_id));
   KLAXON_RETURN_IF_ERROR(
       tx.Exec("UPDATE users SET password_hash = ? WHERE id = ?", {password_hash, user_id}));
   // Existing console sessions end with a password change.

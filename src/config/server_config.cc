@@ -31,7 +31,7 @@ std::function<std::string(ServerConfig&, const std::string&)> IntOption(T Server
 }
 
 std::string ParseBool(const std::string& v, bool& out) {
-  if (v == "true" || v == "1" || v == "yes" || v == "on" || v.empty()) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") {
     out = true;
     return "";
   }
@@ -96,6 +96,10 @@ const std::vector<Option>& Table() {
        IntOption(&ServerConfig::max_header, 1024, 1 << 20)},
       {"read-timeout", "int", "30", "seconds a client may take to send one request", false,
        IntOption(&ServerConfig::read_timeout_s, 1, 3600)},
+      {"idle-timeout", "int", "60", "seconds a keep-alive connection may wait for its next request",
+       false, IntOption(&ServerConfig::idle_timeout_s, 1, 3600)},
+      {"max-connections", "int", "10000", "open client connections; more are closed at accept",
+       false, IntOption(&ServerConfig::max_connections, 1, 1000000)},
       {"drain-timeout", "int", "20", "seconds SIGTERM waits for in-flight requests", false,
        IntOption(&ServerConfig::drain_timeout_s, 0, 3600)},
       {"session-ttl", "int", "12", "hours a console login lasts", false,
@@ -164,7 +168,9 @@ Result<ServerConfig> LoadServerConfig(const std::vector<std::string>& args,
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (!a.starts_with("--"))
-      return InvalidField(a, "unexpected argument '" + a + "' (see klaxon serve --help)");
+      return Status(Code::kInvalidArgument,
+                    "unexpected argument '" + a + "' (see klaxon serve --help)",
+                    {{a, "unexpected argument"}});
     std::string name = a.substr(2), value;
     size_t eq = name.find('=');
     bool has_value = eq != std::string::npos;
@@ -181,7 +187,8 @@ Result<ServerConfig> LoadServerConfig(const std::vector<std::string>& args,
       } else if (i + 1 < args.size()) {
         value = args[++i];
       } else {
-        return InvalidField("--" + name, "flag --" + name + " needs a value");
+        return Status(Code::kInvalidArgument, "flag --" + name + " needs a value",
+                      {{"--" + name, "needs a value"}});
       }
     }
     flags.emplace_back(o, value);
@@ -204,19 +211,25 @@ Result<ServerConfig> LoadServerConfig(const std::vector<std::string>& args,
       return InvalidField(file, "cannot read config file " + file);
     } catch (const YAML::Exception& e) {
       std::string where = file + ":" + std::to_string(e.mark.line + 1);
-      return InvalidField(where, where + ": " + e.msg);
+      return Status(Code::kInvalidArgument, where + ": " + e.msg, {{where, e.msg}});
     }
     if (root && !root.IsNull()) {
       if (!root.IsMap())
-        return InvalidField(file + ":1", file + ":1: the config file must be a mapping of options");
+        return Status(Code::kInvalidArgument,
+                      file + ":1: the config file must be a mapping of options",
+                      {{file + ":1", "must be a mapping"}});
       for (auto it = root.begin(); it != root.end(); ++it) {
         std::string key = it->first.as<std::string>();
         std::string where = file + ":" + std::to_string(it->first.Mark().line + 1) + ":" + key;
         const Option* o = FindOption(key);
-        if (!o || key == "config") return InvalidField(where, where + ": unknown option");
-        if (!it->second.IsScalar()) return InvalidField(where, where + ": must be a single value");
+        if (!o || key == "config")
+          return Status(Code::kInvalidArgument, where + ": unknown option",
+                        {{where, "unknown option"}});
+        if (!it->second.IsScalar())
+          return Status(Code::kInvalidArgument, where + ": must be a single value",
+                        {{where, "must be a single value"}});
         std::string err = o->apply(c, it->second.as<std::string>());
-        if (!err.empty()) return InvalidField(where, where + ": " + err);
+        if (!err.empty()) return Status(Code::kInvalidArgument, where + ": " + err, {{where, err}});
       }
     }
   }
@@ -227,14 +240,17 @@ Result<ServerConfig> LoadServerConfig(const std::vector<std::string>& args,
     auto it = env.find(EnvName(o.name));
     if (it == env.end()) continue;
     std::string err = o.apply(c, it->second);
-    if (!err.empty()) return InvalidField(it->first, it->first + ": " + err);
+    if (!err.empty())
+      return Status(Code::kInvalidArgument, it->first + ": " + err, {{it->first, err}});
   }
 
   // 4. Flags.
   for (auto& [o, v] : flags) {
     std::string err = o->apply(c, v);
-    if (!err.empty())
-      return InvalidField("--" + std::string(o->name), "--" + std::string(o->name) + ": " + err);
+    if (!err.empty()) {
+      std::string flag = "--" + std::string(o->name);
+      return Status(Code::kInvalidArgument, flag + ": " + err, {{flag, err}});
+    }
   }
   return c;
 }

@@ -29,6 +29,8 @@ struct ServerConfig {
   int64_t max_body = 1 << 20;
   int64_t max_header = 16 << 10;
   int read_timeout_s = 30;
+  int idle_timeout_s = 60;
+  int max_connections = 10000;
   int drain_timeout_s = 20;
   int session_ttl_hours = 12;
   std::string admin_password;  // first start only

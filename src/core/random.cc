@@ -12,6 +12,7 @@ void InitCrypto() {
 }
 
 std::string RandomToken(size_t bytes) {
+  if (bytes == 0) return {};
   std::vector<unsigned char> buf(bytes);
   randombytes_buf(buf.data(), buf.size());
   std::string out(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');

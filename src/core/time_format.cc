@@ -58,7 +58,10 @@ std::optional<TimeMs> ParseTime(std::string_view s) {
       !Digits(s, 11, 2, h) || s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' ||
       !Digits(s, 17, 2, se))
     return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  if (d < 1 || d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return std::nullopt;
   size_t pos = 19;
   int64_t ms = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -80,6 +83,7 @@ std::optional<TimeMs> ParseTime(std::string_view s) {
     if (!Digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
         !Digits(s, pos + 4, 2, om))
       return std::nullopt;
+    if (oh > 23 || om > 59) return std::nullopt;
     offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {

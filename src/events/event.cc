@@ -19,6 +19,10 @@ constexpr EventKind kKinds[] = {
     {"token.created", "An API token was issued (its secret is never logged)."},
     {"token.revoked", "An API token was revoked."},
     {"session.created", "A person logged in to the console."},
+    {"integration.created", "An intake integration (with its secret key) was created."},
+    {"integration.revoked", "An integration's key was revoked; its URL now answers 401."},
+    {"alert.fired", "An alert started firing (new, or again after resolving) and joined an incident."},
+    {"alert.resolved", "The source reported an alert resolved."},
     {"clock.advanced", "The manual clock was moved forward (test servers only)."},
 };
 }  // namespace

@@ -48,4 +48,13 @@ std::optional<Router::Match> Router::Find(std::string_view method, std::string_v
   return std::nullopt;
 }
 
+std::string Router::AllowedMethods(std::string_view path) const {
+  std::string out;
+  for (const Entry& e : entries_) {
+    if (Find(e.method, path) && out.find(e.method) == std::string::npos)
+      out += (out.empty() ? "" : ", ") + e.method;
+  }
+  return out;
+}
+
 }  // namespace klaxon::http

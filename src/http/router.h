@@ -24,6 +24,8 @@ class Router {
   // has that path with another method (→ 405 rather than 404).
   std::optional<Match> Find(std::string_view method, std::string_view path,
                             bool* path_known = nullptr) const;
+  // The methods routed for `path`, e.g. "GET, POST" (for a 405's Allow header).
+  std::string AllowedMethods(std::string_view path) const;
 
  private:
   struct Entry {

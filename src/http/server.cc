@@ -30,22 +30,29 @@ struct Server::Impl {
   ServerOptions opts;
   Handler handler;
   CompletionObserver observer;
+  // Declared before the io_context: handlers still queued in it when it is destroyed
+  // release Sessions, whose destructors use these.
+  std::mutex mu;
+  std::unordered_map<Session*, std::weak_ptr<Session>> live;
   net::io_context ioc;
   // Keeps the workers running while requests wait on the store with no I/O pending
   // (during a drain nothing else would); released once the drain is over.
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   tcp::acceptor acceptor{ioc};
+  net::steady_timer accept_backoff{ioc};
   std::vector<std::thread> threads;
   std::atomic<int64_t> inflight{0};
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> next_request{1};
-  std::mutex mu;
-  std::unordered_map<Session*, std::weak_ptr<Session>> live;
   int bound_port = 0;
 
   Impl(ServerOptions o, Handler h, CompletionObserver ob)
       : opts(std::move(o)), handler(std::move(h)), observer(std::move(ob)), ioc(opts.threads) {}
   void Accept();
+  size_t connections() {
+    std::lock_guard lock(mu);
+    return live.size();
+  }
 };
 
 namespace {
@@ -92,6 +99,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // --- streaming (server-sent events) ---
   bool StreamWrite(std::string data) {
     if (closed_) return false;
+    // A client that stops reading is cut off rather than buffered without bound.
+    if (queued_bytes_.fetch_add(data.size()) + data.size() > kMaxStreamBuffer) {
+      StreamClose();
+      return false;
+    }
     net::post(stream_.get_executor(), [self = shared_from_this(), d = std::move(data)]() mutable {
       if (self->closed_) return;
       self->outq_.push_back(std::move(d));
@@ -115,6 +127,21 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void DoRead() {
     if (impl_.stopping) return Close();
+    if (buffer_.size() == 0) {
+      // Between requests: wait for the next one's first bytes under the idle timeout.
+      stream_.expires_after(std::chrono::seconds(impl_.opts.idle_timeout_s));
+      stream_.async_read_some(buffer_.prepare(16 << 10),
+                              [self = shared_from_this()](beast::error_code ec, size_t n) {
+                                if (ec) return self->Close();
+                                self->buffer_.commit(n);
+                                self->ReadRequest();
+                              });
+      return;
+    }
+    ReadRequest();
+  }
+
+  void ReadRequest() {
     parser_.emplace();
     parser_->body_limit(impl_.opts.max_body);
     parser_->header_limit(static_cast<uint32_t>(impl_.opts.max_header));
@@ -178,7 +205,10 @@ class Session : public std::enable_shared_from_this<Session> {
         parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string()) : "?";
     req_.path = parser_ && parser_->is_header_done() ? std::string(parser_->get().target()) : "?";
     req_.remote = remote_;
-    req_.request_id = "r-" + std::to_string(impl_.next_request.fetch_add(1));
+    char id[24];
+    std::snprintf(id, sizeof id, "r-%06llu",
+                  static_cast<unsigned long long>(impl_.next_request.fetch_add(1)));
+    req_.request_id = id;
     keep_alive_ = false;
     busy_ = true;
     ++impl_.inflight;
@@ -228,6 +258,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " + Reason(r.status) + "\r\n";
     for (auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
     head += "X-Request-Id: " + req_.request_id + "\r\nConnection: close\r\n\r\n";
+    queued_bytes_ += head.size();
     Finish();  // a stream does not hold up draining
     stream_.expires_never();
     // Watch for the client going away: any read completion ends the stream.
@@ -254,8 +285,10 @@ class Session : public std::enable_shared_from_this<Session> {
     writing_ = true;
     current_ = std::move(outq_.front());
     outq_.pop_front();
-    net::async_write(stream_.socket(), net::buffer(current_),
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
+    stream_.expires_after(std::chrono::seconds(impl_.opts.read_timeout_s));
+    net::async_write(stream_, net::buffer(current_),
+                     [self = shared_from_this()](beast::error_code ec, size_t n) {
+                       self->queued_bytes_ -= n;
                        if (ec) return self->Close();
                        self->DoStreamWrite();
                      });
@@ -298,6 +331,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // streaming
   bool streaming_ = false;
   std::atomic<bool> closed_{false};
+  std::atomic<size_t> queued_bytes_{0};
+  static constexpr size_t kMaxStreamBuffer = 4 << 20;
   bool writing_ = false;
   std::deque<std::string> outq_;
   std::string current_;
@@ -307,14 +342,24 @@ class Session : public std::enable_shared_from_this<Session> {
 
 void Server::Impl::Accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping || ec == net::error::operation_aborted) return;
     if (ec) {
-      if (stopping || ec == net::error::operation_aborted) return;
-      LogWarn("accept failed", {{"error", ec.message()}});
+      // Out of file descriptors and the like: back off instead of spinning.
+      LogWarn("accept failed; retrying in 100 ms", {{"error", ec.message()}});
+      accept_backoff.expires_after(std::chrono::milliseconds(100));
+      accept_backoff.async_wait([this](beast::error_code) {
+        if (!stopping) Accept();
+      });
+      return;
+    }
+    if (connections() >= opts.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the limit: refuse at once, keep serving the others
     } else {
       socket.set_option(tcp::no_delay(true));
       std::make_shared<Session>(std::move(socket), *this)->Start();
     }
-    if (!stopping) Accept();
+    Accept();
   });
 }
 

@@ -22,8 +22,9 @@ struct ServerOptions {
   int threads = 4;
   size_t max_body = 1 << 20;
   size_t max_header = 16 << 10;
-  int read_timeout_s = 30;  // a slow client cannot hold a connection longer per request
-  int idle_timeout_s = 60;  // keep-alive connections idle longer are closed
+  int read_timeout_s = 30;         // a slow client cannot hold a connection longer per request
+  int idle_timeout_s = 60;         // keep-alive connections idle longer are closed
+  size_t max_connections = 10000;  // more are closed at accept
   int drain_timeout_s = 20;
 };
 

@@ -45,8 +45,11 @@ std::optional<int64_t> ParseInt(std::string_view s) {
 Status CheckText(std::string_view field, const std::string& v, size_t max, bool required) {
   if (required && v.find_first_not_of(" \t\r\n") == std::string::npos)
     return InvalidField(std::string(field), "is required");
-  if (v.size() > max)
-    return InvalidField(std::string(field), "must be at most " + std::to_string(max) + " bytes");
+  size_t chars = 0;
+  for (unsigned char ch : v) chars += (ch & 0xC0) != 0x80;
+  if (chars > max)
+    return InvalidField(std::string(field),
+                        "must be at most " + std::to_string(max) + " characters");
   return Status::Ok();
 }
 
@@ -163,7 +166,12 @@ Result<Incident> IncidentService::ChangeStatus(store::Tx& tx, int64_t id, Incide
   IncidentStatus from = inc.status;
   inc.status = to;
   inc.updated_at = clock_.Now();
-  if (!inc.acknowledged_at && to != IncidentStatus::kResolved) inc.acknowledged_at = inc.updated_at;
+  if (!inc.acknowledged_at && to != IncidentStatus::kResolved) {
+    // Moving past "acknowledged" acknowledges: the log says so too (MTTA reads it).
+    inc.acknowledged_at = inc.updated_at;
+    auto ack = Emit(tx, "incident.acknowledged", actor, id, {{"via", StatusName(to)}});
+    if (!ack.ok()) return ack.status();
+  }
   if (to == IncidentStatus::kResolved) {
     inc.resolved_at = inc.updated_at;
     inc.resolution_summary = message;
@@ -296,6 +304,8 @@ Result<IncidentPage> IncidentService::List(store::Tx& tx, const ListQuery& q) {
     sql += " AND i.id < ?";
     params.push_back(*q.before_id);
   }
+  if (q.limit < 1)
+    return Status(Code::kBadRequest, "limit must be at least 1", {{"limit", "must be 1-200"}});
   sql += " ORDER BY i.id DESC LIMIT ?";
   params.push_back(q.limit + 1);
   auto rows = tx.Query(sql, params);
@@ -329,7 +339,8 @@ Result<std::vector<std::pair<std::string, int64_t>>> IncidentService::CountOpenB
 Result<Service> IncidentService::CreateService(store::Tx& tx, const Service& s,
                                                const events::Actor& actor) {
   std::vector<FieldError> errs;
-  if (s.name.empty() || s.name.size() > 100) errs.push_back({"/name", "must be 1-100 characters"});
+  if (s.name.find_first_not_of(" \t\r\n") == std::string::npos || s.name.size() > 100)
+    errs.push_back({"/name", "must be 1-100 characters, not only spaces"});
   if (ParseInt(s.name)) errs.push_back({"/name", "must not be a number (numbers are ids)"});
   if (s.description.size() > kMaxText) errs.push_back({"/description", "is too long"});
   if (s.owner.size() > 200) errs.push_back({"/owner", "must be at most 200 characters"});

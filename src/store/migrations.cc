@@ -82,6 +82,40 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (scope, key)
 );
 )sql"},
+    {3, "integrations and alerts", R"sql(
+CREATE TABLE integrations (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL UNIQUE,
+  service_id INTEGER REFERENCES services(id),
+  group_by TEXT NOT NULL,
+  auto_resolve INTEGER NOT NULL,
+  flap_window_s INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY,
+  integration_id INTEGER NOT NULL REFERENCES integrations(id),
+  fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  annotations TEXT NOT NULL,
+  generator_url TEXT NOT NULL,
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  resolved_at INTEGER,
+  count INTEGER NOT NULL,
+  group_key TEXT NOT NULL,
+  incident_id INTEGER REFERENCES incidents(id),
+  UNIQUE (integration_id, fingerprint)
+);
+CREATE INDEX alerts_by_group ON alerts(integration_id, group_key);
+CREATE INDEX alerts_by_incident ON alerts(incident_id, status);
+)sql"},
 };
 }  // namespace
 

@@ -40,6 +40,7 @@ class Connection {
   }
 
   sqlite3* db() { return db_; }
+  bool InTransaction() { return sqlite3_get_autocommit(db_) == 0; }
 
   Status ExecRaw(const std::string& sql) {
     char* err = nullptr;
@@ -124,6 +125,7 @@ class Connection {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
+// A Tx over one connection for the length of one command or read. Not thread-safe.
 class SqliteTx final : public Tx {
  public:
   SqliteTx(Connection& c, bool read_only) : conn_(c), read_only_(read_only) {}
@@ -144,6 +146,7 @@ class SqliteTx final : public Tx {
   std::vector<std::function<void()>> hooks_;
 };
 
+// The Store: owns the writer connection and its thread, and the reader pool.
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(SqliteOptions o) : opts_(std::move(o)) {}
@@ -167,22 +170,20 @@ class SqliteStore final : public Store {
   }
 
   void Submit(WriteFn fn, DoneFn done) override {
+    Status refused;
     {
       std::lock_guard lock(mu_);
-      if (stopping_) {
-        done(Unavailable("store is shutting down"));
-        return;
-      }
-      if (failed_) {
-        done(Unavailable("store failed: " + failure_));
-        return;
-      }
-      if (queue_.size() >= opts_.max_queue) {
-        done(Status(Code::kUnavailable, "store write queue is full"));
-        return;
-      }
-      queue_.push_back({std::move(fn), std::move(done)});
+      if (stopping_)
+        refused = Unavailable("store is shutting down");
+      else if (failed_)
+        refused = Unavailable("store failed: " + failure_);
+      else if (queue_.size() >= opts_.max_queue)
+        refused = Unavailable("store write queue is full");
+      else
+        queue_.push_back({std::move(fn), std::move(done)});
     }
+    // Refusals complete on the caller's thread, outside the lock.
+    if (!refused.ok()) return done(refused);
     cv_.notify_one();
   }
 
@@ -194,18 +195,26 @@ class SqliteStore final : public Store {
       c = free_readers_.back();
       free_readers_.pop_back();
     }
-    Status s = c->ExecRaw("BEGIN");
-    if (s.ok()) {
-      SqliteTx tx(*c, true);
-      s = fn(tx);
-      (void)c->ExecRaw("COMMIT");
+    // The connection always goes back to the pool with its snapshot ended, even if `fn` throws.
+    struct Release {
+      SqliteStore* self;
+      Connection* c;
+      ~Release() {
+        (void)c->ExecRaw("ROLLBACK");
+        {
+          std::lock_guard lock(self->reader_mu_);
+          self->free_readers_.push_back(c);
+        }
+        self->reader_cv_.notify_one();
+      }
+    } release{this, c};
+    KLAXON_RETURN_IF_ERROR(c->ExecRaw("BEGIN"));
+    SqliteTx tx(*c, true);
+    try {
+      return fn(tx);
+    } catch (const std::exception& e) {
+      return Internal(std::string("read failed: ") + e.what());
     }
-    {
-      std::lock_guard lock(reader_mu_);
-      free_readers_.push_back(c);
-    }
-    reader_cv_.notify_one();
-    return s;
   }
 
   Status Ready() override {
@@ -283,6 +292,16 @@ class SqliteStore final : public Store {
   }
 
   void RunBatch(std::vector<Command>& batch) {
+    {
+      // Commands queued before a sticky failure are refused too.
+      std::unique_lock lock(mu_);
+      if (failed_) {
+        std::string why = failure_;
+        lock.unlock();
+        for (auto& c : batch) c.done(Unavailable("store failed: " + why));
+        return;
+      }
+    }
     int64_t start = MonotonicMicros();
     std::vector<Status> results(batch.size());
     std::vector<std::function<void()>> hooks;
@@ -291,7 +310,12 @@ class SqliteStore final : public Store {
       for (auto& c : batch) c.done(Unavailable(begin.message()));
       return;
     }
+    Status broken;  // set when SQLite abandoned the whole transaction (disk full, I/O error)
     for (size_t i = 0; i < batch.size(); ++i) {
+      if (!broken.ok()) {
+        results[i] = broken;
+        continue;
+      }
       Status s = writer_.ExecRaw("SAVEPOINT cmd");
       if (s.ok()) {
         SqliteTx tx(writer_, false);
@@ -302,19 +326,35 @@ class SqliteStore final : public Store {
         }
         if (s.ok()) {
           s = writer_.ExecRaw("RELEASE cmd");
-          for (auto& h : tx.TakeHooks()) hooks.push_back(std::move(h));
+          if (s.ok())
+            for (auto& h : tx.TakeHooks()) hooks.push_back(std::move(h));
+        } else if (!writer_.InTransaction()) {
+          // The error ended the transaction: nothing to roll back to.
         } else {
           (void)writer_.ExecRaw("ROLLBACK TO cmd");
           (void)writer_.ExecRaw("RELEASE cmd");
         }
       }
+      if (!writer_.InTransaction()) {
+        // Earlier commands of this batch are gone with the transaction; fail them all.
+        broken = Unavailable("store transaction aborted: " + s.message());
+        for (size_t j = 0; j <= i; ++j) results[j] = broken;
+        hooks.clear();
+        continue;
+      }
       results[i] = s;
     }
-    Status commit = writer_.ExecRaw("COMMIT");
+    if (!broken.ok()) {
+      std::lock_guard lock(mu_);
+      failed_ = true;
+      failure_ = broken.message();
+      LogError("store transaction aborted; refusing further writes", {{"error", failure_}});
+    }
+    Status commit = broken.ok() ? writer_.ExecRaw("COMMIT") : broken;
     double secs = (MonotonicMicros() - start) / 1e6;
     std::function<void(double, size_t)> observer;
     if (!commit.ok()) {
-      (void)writer_.ExecRaw("ROLLBACK");
+      if (writer_.InTransaction()) (void)writer_.ExecRaw("ROLLBACK");
       std::lock_guard lock(mu_);
       failed_ = true;
       failure_ = commit.message();

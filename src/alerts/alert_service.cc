@@ -1,0 +1,345 @@
+#include "alerts/alert_service.h"
+
+#include "core/random.h"
+#include "core/time_format.h"
+
+namespace klaxon::alerts {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kIntegrationColumns =
+    "id, name, kind, key, service_id, group_by, auto_resolve, flap_window_s, created_at, "
+    "revoked_at";
+
+Integration FromRow(const store::Row& r) {
+  Integration in;
+  in.id = r.Int(0);
+  in.name = r.Str(1);
+  in.kind = r.Str(2);
+  in.key = r.Str(3);
+  in.service_id = r.OptInt(4);
+  in.group_by = json::parse(r.Str(5), nullptr, false).get<std::vector<std::string>>();
+  in.auto_resolve = r.Int(6) != 0;
+  in.flap_window_s = r.Int(7);
+  in.created_at = r.Int(8);
+  in.revoked_at = r.OptInt(9);
+  return in;
+}
+
+std::string GroupKey(const Integration& in, const intake::Labels& labels) {
+  std::string key;
+  for (const auto& name : in.group_by) {
+    auto it = labels.find(name);
+    key += name + "=" + (it == labels.end() ? "" : it->second) + "\x1f";
+  }
+  return key;
+}
+
+std::string Label(const intake::Labels& l, const std::string& name) {
+  auto it = l.find(name);
+  return it == l.end() ? "" : it->second;
+}
+
+std::string Truncate(std::string s, size_t max_chars) {
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && ++chars > max_chars) {
+      s.resize(i);
+      break;
+    }
+  }
+  return s;
+}
+
+json AlertEventData(int64_t alert_id, const intake::NormalizedAlert& a) {
+  return {{"alert_id", alert_id},
+          {"fingerprint", a.fingerprint},
+          {"alertname", Label(a.labels, "alertname")},
+          {"labels", a.labels}};
+}
+
+}  // namespace
+
+bool IsIntegrationKind(std::string_view kind) {
+  return kind == "alertmanager" || kind == "prometheus";
+}
+
+std::string SeverityOf(const intake::Labels& labels) {
+  std::string s = Label(labels, "severity");
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "critical" || s == "page" || s == "sev1" || s == "p1" || s == "emergency")
+    return "SEV-1";
+  if (s == "high" || s == "error" || s == "major" || s == "sev2" || s == "p2") return "SEV-2";
+  if (s == "info" || s == "low" || s == "ticket" || s == "sev4" || s == "p4" || s == "none")
+    return "SEV-4";
+  return "SEV-3";
+}
+
+json Integration::ToJson(const std::string& public_url) const {
+  json urls;
+  if (kind == "alertmanager") {
+    urls = {{"webhook", public_url + "/intake/alertmanager/" + key}};
+  } else {
+    urls = {{"api", public_url + "/intake/prometheus/" + key + "/api/v2/alerts"},
+            {"path_prefix", "/intake/prometheus/" + key},
+            {"bearer_api", public_url + "/api/v2/alerts"}};
+  }
+  return {{"id", id},
+          {"name", name},
+          {"kind", kind},
+          {"key", key},
+          {"service_id", service_id ? json(*service_id) : json()},
+          {"group_by", group_by},
+          {"auto_resolve", auto_resolve},
+          {"flap_window_seconds", flap_window_s},
+          {"created_at", FormatTime(created_at)},
+          {"revoked_at", revoked_at ? json(FormatTime(*revoked_at)) : json()},
+          {"urls", urls}};
+}
+
+Result<Integration> AlertService::CreateIntegration(store::Tx& tx, Integration spec,
+                                                    const events::Actor& actor) {
+  std::vector<FieldError> errs;
+  if (spec.name.empty() || spec.name.size() > 100)
+    errs.push_back({"/name", "must be 1-100 characters"});
+  if (!IsIntegrationKind(spec.kind))
+    errs.push_back({"/kind", "must be alertmanager or prometheus"});
+  if (spec.group_by.size() > 16) errs.push_back({"/group_by", "at most 16 labels"});
+  if (spec.flap_window_s < 0 || spec.flap_window_s > 86400)
+    errs.push_back({"/flap_window_seconds", "must be 0-86400"});
+  if (!errs.empty()) return Invalid("invalid integration", std::move(errs));
+  auto dup = tx.QueryOne("SELECT id FROM integrations WHERE name = ?", {spec.name});
+  if (!dup.ok()) return dup.status();
+  if (*dup) return Conflict("an integration named '" + spec.name + "' exists");
+  spec.key = RandomToken(24);
+  spec.created_at = clock_.Now();
+  auto row = tx.QueryOne(
+      "INSERT INTO integrations(name, kind, key, service_id, group_by, auto_resolve, "
+      "flap_window_s, created_at) "
+      "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+      {spec.name, spec.kind, spec.key, store::Opt(spec.service_id), json(spec.group_by).dump(),
+       int64_t{spec.auto_resolve}, spec.flap_window_s, spec.created_at});
+  if (!row.ok()) return row.status();
+  spec.id = (*row)->Int(0);
+  auto seq = log_.Append(
+      tx,
+      events::Event::Of("integration.created", actor,
+                        {{"integration_id", spec.id}, {"name", spec.name}, {"kind", spec.kind}}));
+  if (!seq.ok()) return seq.status();
+  return spec;
+}
+
+Result<std::vector<Integration>> AlertService::ListIntegrations(store::Tx& tx) {
+  auto rows =
+      tx.Query(std::string("SELECT ") + kIntegrationColumns + " FROM integrations ORDER BY name");
+  if (!rows.ok()) return rows.status();
+  std::vector<Integration> out;
+  for (const auto& r : *rows) out.push_back(FromRow(r));
+  return out;
+}
+
+Result<Integration> AlertService::GetIntegration(store::Tx& tx, int64_t id) {
+  auto row = tx.QueryOne(
+      std::string("SELECT ") + kIntegrationColumns + " FROM integrations WHERE id = ?", {id});
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("no integration " + std::to_string(id));
+  return FromRow(**row);
+}
+
+Status AlertService::RevokeIntegration(store::Tx& tx, int64_t id, const events::Actor& actor) {
+  auto in = GetIntegration(tx, id);
+  if (!in.ok()) return in.status();
+  if (in->revoked_at) return Conflict("integration " + in->name + " is already revoked");
+  KLAXON_RETURN_IF_ERROR(
+      tx.Exec("UPDATE integrations SET revoked_at = ? WHERE id = ?", {clock_.Now(), id}));
+  auto seq = log_.Append(tx, events::Event::Of("integration.revoked", actor,
+                                               {{"integration_id", id}, {"name", in->name}}));
+  return seq.ok() ? Status::Ok() : seq.status();
+}
+
+Result<Integration> AlertService::FindByKey(store::Tx& tx, std::string_view key) {
+  if (key.empty() || key.size() > 128) return Unauthenticated("unknown integration key");
+  auto row =
+      tx.QueryOne(std::string("SELECT ") + kIntegrationColumns + " FROM integrations WHERE key = ?",
+                  {std::string(key)});
+  if (!row.ok()) return row.status();
+  if (!*row) return Unauthenticated("unknown integration key");
+  Integration in = FromRow(**row);
+  if (in.revoked_at) return Unauthenticated("integration key has been revoked");
+  return in;
+}
+
+Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
+                                          const std::vector<intake::NormalizedAlert>& batch) {
+  IngestResult result;
+  result.received = batch.size();
+  for (const auto& a : batch) KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, a, result));
+  return result;
+}
+
+Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
+                               const intake::NormalizedAlert& a, IngestResult& result) {
+  TimeMs now = clock_.Now();
+  std::string annotations = json(a.annotations).dump();
+  auto row = tx.QueryOne(
+      "SELECT id, status, incident_id, resolved_at FROM alerts WHERE integration_id = ? AND "
+      "fingerprint = ?",
+      {in.id, a.fingerprint});
+  if (!row.ok()) return row.status();
+
+  if (!*row) {
+    std::string group_key = GroupKey(in, a.labels);
+    std::optional<int64_t> incident;
+    if (a.firing) {
+      auto inc = IncidentFor(tx, in, a, group_key, result);
+      if (!inc.ok()) return inc.status();
+      incident = *inc;
+    }
+    auto ins = tx.QueryOne(
+        "INSERT INTO alerts(integration_id, fingerprint, status, labels, annotations, "
+        "generator_url, starts_at, "
+        "ends_at, first_seen, last_seen, resolved_at, count, group_key, incident_id) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?) RETURNING id",
+        {in.id, a.fingerprint, std::string(a.firing ? "firing" : "resolved"), json(a.labels).dump(),
+         annotations, a.generator_url, a.starts_at, store::Opt(a.ends_at), now, now,
+         a.firing ? store::Value(nullptr) : store::Value(now), group_key, store::Opt(incident)});
+    if (!ins.ok()) return ins.status();
+    if (!a.firing) return Status::Ok();  // never seen firing: kept for the record only
+    ++result.new_alerts;
+    auto seq = log_.Append(tx, events::Event::Of("alert.fired", in.actor(),
+                                                 AlertEventData((*ins)->Int(0), a), incident));
+    return seq.ok() ? Status::Ok() : seq.status();
+  }
+
+  int64_t alert_id = (*row)->Int(0);
+  bool was_firing = (*row)->Str(1) == "firing";
+  std::optional<int64_t> incident = (*row)->OptInt(2);
+  std::optional<TimeMs> resolved_at = (*row)->OptInt(3);
+
+  if (was_firing && a.firing) {  // a refresh: cheap, no event
+    ++result.refreshed;
+    return tx.Exec(
+        "UPDATE alerts SET last_seen = ?, count = count + 1, annotations = ?, ends_at = ? WHERE id "
+        "= ?",
+        {now, annotations, store::Opt(a.ends_at), alert_id});
+  }
+  if (!was_firing && !a.firing) {  // senders repeat resolved alerts for a while
+    ++result.refreshed;
+    return tx.Exec("UPDATE alerts SET last_seen = ? WHERE id = ?", {now, alert_id});
+  }
+  if (was_firing && !a.firing) {
+    ++result.resolved;
+    KLAXON_RETURN_IF_ERROR(
+        tx.Exec("UPDATE alerts SET status = 'resolved', resolved_at = ?, ends_at = ?, last_seen = "
+                "?, count = count + 1 "
+                "WHERE id = ?",
+                {now, store::Opt(a.ends_at), now, alert_id}));
+    auto seq = log_.Append(
+        tx, events::Event::Of("alert.resolved", in.actor(), AlertEventData(alert_id, a), incident));
+    if (!seq.ok()) return seq.status();
+    return incident && in.auto_resolve ? MaybeAutoResolve(tx, in, *incident) : Status::Ok();
+  }
+
+  // Fired again after resolving. Within the flap window it goes back to its incident
+  // (reopened if needed); later it is a new occurrence, grouped like a new alert.
+  bool flapping = incident && resolved_at && now - *resolved_at <= in.flap_window_s * 1000;
+  std::string group_key = GroupKey(in, a.labels);
+  if (flapping) {
+    auto inc = incidents_.Get(tx, *incident);
+    if (!inc.ok()) return inc.status();
+    if (inc->status == incidents::IncidentStatus::kResolved) {
+      auto re = incidents_.Reopen(
+          tx, *incident, "alert " + Label(a.labels, "alertname") + " fired again", in.actor());
+      if (!re.ok()) return re.status();
+    }
+  } else {
+    auto inc = IncidentFor(tx, in, a, group_key, result);
+    if (!inc.ok()) return inc.status();
+    incident = *inc;
+  }
+  ++result.new_alerts;
+  KLAXON_RETURN_IF_ERROR(
+      tx.Exec("UPDATE alerts SET status = 'firing', starts_at = ?, ends_at = ?, resolved_at = "
+              "NULL, last_seen = ?, "
+              "count = count + 1, incident_id = ?, annotations = ?, group_key = ? WHERE id = ?",
+              {a.starts_at, store::Opt(a.ends_at), now, store::Opt(incident), annotations,
+               group_key, alert_id}));
+  json data = AlertEventData(alert_id, a);
+  data["refired"] = true;
+  data["flapping"] = flapping;
+  auto seq = log_.Append(tx, events::Event::Of("alert.fired", in.actor(), data, incident));
+  return seq.ok() ? Status::Ok() : seq.status();
+}
+
+Result<int64_t> AlertService::IncidentFor(store::Tx& tx, const Integration& in,
+                                          const intake::NormalizedAlert& a,
+                                          const std::string& group_key, IngestResult& result) {
+  auto open = tx.QueryOne(
+      "SELECT a.incident_id FROM alerts a JOIN incidents i ON i.id = a.incident_id "
+      "WHERE a.integration_id = ? AND a.group_key = ? AND i.status <> 'resolved' "
+      "ORDER BY a.incident_id DESC LIMIT 1",
+      {in.id, group_key});
+  if (!open.ok()) return open.status();
+  if (*open) return (*open)->Int(0);
+
+  incidents::DeclareRequest req;
+  std::string name = Label(a.labels, "alertname");
+  std::string summary = Label(a.annotations, "summary");
+  req.title =
+      Truncate(!summary.empty() ? summary : (name.empty() ? "Alert " + a.fingerprint : name),
+               incidents::kMaxTitle);
+  req.severity = SeverityOf(a.labels);
+  req.description = Truncate(Label(a.annotations, "description"), incidents::kMaxText);
+  if (in.service_id) {
+    req.service = std::to_string(*in.service_id);
+  } else if (std::string svc = Label(a.labels, "service"); !svc.empty()) {
+    auto found = incidents_.FindService(tx, svc);
+    if (found.ok()) req.service = found->name;
+  }
+  auto inc = incidents_.Declare(tx, req, in.actor());
+  if (!inc.ok()) return inc.status();
+  result.incidents_opened.push_back(inc->id);
+  return inc->id;
+}
+
+Status AlertService::MaybeAutoResolve(store::Tx& tx, const Integration& in, int64_t incident_id) {
+  auto firing = tx.QueryOne(
+      "SELECT COUNT(*) FROM alerts WHERE incident_id = ? AND status = 'firing'", {incident_id});
+  if (!firing.ok()) return firing.status();
+  if ((*firing)->Int(0) > 0) return Status::Ok();
+  auto inc = incidents_.Get(tx, incident_id);
+  if (!inc.ok()) return inc.status();
+  if (inc->status == incidents::IncidentStatus::kResolved) return Status::Ok();
+  auto r = incidents_.Resolve(tx, incident_id, "All alerts resolved", in.actor());
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<json> AlertService::AlertsOfIncident(store::Tx& tx, int64_t incident_id) {
+  auto rows = tx.Query(
+      "SELECT a.id, a.fingerprint, a.status, a.labels, a.annotations, a.generator_url, "
+      "a.starts_at, a.ends_at, "
+      "a.first_seen, a.last_seen, a.count, i.name FROM alerts a JOIN integrations i ON i.id = "
+      "a.integration_id "
+      "WHERE a.incident_id = ? ORDER BY a.id",
+      {incident_id});
+  if (!rows.ok()) return rows.status();
+  json items = json::array();
+  for (const auto& r : *rows)
+    items.push_back({{"id", r.Int(0)},
+                     {"fingerprint", r.Str(1)},
+                     {"status", r.Str(2)},
+                     {"labels", json::parse(r.Str(3), nullptr, false)},
+                     {"annotations", json::parse(r.Str(4), nullptr, false)},
+                     {"generator_url", r.Str(5)},
+                     {"starts_at", FormatTime(r.Int(6))},
+                     {"ends_at", r.IsNull(7) ? json() : json(FormatTime(r.Int(7)))},
+                     {"first_seen", FormatTime(r.Int(8))},
+                     {"last_seen", FormatTime(r.Int(9))},
+                     {"count", r.Int(10)},
+                     {"integration", r.Str(11)}});
+  return items;
+}
+
+}  // namespace klaxon::alerts

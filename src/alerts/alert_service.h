@@ -1,0 +1,86 @@
+// Integrations (named intake endpoints with a secret key) and the alert index: dedup by
+// fingerprint, grouping of alerts into one open incident, resolve when the source says
+// so, auto-resolve of the incident when its last alert resolves, and flap re-attachment.
+//
+// Ingest runs in the caller's write transaction, so a batch is all-or-nothing and a 2xx
+// means it is committed. A refresh of a known firing alert updates last_seen and a
+// counter and appends no event. Holds references only; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "events/event.h"
+#include "incidents/incident_service.h"
+#include "intake/alert.h"
+#include "store/store.h"
+
+namespace klaxon::alerts {
+
+struct Integration {
+  int64_t id = 0;
+  std::string name;
+  std::string kind;  // "alertmanager" (webhook) or "prometheus" (API v2)
+  std::string key;   // secret, in the intake URL or as the bearer token
+  std::optional<int64_t> service_id;
+  std::vector<std::string> group_by = {"alertname", "service"};
+  bool auto_resolve = true;
+  int64_t flap_window_s = 300;
+  TimeMs created_at = 0;
+  std::optional<TimeMs> revoked_at;
+
+  events::Actor actor() const { return {"integration", id, name}; }
+  // With the secret and the intake URLs under `public_url`.
+  nlohmann::json ToJson(const std::string& public_url) const;
+};
+
+bool IsIntegrationKind(std::string_view kind);
+
+struct IngestResult {
+  size_t received = 0;
+  size_t new_alerts = 0;
+  size_t refreshed = 0;
+  size_t resolved = 0;
+  std::vector<int64_t> incidents_opened;
+};
+
+class AlertService {
+ public:
+  AlertService(const Clock& clock, events::EventLog& log, incidents::IncidentService& incidents)
+      : clock_(clock), log_(log), incidents_(incidents) {}
+
+  Result<Integration> CreateIntegration(store::Tx& tx, Integration spec,
+                                        const events::Actor& actor);
+  Result<std::vector<Integration>> ListIntegrations(store::Tx& tx);
+  Result<Integration> GetIntegration(store::Tx& tx, int64_t id);
+  Status RevokeIntegration(store::Tx& tx, int64_t id, const events::Actor& actor);
+  // The active integration with this key, or Unauthenticated.
+  Result<Integration> FindByKey(store::Tx& tx, std::string_view key);
+
+  Result<IngestResult> Ingest(store::Tx& tx, const Integration& in,
+                              const std::vector<intake::NormalizedAlert>& batch);
+
+  // The alerts attached to an incident, with labels, annotations, links and counts.
+  Result<nlohmann::json> AlertsOfIncident(store::Tx& tx, int64_t incident_id);
+
+ private:
+  Status IngestOne(store::Tx& tx, const Integration& in, const intake::NormalizedAlert& a,
+                   IngestResult& result);
+  Result<int64_t> IncidentFor(store::Tx& tx, const Integration& in,
+                              const intake::NormalizedAlert& a, const std::string& group_key,
+                              IngestResult& result);
+  Status MaybeAutoResolve(store::Tx& tx, const Integration& in, int64_t incident_id);
+
+  const Clock& clock_;
+  events::EventLog& log_;
+  incidents::IncidentService& incidents_;
+};
+
+// The severity level an alert's `severity` label maps to (critical → SEV-1 …).
+std::string SeverityOf(const intake::Labels& labels);
+
+}  // namespace klaxon::alerts

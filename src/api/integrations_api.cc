@@ -1,0 +1,206 @@
+// Handlers for intake integrations, the alerts of an incident, and the intake endpoints
+// themselves (Alertmanager webhook, Alertmanager API v2 as Prometheus sends it).
+#include <sodium.h>
+
+#include <charconv>
+
+#include "api/api.h"
+#include "core/log.h"
+
+namespace klaxon::api {
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<int64_t> PositiveId(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
+// The key from "Authorization: Bearer KEY" or the password of "Basic base64(user:KEY)".
+std::string KeyFromAuthorization(std::string_view authz) {
+  if (authz.starts_with("Bearer ") || authz.starts_with("bearer "))
+    return std::string(authz.substr(7));
+  if (authz.starts_with("Basic ") || authz.starts_with("basic ")) {
+    std::string_view b64 = authz.substr(6);
+    std::string raw(b64.size(), '\0');
+    size_t len = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), b64.data(),
+                          b64.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
+      return {};
+    raw.resize(len);
+    size_t colon = raw.find(':');
+    return colon == std::string::npos ? std::string() : raw.substr(colon + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+void Api::ListIntegrations(Call& c) {
+  ReadJson(c, [this](store::Tx& tx) -> Result<json> {
+    auto list = d_.alerts.ListIntegrations(tx);
+    if (!list.ok()) return list.status();
+    json items = json::array();
+    for (const auto& in : *list) items.push_back(in.ToJson(d_.public_url));
+    return json{{"items", items}, {"next_cursor", nullptr}};
+  });
+}
+
+void Api::CreateIntegration(Call& c) {
+  auto body = Body(c);
+  if (!body) return;
+  alerts::Integration spec;
+  spec.name = (*body)["name"];
+  spec.kind = (*body)["kind"];
+  if (body->contains("group_by"))
+    spec.group_by = (*body)["group_by"].get<std::vector<std::string>>();
+  spec.auto_resolve = body->value("auto_resolve", true);
+  spec.flap_window_s = body->value("flap_window_seconds", int64_t{300});
+  std::optional<std::string> service;
+  if (body->contains("service")) {
+    const json& s = (*body)["service"];
+    if (s.is_string())
+      service = s.get<std::string>();
+    else if (s.is_number_integer())
+      service = std::to_string(s.get<int64_t>());
+    else
+      return Fail(c, InvalidField("/service", "must be a service id (integer) or name (string)"));
+  }
+  auto actor = c.principal.actor();
+  WriteJson(c, 201, [this, spec, service, actor](store::Tx& tx) mutable -> Result<json> {
+    if (service) {
+      auto s = d_.incidents.FindService(tx, *service);
+      if (!s.ok())
+        return s.status().code() == Code::kNotFound
+                   ? InvalidField("/service", "unknown service '" + *service + "'")
+                   : s.status();
+      spec.service_id = s->id;
+    }
+    auto in = d_.alerts.CreateIntegration(tx, spec, actor);
+    if (!in.ok()) return in.status();
+    return in->ToJson(d_.public_url);
+  });
+}
+
+void Api::GetIntegration(Call& c) {
+  auto id = PositiveId(c.req.params["id"]);
+  if (!id) return Fail(c, NotFound("no integration '" + c.req.params["id"] + "'"));
+  ReadJson(c, [this, id = *id](store::Tx& tx) -> Result<json> {
+    auto in = d_.alerts.GetIntegration(tx, id);
+    if (!in.ok()) return in.status();
+    return in->ToJson(d_.public_url);
+  });
+}
+
+void Api::RevokeIntegration(Call& c) {
+  auto id = PositiveId(c.req.params["id"]);
+  if (!id) return Fail(c, NotFound("no integration '" + c.req.params["id"] + "'"));
+  auto actor = c.principal.actor();
+  WriteJson(c, 204, [this, id = *id, actor](store::Tx& tx) -> Result<json> {
+    KLAXON_RETURN_IF_ERROR(d_.alerts.RevokeIntegration(tx, id, actor));
+    return json();
+  });
+}
+
+void Api::ListIncidentAlerts(Call& c) {
+  auto id = IncidentId(c);
+  if (!id) return;
+  ReadJson(c, [this, id = *id](store::Tx& tx) -> Result<json> {
+    auto inc = d_.incidents.Get(tx, id);
+    if (!inc.ok()) return inc.status();
+    auto items = d_.alerts.AlertsOfIncident(tx, id);
+    if (!items.ok()) return items.status();
+    return json{{"items", *items}, {"next_cursor", nullptr}};
+  });
+}
+
+bool Api::IsIntakePath(const std::string& path) const {
+  return path.starts_with("/intake/") || path == "/api/v2/alerts";
+}
+
+void Api::Intake(http::Request& req, http::Reply reply) {
+  // Routes: /intake/alertmanager/{key}, /intake/prometheus/{key}/api/v2/alerts,
+  // /api/v2/alerts with the key as bearer token or basic-auth password.
+  auto segs = http::SplitPath(req.path);
+  std::string kind, key;
+  if (segs.size() == 3 && segs[0] == "intake" && segs[1] == "alertmanager") {
+    kind = "alertmanager";
+    key = std::string(segs[2]);
+    req.route = "/intake/alertmanager/{key}";
+  } else if (segs.size() == 6 && segs[0] == "intake" && segs[1] == "prometheus" &&
+             segs[3] == "api" && segs[4] == "v2" && segs[5] == "alerts") {
+    kind = "prometheus";
+    key = std::string(segs[2]);
+    req.route = "/intake/prometheus/{key}/api/v2/alerts";
+  } else if (req.path == "/api/v2/alerts") {
+    kind = "prometheus";
+    key = KeyFromAuthorization(req.Header("authorization"));
+    req.route = "/api/v2/alerts";
+  } else {
+    req.route = "unmatched";
+    return reply(http::Response::Problem(NotFound("no intake route " + req.path), req.request_id));
+  }
+  // Prometheus reads only the status code; Alertmanager retries 5xx and drops 4xx.
+  // Klaxon's own problem+json is the body for both.
+  auto fail = [&](const Status& s) {
+    http::Response r = http::Response::Problem(s, req.request_id);
+    if (s.code() == Code::kUnauthenticated)
+      r.Header("WWW-Authenticate", "Bearer realm=\"klaxon-intake\"");
+    reply(std::move(r));
+  };
+  if (req.method != "POST") {
+    http::Response r = http::Response::Problem(
+        Status(Code::kMethodNotAllowed, "intake accepts POST only"), req.request_id);
+    r.Header("Allow", "POST");
+    return reply(std::move(r));
+  }
+  std::string_view ct = req.Header("content-type");
+  if (!ct.empty() && !ct.starts_with("application/json"))
+    return fail(Status(Code::kUnsupportedMedia, "intake bodies must be application/json",
+                       {{"content-type", "must be application/json"}}));
+
+  std::optional<alerts::Integration> integration;
+  Status s = d_.store.Read([&](store::Tx& tx) -> Status {
+    auto in = d_.alerts.FindByKey(tx, key);
+    if (!in.ok()) return in.status();
+    integration = *in;
+    return Status::Ok();
+  });
+  if (!s.ok()) return fail(s);
+  if (integration->kind != kind)
+    return fail(Status(Code::kNotFound,
+                       "this key belongs to a " + integration->kind + " integration; use its URL"));
+
+  TimeMs now = d_.clock.Now();
+  auto batch = kind == "alertmanager" ? intake::ParseAlertmanagerWebhook(req.body, now)
+                                      : intake::ParsePostableAlerts(req.body, now);
+  if (!batch.ok()) return fail(batch.status());
+
+  auto result = std::make_shared<alerts::IngestResult>();
+  std::string rid = req.request_id;
+  d_.store.Submit(
+      [this, in = *integration, alerts = std::move(batch).value(),
+       result](store::Tx& tx) -> Status {
+        auto r = d_.alerts.Ingest(tx, in, alerts);
+        if (!r.ok()) return r.status();
+        *result = *r;
+        return Status::Ok();
+      },
+      [reply, result, rid, kind](const Status& st) {
+        if (!st.ok()) return reply(http::Response::Problem(st, rid));
+        if (kind == "prometheus")
+          return reply(http::Response{200, {}, {}, {}});  // as Alertmanager: empty 200
+        reply(http::Response::Json(200, {{"status", "ok"},
+                                         {"received", result->received},
+                                         {"new", result->new_alerts},
+                                         {"refreshed", result->refreshed},
+                                         {"resolved", result->resolved},
+                                         {"incidents_opened", result->incidents_opened}}));
+      });
+}
+
+}  // namespace klaxon::api

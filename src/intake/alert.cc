@@ -1,0 +1,182 @@
+#include "intake/alert.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/time_format.h"
+
+namespace klaxon::intake {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kGoZeroTime = "0001-01-01T00:00:00Z";
+
+std::string Path(size_t i, std::string_view field) {
+  return "/alerts/" + std::to_string(i) + (field.empty() ? "" : "/" + std::string(field));
+}
+
+Status Bad(std::string field, std::string message) {
+  return Status(Code::kInvalidArgument, field + ": " + message,
+                {{std::move(field), std::move(message)}});
+}
+
+bool ValidLabelName(std::string_view n) {
+  if (n.empty()) return false;
+  for (size_t i = 0; i < n.size(); ++i) {
+    char c = n[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Reads a string→string object (labels or annotations) with limits.
+Status ReadMap(const json& obj, const std::string& path, bool labels, Labels& out) {
+  if (obj.is_null()) return Status::Ok();
+  if (!obj.is_object()) return Bad(path, "must be an object of strings");
+  if (obj.size() > kLimits.max_labels)
+    return Bad(path, "has more than " + std::to_string(kLimits.max_labels) + " entries");
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& name = it.key();
+    std::string p = path + "/" + name;
+    if (name.size() > kLimits.max_name)
+      return Bad(p, "name is longer than " + std::to_string(kLimits.max_name) + " bytes");
+    if (labels && !ValidLabelName(name))
+      return Bad(p, "is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)");
+    if (!it.value().is_string()) return Bad(p, "must be a string");
+    const std::string& v = it.value().get_ref<const std::string&>();
+    size_t max = labels ? kLimits.max_label_value : kLimits.max_annotation;
+    if (v.size() > max) return Bad(p, "is longer than " + std::to_string(max) + " bytes");
+    if (labels && v.empty()) continue;  // empty label values are absent labels
+    out[name] = v;
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<TimeMs>> ReadTime(const json& a, const char* field, const std::string& path) {
+  if (!a.contains(field) || a[field].is_null()) return std::optional<TimeMs>();
+  if (!a[field].is_string()) return Bad(path, "must be an RFC 3339 time string");
+  const std::string& s = a[field].get_ref<const std::string&>();
+  if (s.empty() || s == kGoZeroTime) return std::optional<TimeMs>();
+  auto t = ParseTime(s);
+  if (!t) return Bad(path, "is not an RFC 3339 time");
+  return std::optional<TimeMs>(*t);
+}
+
+Result<json> ParseBody(std::string_view body) {
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& e) {
+    return Status(Code::kBadRequest, "malformed JSON at byte " + std::to_string(e.byte),
+                  {{"/", "malformed JSON at byte " + std::to_string(e.byte)}});
+  }
+}
+
+// The fields common to webhook alerts and postable alerts.
+Result<NormalizedAlert> ReadAlert(const json& a, size_t i, TimeMs now) {
+  if (!a.is_object()) return Bad(Path(i, ""), "must be an object");
+  NormalizedAlert out;
+  if (!a.contains("labels")) return Bad(Path(i, "labels"), "is required");
+  KLAXON_RETURN_IF_ERROR(ReadMap(a["labels"], Path(i, "labels"), true, out.labels));
+  if (out.labels.empty()) return Bad(Path(i, "labels"), "must have at least one non-empty label");
+  if (a.contains("annotations"))
+    KLAXON_RETURN_IF_ERROR(
+        ReadMap(a["annotations"], Path(i, "annotations"), false, out.annotations));
+  auto starts = ReadTime(a, "startsAt", Path(i, "startsAt"));
+  if (!starts.ok()) return starts.status();
+  auto ends = ReadTime(a, "endsAt", Path(i, "endsAt"));
+  if (!ends.ok()) return ends.status();
+  out.ends_at = *ends;
+  out.starts_at = starts->value_or(ends->value_or(now));
+  if (out.ends_at && *out.ends_at < out.starts_at)
+    return Bad(Path(i, "endsAt"), "is before startsAt");
+  if (a.contains("generatorURL") && !a["generatorURL"].is_null()) {
+    if (!a["generatorURL"].is_string()) return Bad(Path(i, "generatorURL"), "must be a string");
+    out.generator_url = a["generatorURL"];
+    if (out.generator_url.size() > kLimits.max_url)
+      return Bad(Path(i, "generatorURL"), "is too long");
+  }
+  out.fingerprint = Fingerprint(out.labels);
+  return out;
+}
+
+}  // namespace
+
+std::string Fingerprint(const Labels& labels) {
+  uint64_t h = 14695981039346656037ull;
+  auto add = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  for (const auto& [name, value] : labels) {  // std::map iterates in sorted order
+    add(name);
+    add("\xff");
+    add(value);
+    add("\xff");
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+Result<std::vector<NormalizedAlert>> ParseAlertmanagerWebhook(std::string_view body, TimeMs now) {
+  auto doc = ParseBody(body);
+  if (!doc.ok()) return doc.status();
+  if (!doc->is_object()) return Bad("/", "must be an Alertmanager webhook object");
+  if (!doc->contains("alerts") || !(*doc)["alerts"].is_array())
+    return Bad("/alerts", "is required and must be an array");
+  if (doc->contains("version") && (*doc)["version"] != "4")
+    return Bad("/version", "unsupported webhook version (expected \"4\")");
+  const json& alerts = (*doc)["alerts"];
+  if (alerts.size() > kLimits.max_alerts)
+    return Status(Code::kTooLarge,
+                  "more than " + std::to_string(kLimits.max_alerts) + " alerts in one request",
+                  {{"/alerts", "too many alerts"}});
+  std::vector<NormalizedAlert> out;
+  out.reserve(alerts.size());
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    auto a = ReadAlert(alerts[i], i, now);
+    if (!a.ok()) return a.status();
+    const json& st = alerts[i].contains("status") ? alerts[i]["status"] : json();
+    if (st != "firing" && st != "resolved")
+      return Bad(Path(i, "status"), "must be firing or resolved");
+    a->firing = st == "firing";
+    if (!a->firing && !a->ends_at) a->ends_at = now;
+    out.push_back(std::move(a).value());
+  }
+  return out;
+}
+
+Result<std::vector<NormalizedAlert>> ParsePostableAlerts(std::string_view body, TimeMs now) {
+  auto doc = ParseBody(body);
+  if (!doc.ok()) return doc.status();
+  if (!doc->is_array()) return Bad("/", "must be a JSON array of alerts");
+  if (doc->size() > kLimits.max_alerts)
+    return Status(Code::kTooLarge,
+                  "more than " + std::to_string(kLimits.max_alerts) + " alerts in one request",
+                  {{"/", "too many alerts"}});
+  std::vector<NormalizedAlert> out;
+  out.reserve(doc->size());
+  for (size_t i = 0; i < doc->size(); ++i) {
+    auto a = ReadAlert((*doc)[i], i, now);
+    if (!a.ok()) {
+      Status s = a.status();
+      // Report paths as the array index ("/3/labels"), the body has no "alerts" key.
+      std::vector<FieldError> fields = s.fields();
+      for (auto& f : fields) f.field = f.field.substr(std::string_view("/alerts").size());
+      std::string msg = fields.empty() ? s.message() : fields[0].field + ": " + fields[0].message;
+      return Status(s.code(), msg, fields);
+    }
+    // An endsAt at or before now resolves; a later one is a lease while firing.
+    a->firing = !a->ends_at || *a->ends_at > now;
+    out.push_back(std::move(a).value());
+  }
+  return out;
+}
+
+}  // namespace klaxon::intake
