@@ -54,16 +54,21 @@ std::string Truncate(std::string s, size_t max_chars) {
 }
 
 json AlertEventData(int64_t alert_id, const intake::NormalizedAlert& a) {
+  // The labels live in the alerts table; the event names the alert.
   return {{"alert_id", alert_id},
           {"fingerprint", a.fingerprint},
-          {"alertname", Label(a.labels, "alertname")},
-          {"labels", a.labels}};
+          {"alertname", Label(a.labels, "alertname")}};
 }
 
 }  // namespace
 
 bool IsIntegrationKind(std::string_view kind) {
-  return kind == "alertmanager" || kind == "prometheus";
+  return kind == "alertmanager" || kind == "prometheus" || kind == "pagerduty" || kind == "grafana";
+}
+
+std::vector<std::string> DefaultGroupBy(std::string_view kind) {
+  if (kind == "pagerduty") return {"dedup_key"};
+  return {"alertname", "service"};
 }
 
 std::string SeverityOf(const intake::Labels& labels) {
@@ -81,6 +86,12 @@ json Integration::ToJson(const std::string& public_url) const {
   json urls;
   if (kind == "alertmanager") {
     urls = {{"webhook", public_url + "/intake/alertmanager/" + key}};
+  } else if (kind == "grafana") {
+    urls = {{"webhook", public_url + "/intake/grafana/" + key},
+            {"bearer_webhook", public_url + "/intake/grafana"}};
+  } else if (kind == "pagerduty") {
+    urls = {{"events_v2", public_url + "/v2/enqueue"},
+            {"events_v2_with_key", public_url + "/intake/pagerduty/" + key + "/v2/enqueue"}};
   } else {
     urls = {{"api", public_url + "/intake/prometheus/" + key + "/api/v2/alerts"},
             {"path_prefix", "/intake/prometheus/" + key},
@@ -105,7 +116,7 @@ Result<Integration> AlertService::CreateIntegration(store::Tx& tx, Integration s
   if (spec.name.empty() || spec.name.size() > 100)
     errs.push_back({"/name", "must be 1-100 characters"});
   if (!IsIntegrationKind(spec.kind))
-    errs.push_back({"/kind", "must be alertmanager or prometheus"});
+    errs.push_back({"/kind", "must be alertmanager, prometheus, pagerduty or grafana"});
   if (spec.group_by.size() > 16) errs.push_back({"/group_by", "at most 16 labels"});
   if (spec.flap_window_s < 0 || spec.flap_window_s > 86400)
     errs.push_back({"/flap_window_seconds", "must be 0-86400"});
@@ -113,7 +124,8 @@ Result<Integration> AlertService::CreateIntegration(store::Tx& tx, Integration s
   auto dup = tx.QueryOne("SELECT id FROM integrations WHERE name = ?", {spec.name});
   if (!dup.ok()) return dup.status();
   if (*dup) return Conflict("an integration named '" + spec.name + "' exists");
-  spec.key = RandomToken(24);
+  // 32 characters either way; PagerDuty senders expect 32 lowercase hex digits.
+  spec.key = spec.kind == "pagerduty" ? HashToken(RandomToken(32)).substr(0, 32) : RandomToken(24);
   spec.created_at = clock_.Now();
   auto row = tx.QueryOne(
       "INSERT INTO integrations(name, kind, key, service_id, group_by, auto_resolve, "
@@ -175,23 +187,39 @@ Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
                                           const std::vector<intake::NormalizedAlert>& batch) {
   IngestResult result;
   result.received = batch.size();
-  for (const auto& a : batch) KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, a, result));
+  auto suppression = Suppression::Load(tx, clock_.Now());  // once per batch
+  if (!suppression.ok()) return suppression.status();
+  for (const auto& a : batch) KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, a, &*suppression, result));
   return result;
 }
 
 Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
-                               const intake::NormalizedAlert& a, IngestResult& result) {
+                               const intake::NormalizedAlert& a, const Suppression* suppression,
+                               IngestResult& result) {
   TimeMs now = clock_.Now();
   std::string annotations = json(a.annotations).dump();
+  // Silenced (a silence matches, or the service is in maintenance): stored and shown, but
+  // opens nothing. A later refresh after the silence ends opens the incident.
+  bool silenced = a.firing && suppression && suppression->Suppressed(a.labels, in.service_id);
   auto row = tx.QueryOne(
-      "SELECT id, status, incident_id, resolved_at FROM alerts WHERE integration_id = ? AND "
-      "fingerprint = ?",
+      "SELECT id, status, incident_id, resolved_at, silenced FROM alerts WHERE integration_id = ? "
+      "AND fingerprint = ?",
       {in.id, a.fingerprint});
   if (!row.ok()) return row.status();
 
   if (!*row) {
     std::string group_key = GroupKey(in, a.labels);
     std::optional<int64_t> incident;
+    if (silenced) {
+      ++result.silenced;
+      return tx.Exec(
+          "INSERT INTO alerts(integration_id, fingerprint, status, labels, annotations, "
+          "generator_url, "
+          "starts_at, ends_at, first_seen, last_seen, count, group_key, silenced) "
+          "VALUES (?,?,'firing',?,?,?,?,?,?,?,1,?,1)",
+          {in.id, a.fingerprint, json(a.labels).dump(), annotations, a.generator_url, a.starts_at,
+           store::Opt(a.ends_at), now, now, group_key});
+    }
     if (a.firing) {
       auto inc = IncidentFor(tx, in, a, group_key, result);
       if (!inc.ok()) return inc.status();
@@ -217,7 +245,23 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
   bool was_firing = (*row)->Str(1) == "firing";
   std::optional<int64_t> incident = (*row)->OptInt(2);
   std::optional<TimeMs> resolved_at = (*row)->OptInt(3);
+  bool was_silenced = (*row)->Int(4) != 0;
 
+  if (was_firing && a.firing && was_silenced && !silenced) {
+    // The silence or maintenance window ended while the alert still fires: open now.
+    std::string group_key = GroupKey(in, a.labels);
+    auto inc = IncidentFor(tx, in, a, group_key, result);
+    if (!inc.ok()) return inc.status();
+    ++result.new_alerts;
+    KLAXON_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE alerts SET silenced = 0, incident_id = ?, last_seen = ?, count = count + 1, "
+        "annotations = ?, ends_at = ? WHERE id = ?",
+        {*inc, now, annotations, store::Opt(a.ends_at), alert_id}));
+    json data = AlertEventData(alert_id, a);
+    data["unsilenced"] = true;
+    auto seq = log_.Append(tx, events::Event::Of("alert.fired", in.actor(), data, *inc));
+    return seq.ok() ? Status::Ok() : seq.status();
+  }
   if (was_firing && a.firing) {  // a refresh: cheap, no event
     ++result.refreshed;
     return tx.Exec(
@@ -240,6 +284,14 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
         tx, events::Event::Of("alert.resolved", in.actor(), AlertEventData(alert_id, a), incident));
     if (!seq.ok()) return seq.status();
     return incident && in.auto_resolve ? MaybeAutoResolve(tx, in, *incident) : Status::Ok();
+  }
+  if (silenced) {  // fired again while silenced: shown, opens nothing
+    ++result.silenced;
+    return tx.Exec(
+        "UPDATE alerts SET status = 'firing', silenced = 1, incident_id = NULL, starts_at = ?, "
+        "ends_at = ?, resolved_at = NULL, last_seen = ?, count = count + 1, annotations = ? WHERE "
+        "id = ?",
+        {a.starts_at, store::Opt(a.ends_at), now, annotations, alert_id});
   }
 
   // Fired again after resolving. Within the flap window it goes back to its incident
@@ -273,13 +325,43 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
   return seq.ok() ? Status::Ok() : seq.status();
 }
 
+Result<bool> AlertService::AcknowledgeAlert(store::Tx& tx, const Integration& in,
+                                            std::string_view fingerprint) {
+  auto row = tx.QueryOne(
+      "SELECT incident_id FROM alerts WHERE integration_id = ? AND fingerprint = ? AND "
+      "status = 'firing'",
+      {in.id, std::string(fingerprint)});
+  if (!row.ok()) return row.status();
+  if (!*row || (*row)->IsNull(0)) return false;
+  auto inc = incidents_.Get(tx, (*row)->Int(0));
+  if (!inc.ok()) return inc.status();
+  if (inc->status != incidents::IncidentStatus::kTriggered) return false;
+  auto ack = incidents_.Acknowledge(tx, inc->id, in.actor());
+  return ack.ok() ? Result<bool>(true) : Result<bool>(ack.status());
+}
+
+Result<bool> AlertService::ResolveKnownAlert(store::Tx& tx, const Integration& in,
+                                             const intake::NormalizedAlert& a,
+                                             IngestResult& result) {
+  auto row = tx.QueryOne("SELECT labels FROM alerts WHERE integration_id = ? AND fingerprint = ?",
+                         {in.id, a.fingerprint});
+  if (!row.ok()) return row.status();
+  if (!*row) return false;
+  intake::NormalizedAlert stored = a;
+  stored.labels = json::parse((*row)->Str(0), nullptr, false).get<intake::Labels>();
+  ++result.received;
+  KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, stored, nullptr, result));
+  return true;
+}
+
 Result<int64_t> AlertService::IncidentFor(store::Tx& tx, const Integration& in,
                                           const intake::NormalizedAlert& a,
                                           const std::string& group_key, IngestResult& result) {
+  // alert_groups remembers each group's latest incident: one indexed lookup, however
+  // many alerts the group has.
   auto open = tx.QueryOne(
-      "SELECT a.incident_id FROM alerts a JOIN incidents i ON i.id = a.incident_id "
-      "WHERE a.integration_id = ? AND a.group_key = ? AND i.status <> 'resolved' "
-      "ORDER BY a.incident_id DESC LIMIT 1",
+      "SELECT g.incident_id FROM alert_groups g JOIN incidents i ON i.id = g.incident_id "
+      "WHERE g.integration_id = ? AND g.group_key = ? AND i.status <> 'resolved'",
       {in.id, group_key});
   if (!open.ok()) return open.status();
   if (*open) return (*open)->Int(0);
@@ -300,6 +382,10 @@ Result<int64_t> AlertService::IncidentFor(store::Tx& tx, const Integration& in,
   }
   auto inc = incidents_.Declare(tx, req, in.actor());
   if (!inc.ok()) return inc.status();
+  KLAXON_RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO alert_groups(integration_id, group_key, incident_id) VALUES (?,?,?) "
+      "ON CONFLICT(integration_id, group_key) DO UPDATE SET incident_id = excluded.incident_id",
+      {in.id, group_key, inc->id}));
   result.incidents_opened.push_back(inc->id);
   return inc->id;
 }

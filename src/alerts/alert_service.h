@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "alerts/suppression.h"
 #include "core/clock.h"
 #include "events/event.h"
 #include "incidents/incident_service.h"
@@ -24,8 +25,10 @@ namespace klaxon::alerts {
 struct Integration {
   int64_t id = 0;
   std::string name;
-  std::string kind;  // "alertmanager" (webhook) or "prometheus" (API v2)
-  std::string key;   // secret, in the intake URL or as the bearer token
+  // "alertmanager" (webhook), "prometheus" (API v2), "pagerduty" (Events API v2) or
+  // "grafana" (alerting webhook)
+  std::string kind;
+  std::string key;  // secret, in the intake URL or as the bearer token
   std::optional<int64_t> service_id;
   std::vector<std::string> group_by = {"alertname", "service"};
   bool auto_resolve = true;
@@ -39,12 +42,16 @@ struct Integration {
 };
 
 bool IsIntegrationKind(std::string_view kind);
+// The group_by an integration of `kind` gets when none is given: alertname + service, but
+// dedup_key for PagerDuty, whose every dedup_key is its own incident there.
+std::vector<std::string> DefaultGroupBy(std::string_view kind);
 
 struct IngestResult {
   size_t received = 0;
   size_t new_alerts = 0;
   size_t refreshed = 0;
   size_t resolved = 0;
+  size_t silenced = 0;
   std::vector<int64_t> incidents_opened;
 };
 
@@ -64,12 +71,21 @@ class AlertService {
   Result<IngestResult> Ingest(store::Tx& tx, const Integration& in,
                               const std::vector<intake::NormalizedAlert>& batch);
 
+  // PagerDuty's acknowledge: acknowledges the incident of the firing alert `fingerprint`
+  // if it is still triggered. False (nothing changed) when the alert is unknown, resolved
+  // or its incident already acknowledged, as PagerDuty drops such events.
+  Result<bool> AcknowledgeAlert(store::Tx& tx, const Integration& in, std::string_view fingerprint);
+  // PagerDuty's resolve: resolves a known alert like Ingest (labels as stored); an unknown
+  // fingerprint stores nothing and returns false.
+  Result<bool> ResolveKnownAlert(store::Tx& tx, const Integration& in,
+                                 const intake::NormalizedAlert& a, IngestResult& result);
+
   // The alerts attached to an incident, with labels, annotations, links and counts.
   Result<nlohmann::json> AlertsOfIncident(store::Tx& tx, int64_t incident_id);
 
  private:
   Status IngestOne(store::Tx& tx, const Integration& in, const intake::NormalizedAlert& a,
-                   IngestResult& result);
+                   const Suppression* suppression, IngestResult& result);
   Result<int64_t> IncidentFor(store::Tx& tx, const Integration& in,
                               const intake::NormalizedAlert& a, const std::string& group_key,
                               IngestResult& result);

@@ -39,6 +39,7 @@ struct ApiDeps {
   auth::AuthService& auth;
   incidents::IncidentService& incidents;
   alerts::AlertService& alerts;
+  alerts::SuppressionStore& suppression;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -129,10 +130,19 @@ class Api {
   void GetIntegration(Call& c);
   void RevokeIntegration(Call& c);
   void ListIncidentAlerts(Call& c);
+  void ListSilences(Call& c);
+  void CreateSilence(Call& c);
+  void ExpireSilence(Call& c);
+  void ListMaintenance(Call& c);
+  void CreateMaintenance(Call& c);
+  void CancelMaintenance(Call& c);
+  void ListAlerts(Call& c);
 
   // Alert intake (outside /api/v1; authenticated by the integration's key).
   bool IsIntakePath(const std::string& path) const;
   void Intake(http::Request& req, http::Reply reply);
+  // PagerDuty Events API v2; `url_key` empty when the key is the body's routing_key.
+  void IntakePagerDuty(http::Request& req, http::Reply reply, std::string url_key);
 
   // Failed logins per client address, for the login rate limit (429).
   bool LoginAllowed(const std::string& remote, TimeMs now, int64_t* retry_after_s);

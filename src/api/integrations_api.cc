@@ -1,11 +1,13 @@
 // Handlers for intake integrations, the alerts of an incident, and the intake endpoints
-// themselves (Alertmanager webhook, Alertmanager API v2 as Prometheus sends it).
+// themselves (Alertmanager webhook, Alertmanager API v2 as Prometheus sends it, Grafana
+// webhook; PagerDuty Events API v2 is in intake_pagerduty.cc).
 #include <sodium.h>
 
 #include <charconv>
 
 #include "api/api.h"
 #include "core/log.h"
+#include "intake/grafana.h"
 
 namespace klaxon::api {
 
@@ -58,6 +60,8 @@ void Api::CreateIntegration(Call& c) {
   spec.kind = (*body)["kind"];
   if (body->contains("group_by"))
     spec.group_by = (*body)["group_by"].get<std::vector<std::string>>();
+  else
+    spec.group_by = alerts::DefaultGroupBy(spec.kind);
   spec.auto_resolve = body->value("auto_resolve", true);
   spec.flap_window_s = body->value("flap_window_seconds", int64_t{300});
   std::optional<std::string> service;
@@ -119,15 +123,34 @@ void Api::ListIncidentAlerts(Call& c) {
 }
 
 bool Api::IsIntakePath(const std::string& path) const {
-  return path.starts_with("/intake/") || path == "/api/v2/alerts";
+  return path.starts_with("/intake/") || path == "/api/v2/alerts" || path == "/v2/enqueue";
 }
 
 void Api::Intake(http::Request& req, http::Reply reply) {
   // Routes: /intake/alertmanager/{key}, /intake/prometheus/{key}/api/v2/alerts,
-  // /api/v2/alerts with the key as bearer token or basic-auth password.
+  // /api/v2/alerts with the key as bearer token or basic-auth password,
+  // /intake/grafana/{key} or /intake/grafana with the key as for /api/v2/alerts;
+  // PagerDuty's /v2/enqueue and /intake/pagerduty/{key}/v2/enqueue.
   auto segs = http::SplitPath(req.path);
   std::string kind, key;
-  if (segs.size() == 3 && segs[0] == "intake" && segs[1] == "alertmanager") {
+  if (req.path == "/v2/enqueue") {
+    req.route = "/v2/enqueue";
+    return IntakePagerDuty(req, std::move(reply), "");
+  }
+  if (segs.size() == 5 && segs[0] == "intake" && segs[1] == "pagerduty" && segs[3] == "v2" &&
+      segs[4] == "enqueue") {
+    req.route = "/intake/pagerduty/{key}/v2/enqueue";
+    return IntakePagerDuty(req, std::move(reply), std::string(segs[2]));
+  }
+  if (segs.size() == 3 && segs[0] == "intake" && segs[1] == "grafana") {
+    kind = "grafana";
+    key = std::string(segs[2]);
+    req.route = "/intake/grafana/{key}";
+  } else if (segs.size() == 2 && segs[0] == "intake" && segs[1] == "grafana") {
+    kind = "grafana";
+    key = KeyFromAuthorization(req.Header("authorization"));
+    req.route = "/intake/grafana";
+  } else if (segs.size() == 3 && segs[0] == "intake" && segs[1] == "alertmanager") {
     kind = "alertmanager";
     key = std::string(segs[2]);
     req.route = "/intake/alertmanager/{key}";
@@ -144,18 +167,19 @@ void Api::Intake(http::Request& req, http::Reply reply) {
     req.route = "unmatched";
     return reply(http::Response::Problem(NotFound("no intake route " + req.path), req.request_id));
   }
-  // Prometheus reads only the status code; Alertmanager retries 5xx and drops 4xx.
-  // Klaxon's own problem+json is the body for both.
+  // Prometheus reads only the status code; Alertmanager retries 5xx and drops 4xx; Grafana
+  // counts any non-2xx as failed. Klaxon's own problem+json is the body for all three.
   auto fail = [&](const Status& s) {
     http::Response r = http::Response::Problem(s, req.request_id);
     if (s.code() == Code::kUnauthenticated)
       r.Header("WWW-Authenticate", "Bearer realm=\"klaxon-intake\"");
     reply(std::move(r));
   };
-  if (req.method != "POST") {
+  bool put_ok = kind == "grafana";  // Grafana's httpMethod may be PUT
+  if (req.method != "POST" && !(put_ok && req.method == "PUT")) {
     http::Response r = http::Response::Problem(
         Status(Code::kMethodNotAllowed, "intake accepts POST only"), req.request_id);
-    r.Header("Allow", "POST");
+    r.Header("Allow", put_ok ? "POST, PUT" : "POST");
     return reply(std::move(r));
   }
   std::string_view ct = req.Header("content-type");
@@ -177,6 +201,7 @@ void Api::Intake(http::Request& req, http::Reply reply) {
 
   TimeMs now = d_.clock.Now();
   auto batch = kind == "alertmanager" ? intake::ParseAlertmanagerWebhook(req.body, now)
+               : kind == "grafana"    ? intake::ParseGrafanaWebhook(req.body, now)
                                       : intake::ParsePostableAlerts(req.body, now);
   if (!batch.ok()) return fail(batch.status());
 
@@ -199,6 +224,7 @@ void Api::Intake(http::Request& req, http::Reply reply) {
                                          {"new", result->new_alerts},
                                          {"refreshed", result->refreshed},
                                          {"resolved", result->resolved},
+                                         {"silenced", result->silenced},
                                          {"incidents_opened", result->incidents_opened}}));
       });
 }

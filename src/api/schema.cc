@@ -111,6 +111,9 @@ Result<nlohmann::json> ParseJsonBody(const std::string& body, bool allow_empty) 
   } catch (const nlohmann::json::parse_error& e) {
     return Status(Code::kBadRequest, "malformed JSON at byte " + std::to_string(e.byte),
                   {{"/", "malformed JSON at byte " + std::to_string(e.byte)}});
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number out of range
+    return Status(Code::kBadRequest, std::string("malformed JSON: ") + e.what(),
+                  {{"/", "malformed JSON"}});
   }
 }
 

@@ -43,6 +43,7 @@ TEST(Schema, ParsesBodies) {
   EXPECT_EQ(ParseJsonBody("", false).status().code(), Code::kBadRequest);
   EXPECT_TRUE(ParseJsonBody("", true).ok());
   EXPECT_TRUE(ParseJsonBody("{\"a\":1}", false).ok());
+  EXPECT_EQ(ParseJsonBody("{\"a\":1e999}", false).status().code(), Code::kBadRequest);
 }
 
 }  // namespace

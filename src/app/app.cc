@@ -173,6 +173,7 @@ int Serve(const std::vector<std::string>& args) {
   auth::AuthService auth(clock, log, cfg.session_ttl_hours);
   incidents::IncidentService incidents(clock, log);
   alerts::AlertService alert_service(clock, log, incidents);
+  alerts::SuppressionStore suppression(clock, log);
 
   Status boot = Bootstrap(cfg, *store, auth, incidents);
   if (!boot.ok()) {
@@ -185,8 +186,9 @@ int Serve(const std::vector<std::string>& args) {
     return tx.Exec("DELETE FROM idempotency_keys WHERE created_at < ?", {clock.Now() - 86'400'000});
   });
 
-  api::Api api({*store, clock, manual.get(), bus, log, auth, incidents, alert_service, metrics,
-                cfg.PublicUrl(), cfg.PublicUrl().starts_with("https://"), cfg.session_ttl_hours});
+  api::Api api({*store, clock, manual.get(), bus, log, auth, incidents, alert_service, suppression,
+                metrics, cfg.PublicUrl(), cfg.PublicUrl().starts_with("https://"),
+                cfg.session_ttl_hours});
   http::ServerOptions hopts;
   hopts.host = cfg.listen_host;
   hopts.port = cfg.listen_port;
@@ -210,7 +212,8 @@ int Serve(const std::vector<std::string>& args) {
         if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
         LogInfo("request", {{"request_id", req.request_id},
                             {"method", req.method},
-                            {"path", req.path},
+                            // Intake paths carry the integration's secret key: log the route.
+                            {"path", req.path.starts_with("/intake/") ? req.route : req.path},
                             {"status", status},
                             {"ms", secs * 1000},
                             {"remote", req.remote}});

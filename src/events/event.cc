@@ -23,6 +23,10 @@ constexpr EventKind kKinds[] = {
     {"integration.revoked", "An integration's key was revoked; its URL now answers 401."},
     {"alert.fired", "An alert started firing (new, or again after resolving) and joined an incident."},
     {"alert.resolved", "The source reported an alert resolved."},
+    {"silence.created", "A silence was created: matching alerts open nothing until it ends."},
+    {"silence.expired", "A silence was ended before its time."},
+    {"maintenance.scheduled", "A maintenance window was scheduled for a service."},
+    {"maintenance.cancelled", "A maintenance window was cancelled."},
     {"clock.advanced", "The manual clock was moved forward (test servers only)."},
 };
 }  // namespace

@@ -4,22 +4,41 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time_format.h"
+#include "intake/webhook_internal.h"
 
 namespace klaxon::intake {
 
+namespace internal {
+
+Status Bad(std::string field, std::string message) {
+  return Status(Code::kInvalidArgument, field + ": " + message,
+                {{std::move(field), std::move(message)}});
+}
+
+Result<nlohmann::json> ParseBody(std::string_view body) {
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    return Status(Code::kBadRequest, "malformed JSON at byte " + std::to_string(e.byte),
+                  {{"/", "malformed JSON at byte " + std::to_string(e.byte)}});
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number out of range
+    return Status(Code::kBadRequest, std::string("malformed JSON: ") + e.what(),
+                  {{"/", "malformed JSON"}});
+  }
+}
+
+}  // namespace internal
+
 namespace {
 
+using internal::Bad;
+using internal::ParseBody;
 using nlohmann::json;
 
 constexpr std::string_view kGoZeroTime = "0001-01-01T00:00:00Z";
 
 std::string Path(size_t i, std::string_view field) {
   return "/alerts/" + std::to_string(i) + (field.empty() ? "" : "/" + std::string(field));
-}
-
-Status Bad(std::string field, std::string message) {
-  return Status(Code::kInvalidArgument, field + ": " + message,
-                {{std::move(field), std::move(message)}});
 }
 
 bool ValidLabelName(std::string_view n) {
@@ -64,15 +83,6 @@ Result<std::optional<TimeMs>> ReadTime(const json& a, const char* field, const s
   auto t = ParseTime(s);
   if (!t) return Bad(path, "is not an RFC 3339 time");
   return std::optional<TimeMs>(*t);
-}
-
-Result<json> ParseBody(std::string_view body) {
-  try {
-    return json::parse(body);
-  } catch (const json::parse_error& e) {
-    return Status(Code::kBadRequest, "malformed JSON at byte " + std::to_string(e.byte),
-                  {{"/", "malformed JSON at byte " + std::to_string(e.byte)}});
-  }
 }
 
 // The fields common to webhook alerts and postable alerts.
@@ -124,15 +134,14 @@ std::string Fingerprint(const Labels& labels) {
   return buf;
 }
 
-Result<std::vector<NormalizedAlert>> ParseAlertmanagerWebhook(std::string_view body, TimeMs now) {
-  auto doc = ParseBody(body);
-  if (!doc.ok()) return doc.status();
-  if (!doc->is_object()) return Bad("/", "must be an Alertmanager webhook object");
-  if (!doc->contains("alerts") || !(*doc)["alerts"].is_array())
+Result<std::vector<NormalizedAlert>> internal::ParseWebhook(const json& doc, TimeMs now,
+                                                            const std::string& version,
+                                                            const AlertExtras& extras) {
+  if (!doc.contains("alerts") || !doc["alerts"].is_array())
     return Bad("/alerts", "is required and must be an array");
-  if (doc->contains("version") && (*doc)["version"] != "4")
-    return Bad("/version", "unsupported webhook version (expected \"4\")");
-  const json& alerts = (*doc)["alerts"];
+  if (doc.contains("version") && doc["version"] != version)
+    return Bad("/version", "unsupported webhook version (expected \"" + version + "\")");
+  const json& alerts = doc["alerts"];
   if (alerts.size() > kLimits.max_alerts)
     return Status(Code::kTooLarge,
                   "more than " + std::to_string(kLimits.max_alerts) + " alerts in one request",
@@ -147,9 +156,17 @@ Result<std::vector<NormalizedAlert>> ParseAlertmanagerWebhook(std::string_view b
       return Bad(Path(i, "status"), "must be firing or resolved");
     a->firing = st == "firing";
     if (!a->firing && !a->ends_at) a->ends_at = now;
+    if (extras) KLAXON_RETURN_IF_ERROR(extras(alerts[i], i, *a));
     out.push_back(std::move(a).value());
   }
   return out;
+}
+
+Result<std::vector<NormalizedAlert>> ParseAlertmanagerWebhook(std::string_view body, TimeMs now) {
+  auto doc = ParseBody(body);
+  if (!doc.ok()) return doc.status();
+  if (!doc->is_object()) return Bad("/", "must be an Alertmanager webhook object");
+  return internal::ParseWebhook(*doc, now, "4", nullptr);
 }
 
 Result<std::vector<NormalizedAlert>> ParsePostableAlerts(std::string_view body, TimeMs now) {

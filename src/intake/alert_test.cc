@@ -96,6 +96,12 @@ TEST(AlertmanagerWebhook, RejectsBadInputNamingTheField) {
   }
 }
 
+TEST(AlertmanagerWebhook, NumberOutOfRangeIsMalformedNotACrash) {
+  // Found by the fuzzer: nlohmann throws out_of_range (not parse_error) for 1e999.
+  EXPECT_EQ(ParseAlertmanagerWebhook(R"({"alerts":[],"x":1e999})", kNow).status().code(), Code::kBadRequest);
+  EXPECT_EQ(ParsePostableAlerts("[1e999]", kNow).status().code(), Code::kBadRequest);
+}
+
 TEST(AlertmanagerWebhook, BoundsSizes) {
   nlohmann::json big = {{"version", "4"}, {"alerts", nlohmann::json::array()}};
   for (int i = 0; i < 1001; ++i)

@@ -116,6 +116,38 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_by_group ON alerts(integration_id, group_key);
 CREATE INDEX alerts_by_incident ON alerts(incident_id, status);
 )sql"},
+    {4, "silences, maintenance windows, alert groups", R"sql(
+CREATE TABLE silences (
+  id INTEGER PRIMARY KEY,
+  matchers TEXT NOT NULL,
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  expired_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX silences_by_end ON silences(ends_at);
+CREATE TABLE maintenance_windows (
+  id INTEGER PRIMARY KEY,
+  service_id INTEGER NOT NULL REFERENCES services(id),
+  name TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+ALTER TABLE alerts ADD COLUMN silenced INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE alert_groups (
+  integration_id INTEGER NOT NULL REFERENCES integrations(id),
+  group_key TEXT NOT NULL,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  PRIMARY KEY (integration_id, group_key)
+);
+INSERT OR REPLACE INTO alert_groups(integration_id, group_key, incident_id)
+  SELECT integration_id, group_key, MAX(incident_id) FROM alerts
+  WHERE incident_id IS NOT NULL GROUP BY integration_id, group_key;
+)sql"},
 };
 }  // namespace
 

@@ -1,0 +1,43 @@
+// libFuzzer target for the intake parsers: any bytes must give alerts or a Status,
+// never a crash, a sanitizer report, or an alert that breaks the parser's own limits.
+// KLAXON_FUZZ_PARSER selects the adapter (see scripts/run-fuzz).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "intake/alert.h"
+#include "intake/grafana.h"
+#include "intake/pagerduty.h"
+
+namespace {
+using klaxon::intake::kLimits;
+
+void Check(const klaxon::Result<std::vector<klaxon::intake::NormalizedAlert>>& r) {
+  if (!r.ok()) return;
+  if (r->size() > kLimits.max_alerts) std::abort();
+  for (const auto& a : r.value()) {
+    if (a.labels.empty() || a.labels.size() > kLimits.max_labels) std::abort();
+    if (a.fingerprint.size() != 16) std::abort();
+    if (a.ends_at && *a.ends_at < a.starts_at && a.firing) std::abort();
+  }
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+  constexpr klaxon::TimeMs kNow = 1'795'000'000'000;
+#if KLAXON_FUZZ_PARSER == 1
+  Check(klaxon::intake::ParseAlertmanagerWebhook(body, kNow));
+#elif KLAXON_FUZZ_PARSER == 2
+  Check(klaxon::intake::ParsePostableAlerts(body, kNow));
+#elif KLAXON_FUZZ_PARSER == 3
+  auto e = klaxon::intake::ParsePagerDutyEvent(body, kNow, "0123456789abcdef0123456789abcdef", size % 2 == 0);
+  if (e.ok() && e.value().alert.labels.empty()) std::abort();
+#elif KLAXON_FUZZ_PARSER == 4
+  Check(klaxon::intake::ParseGrafanaWebhook(body, kNow));
+#else
+#error "define KLAXON_FUZZ_PARSER"
+#endif
+  return 0;
+}
