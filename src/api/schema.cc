@@ -1,5 +1,7 @@
 #include "api/schema.h"
 
+#include "core/json_parse.h"
+
 namespace klaxon::api {
 
 namespace {
@@ -106,15 +108,7 @@ Result<nlohmann::json> ParseJsonBody(const std::string& body, bool allow_empty) 
     if (allow_empty) return nlohmann::json::object();
     return BadRequest("request body is empty; a JSON object is expected");
   }
-  try {
-    return nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Status(Code::kBadRequest, "malformed JSON at byte " + std::to_string(e.byte),
-                  {{"/", "malformed JSON at byte " + std::to_string(e.byte)}});
-  } catch (const nlohmann::json::exception& e) {  // e.g. a number out of range
-    return Status(Code::kBadRequest, std::string("malformed JSON: ") + e.what(),
-                  {{"/", "malformed JSON"}});
-  }
+  return ParseJson(body);
 }
 
 }  // namespace klaxon::api

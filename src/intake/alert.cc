@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "core/time_format.h"
 #include "intake/webhook_internal.h"
 
@@ -15,17 +16,7 @@ Status Bad(std::string field, std::string message) {
                 {{std::move(field), std::move(message)}});
 }
 
-Result<nlohmann::json> ParseBody(std::string_view body) {
-  try {
-    return nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Status(Code::kBadRequest, "malformed JSON at byte " + std::to_string(e.byte),
-                  {{"/", "malformed JSON at byte " + std::to_string(e.byte)}});
-  } catch (const nlohmann::json::exception& e) {  // e.g. a number out of range
-    return Status(Code::kBadRequest, std::string("malformed JSON: ") + e.what(),
-                  {{"/", "malformed JSON"}});
-  }
-}
+Result<nlohmann::json> ParseBody(std::string_view body) { return ParseJson(body); }
 
 }  // namespace internal
 

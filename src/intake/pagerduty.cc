@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "core/time_format.h"
 
 namespace klaxon::intake {
@@ -175,16 +176,9 @@ Result<PagerDutyEvent> ParsePagerDutyEvent(std::string_view body, TimeMs now,
   if (body.size() > kPagerDutyLimits.max_event)
     return Status(Code::kTooLarge, "event is larger than 512 KB",
                   {{"/", "event is larger than 512 KB"}});
-  json doc;
-  try {
-    doc = json::parse(body);
-  } catch (const json::parse_error& e) {
-    std::string m = "malformed JSON at byte " + std::to_string(e.byte);
-    return Status(Code::kBadRequest, m, {{"/", m}});
-  } catch (const json::exception& e) {  // e.g. a number out of range
-    return Status(Code::kBadRequest, std::string("malformed JSON: ") + e.what(),
-                  {{"/", "malformed JSON"}});
-  }
+  auto parsed = ParseJson(body);
+  if (!parsed.ok()) return parsed.status();
+  json doc = std::move(parsed).value();
   if (!doc.is_object())
     return Status(Code::kInvalidArgument, "/: must be a JSON object",
                   {{"/", "must be a JSON object"}});
