@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 #elif KLAXON_FUZZ_PARSER == 2
   Check(klaxon::intake::ParsePostableAlerts(body, kNow));
 #elif KLAXON_FUZZ_PARSER == 3
-  auto e = klaxon::intake::ParsePagerDutyEvent(body, kNow, "0123456789abcdef0123456789abcdef", size % 2 == 0);
+  auto e = klaxon::intake::ParsePagerDutyEvent(body, kNow, "0123456789abcdef0123456789abcdef",
+                                               size % 2 == 0);
   if (e.ok() && e.value().alert.labels.empty()) std::abort();
 #elif KLAXON_FUZZ_PARSER == 4
   Check(klaxon::intake::ParseGrafanaWebhook(body, kNow));

@@ -98,7 +98,8 @@ TEST(AlertmanagerWebhook, RejectsBadInputNamingTheField) {
 
 TEST(AlertmanagerWebhook, NumberOutOfRangeIsMalformedNotACrash) {
   // Found by the fuzzer: nlohmann throws out_of_range (not parse_error) for 1e999.
-  EXPECT_EQ(ParseAlertmanagerWebhook(R"({"alerts":[],"x":1e999})", kNow).status().code(), Code::kBadRequest);
+  EXPECT_EQ(ParseAlertmanagerWebhook(R"({"alerts":[],"x":1e999})", kNow).status().code(),
+            Code::kBadRequest);
   EXPECT_EQ(ParsePostableAlerts("[1e999]", kNow).status().code(), Code::kBadRequest);
 }
 
