@@ -3,6 +3,7 @@
 #include "api/event_streams.h"
 #include "api/schema.h"
 #include "core/log.h"
+#include "core/numbers.h"
 #include "core/random.h"
 #include "core/time_format.h"
 #include "web/assets.h"
@@ -316,14 +317,10 @@ void Api::StreamEvents(Call& c) {
   std::string last = std::string(c.req.Header("last-event-id"));
   if (last.empty() && c.req.query.count("after")) last = c.req.query["after"];
   if (!last.empty()) {
-    try {
-      size_t pos = 0;
-      after = std::stoll(last, &pos);
-      if (pos != last.size() || *after < 0) throw std::invalid_argument("x");
-    } catch (...) {
+    after = ParseInt64(last, 0);
+    if (!after)
       return Fail(c, Status(Code::kBadRequest, "Last-Event-ID must be an event seq",
                             {{"Last-Event-ID", "must be a non-negative integer"}}));
-    }
   }
   if (streams_->clients() >= EventStreams::kMaxClients)
     return Fail(c, Status(Code::kRateLimited, "too many live event streams"));

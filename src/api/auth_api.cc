@@ -1,5 +1,6 @@
 // Handlers for login, sessions, tokens and users.
 #include "api/api.h"
+#include "core/numbers.h"
 #include "core/time_format.h"
 
 namespace klaxon::api {
@@ -164,14 +165,9 @@ void Api::CreateToken(Call& c) {
 }
 
 void Api::RevokeToken(Call& c) {
-  int64_t id = 0;
-  try {
-    size_t pos = 0;
-    id = std::stoll(c.req.params["id"], &pos);
-    if (pos != c.req.params["id"].size()) throw std::invalid_argument("x");
-  } catch (...) {
-    return Fail(c, NotFound("no token '" + c.req.params["id"] + "'"));
-  }
+  auto parsed = ParseInt64(c.req.params["id"], 1);
+  if (!parsed) return Fail(c, NotFound("no token '" + c.req.params["id"] + "'"));
+  int64_t id = *parsed;
   auto actor = c.principal.actor();
   WriteJson(c, 204, [this, id, actor](store::Tx& tx) -> Result<json> {
     KLAXON_RETURN_IF_ERROR(d_.auth.RevokeToken(tx, id, actor));

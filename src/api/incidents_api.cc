@@ -1,9 +1,8 @@
 // Handlers for severities, services, incidents and the event log.
 #include <sodium.h>
 
-#include <charconv>
-
 #include "api/api.h"
+#include "core/numbers.h"
 #include "core/time_format.h"
 
 namespace klaxon::api {
@@ -39,13 +38,6 @@ std::optional<int64_t> DecodeCursor(const std::string& c) {
   } catch (...) {
     return std::nullopt;
   }
-}
-
-std::optional<int64_t> ParseCount(const std::string& s) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
 }
 
 // ?limit= in 1..200 (default 50).
@@ -266,7 +258,7 @@ void Api::ListEvents(Call& c) {
   for (const char* key : {"after", "cursor"}) {
     auto v = QueryValue(c.req.query, key);
     if (!v) continue;
-    auto n = ParseCount(*v);
+    auto n = ParseInt64(*v, 0);
     if (!n)
       return Fail(c, Status(Code::kBadRequest, std::string(key) + " must be an event seq",
                             {{key, "must be a non-negative integer"}}));

@@ -3,10 +3,9 @@
 // webhook; PagerDuty Events API v2 is in intake_pagerduty.cc).
 #include <sodium.h>
 
-#include <charconv>
-
 #include "api/api.h"
 #include "core/log.h"
+#include "core/numbers.h"
 #include "intake/grafana.h"
 
 namespace klaxon::api {
@@ -14,13 +13,6 @@ namespace klaxon::api {
 using nlohmann::json;
 
 namespace {
-
-std::optional<int64_t> PositiveId(const std::string& s) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
-  return v;
-}
 
 // The key from "Authorization: Bearer KEY" or the password of "Basic base64(user:KEY)".
 std::string KeyFromAuthorization(std::string_view authz) {
@@ -91,7 +83,7 @@ void Api::CreateIntegration(Call& c) {
 }
 
 void Api::GetIntegration(Call& c) {
-  auto id = PositiveId(c.req.params["id"]);
+  auto id = ParseInt64(c.req.params["id"], 1);
   if (!id) return Fail(c, NotFound("no integration '" + c.req.params["id"] + "'"));
   ReadJson(c, [this, id = *id](store::Tx& tx) -> Result<json> {
     auto in = d_.alerts.GetIntegration(tx, id);
@@ -101,7 +93,7 @@ void Api::GetIntegration(Call& c) {
 }
 
 void Api::RevokeIntegration(Call& c) {
-  auto id = PositiveId(c.req.params["id"]);
+  auto id = ParseInt64(c.req.params["id"], 1);
   if (!id) return Fail(c, NotFound("no integration '" + c.req.params["id"] + "'"));
   auto actor = c.principal.actor();
   WriteJson(c, 204, [this, id = *id, actor](store::Tx& tx) -> Result<json> {

@@ -1,21 +1,14 @@
 // Handlers for silences, maintenance windows and the alert list.
-#include <charconv>
 
 #include "api/api.h"
+#include "core/numbers.h"
 #include "core/time_format.h"
 
 namespace klaxon::api {
 
 using nlohmann::json;
 
-namespace {
-std::optional<int64_t> Id(const std::string& s) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
-  return v;
-}
-}  // namespace
+namespace {}  // namespace
 
 void Api::ListSilences(Call& c) {
   ReadJson(c, [this](store::Tx& tx) -> Result<json> {
@@ -65,7 +58,7 @@ void Api::CreateSilence(Call& c) {
 }
 
 void Api::ExpireSilence(Call& c) {
-  auto id = Id(c.req.params["id"]);
+  auto id = ParseInt64(c.req.params["id"], 1);
   if (!id) return Fail(c, NotFound("no silence '" + c.req.params["id"] + "'"));
   auto actor = c.principal.actor();
   WriteJson(c, 204, [this, id = *id, actor](store::Tx& tx) -> Result<json> {
@@ -115,7 +108,7 @@ void Api::CreateMaintenance(Call& c) {
 }
 
 void Api::CancelMaintenance(Call& c) {
-  auto id = Id(c.req.params["id"]);
+  auto id = ParseInt64(c.req.params["id"], 1);
   if (!id) return Fail(c, NotFound("no maintenance window '" + c.req.params["id"] + "'"));
   auto actor = c.principal.actor();
   WriteJson(c, 204, [this, id = *id, actor](store::Tx& tx) -> Result<json> {

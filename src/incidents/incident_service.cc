@@ -1,7 +1,6 @@
 #include "incidents/incident_service.h"
 
-#include <charconv>
-
+#include "core/numbers.h"
 #include "core/time_format.h"
 
 namespace klaxon::incidents {
@@ -35,13 +34,6 @@ nlohmann::json OptTime(const std::optional<TimeMs>& t) {
   return t ? nlohmann::json(FormatTime(*t)) : nlohmann::json();
 }
 
-std::optional<int64_t> ParseInt(std::string_view s) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
-  return v;
-}
-
 Status CheckText(std::string_view field, const std::string& v, size_t max, bool required) {
   if (required && v.find_first_not_of(" \t\r\n") == std::string::npos)
     return InvalidField(std::string(field), "is required");
@@ -57,7 +49,7 @@ Status CheckText(std::string_view field, const std::string& v, size_t max, bool 
 
 std::optional<int64_t> ParseIncidentId(std::string_view s) {
   if (s.starts_with("INC-") || s.starts_with("inc-")) s.remove_prefix(4);
-  return ParseInt(s);
+  return ParseInt64(s, 1);
 }
 
 nlohmann::json Service::ToJson() const {
@@ -341,7 +333,7 @@ Result<Service> IncidentService::CreateService(store::Tx& tx, const Service& s,
   std::vector<FieldError> errs;
   if (s.name.find_first_not_of(" \t\r\n") == std::string::npos || s.name.size() > 100)
     errs.push_back({"/name", "must be 1-100 characters, not only spaces"});
-  if (ParseInt(s.name)) errs.push_back({"/name", "must not be a number (numbers are ids)"});
+  if (ParseInt64(s.name, 1)) errs.push_back({"/name", "must not be a number (numbers are ids)"});
   if (s.description.size() > kMaxText) errs.push_back({"/description", "is too long"});
   if (s.owner.size() > 200) errs.push_back({"/owner", "must be at most 200 characters"});
   if (!errs.empty()) return Invalid("invalid service", std::move(errs));
@@ -374,7 +366,7 @@ Result<std::vector<Service>> IncidentService::ListServices(store::Tx& tx) {
 }
 
 Result<Service> IncidentService::FindService(store::Tx& tx, const std::string& id_or_name) {
-  auto id = ParseInt(id_or_name);
+  auto id = ParseInt64(id_or_name, 1);
   auto row =
       id ? tx.QueryOne("SELECT id, name, description, owner, created_at FROM services WHERE id = ?",
                        {*id})

@@ -44,8 +44,8 @@ class IntakeCase(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         return r.body
 
-    def post_raw(self, path, raw, headers=None, content_type="application/json"):
-        return self.admin.request("POST", path, raw=raw, auth=False, headers=headers, content_type=content_type)
+    def post_raw(self, path, raw, headers=None, content_type="application/json", method="POST"):
+        return self.admin.request(method, path, raw=raw, auth=False, headers=headers, content_type=content_type)
 
     def incidents(self):
         return self.admin.list_all(API + "/incidents")

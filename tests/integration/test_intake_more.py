@@ -7,6 +7,7 @@ import copy
 import json
 import unittest
 
+import test_intake
 from harness import Client, all_events, login_token, start_server
 
 API = "/api/v1"
@@ -60,32 +61,13 @@ GRAFANA = {
 }
 
 
-class IntakeCase(unittest.TestCase):
-    def setUp(self):
-        self.server = start_server(self)
-        self.admin = Client(self.server, token=login_token(self.server, "admin"))
-        self.assertEqual(self.admin.post(API + "/services", {"name": "checkout"}).status, 201)
-
-    def integration(self, kind, **fields):
-        r = self.admin.post(API + "/integrations", dict({"name": "%s-%d" % (kind, len(fields)), "kind": kind}, **fields))
-        self.assertEqual(r.status, 201, r)
-        return r.body
-
-    def post_raw(self, path, raw, headers=None, content_type="application/json", method="POST"):
-        return self.admin.request(method, path, raw=raw, auth=False, headers=headers, content_type=content_type)
-
-    def incidents(self):
-        return self.admin.list_all(API + "/incidents")
+class IntakeCase(test_intake.IntakeCase):
+    """test_intake's helpers, plus a few these tests use."""
 
     def incident(self, incident_id):
         r = self.admin.get(API + "/incidents/%d" % incident_id)
         self.assertEqual(r.status, 200, r)
         return r.body
-
-    def alerts_of(self, incident_id):
-        r = self.admin.get(API + "/incidents/%d/alerts" % incident_id)
-        self.assertEqual(r.status, 200, r)
-        return r.body["items"]
 
     def state(self):
         return (len(all_events(self.admin)), len(self.incidents()))
