@@ -107,6 +107,7 @@ void Api::Handle(http::Request& req, http::Reply reply) {
         http::Response::Text(200, d_.metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
   }
   if (IsIntakePath(path)) return Intake(req, std::move(reply));
+  if (IsPagingPublicPath(path)) return PagingPublic(req, std::move(reply));
   if (!path.starts_with("/api/")) return ServeStatic(req, reply);
 
   bool path_known = false;
@@ -348,13 +349,31 @@ void Api::AdvanceClock(Call& c) {
   int64_t secs = (*body)["seconds"].get<int64_t>();
   ManualClock* clock = d_.manual_clock;
   auto actor = c.principal.actor();
-  WriteJson(c, 200, [this, clock, secs, actor](store::Tx& tx) -> Result<json> {
-    auto seq = d_.log.Append(tx, events::Event::Of("clock.advanced", actor, {{"seconds", secs}}));
-    if (!seq.ok()) return seq.status();
-    // Time moves only once the event is committed.
-    tx.OnCommit([clock, secs] { clock->Advance(secs * 1000); });
-    return json{{"now", FormatTime(clock->Now() + secs * 1000)}, {"mode", "manual"}};
-  });
+  auto reply = std::make_shared<http::Reply>(std::move(c.reply));
+  std::string request_id = c.req.request_id;
+  d_.store.Submit(
+      [this, clock, secs, actor](store::Tx& tx) -> Status {
+        auto seq =
+            d_.log.Append(tx, events::Event::Of("clock.advanced", actor, {{"seconds", secs}}));
+        if (!seq.ok()) return seq.status();
+        // Time moves only once the event is committed.
+        tx.OnCommit([clock, secs] { clock->Advance(secs * 1000); });
+        return Status::Ok();
+      },
+      [this, reply, request_id, clock](const Status& s) {
+        if (!s.ok()) return (*reply)(http::Response::Problem(s, request_id));
+        // Answer once the engine has handled every timer now due (off the writer thread,
+        // which the handlers need).
+        bool posted = settler_.Post([this, reply, clock] {
+          d_.timers.Settle(10'000);
+          d_.dispatcher.Poke();
+          (*reply)(
+              http::Response::Json(200, {{"now", FormatTime(clock->Now())}, {"mode", "manual"}}));
+        });
+        if (!posted)
+          (*reply)(http::Response::Problem(
+              Status(Code::kRateLimited, "too many clock moves at once"), request_id));
+      });
 }
 
 }  // namespace klaxon::api

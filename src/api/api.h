@@ -20,10 +20,15 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/work_queue.h"
+#include "engine/timers.h"
 #include "events/event.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "incidents/incident_service.h"
+#include "paging/catalog.h"
+#include "paging/dispatcher.h"
+#include "paging/pager.h"
+#include "paging/people.h"
 #include "store/store.h"
 
 namespace klaxon::api {
@@ -40,6 +45,11 @@ struct ApiDeps {
   incidents::IncidentService& incidents;
   alerts::AlertService& alerts;
   alerts::SuppressionStore& suppression;
+  paging::People& people;
+  paging::Catalog& catalog;
+  paging::Pager& pager;
+  engine::Timers& timers;
+  paging::Dispatcher& dispatcher;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -138,6 +148,52 @@ class Api {
   void CancelMaintenance(Call& c);
   void ListAlerts(Call& c);
 
+  // People, schedules, escalation, notifications (paging_api.cc).
+  struct Caller {
+    std::string key;  // the {user} path parameter
+    int64_t self = 0;
+    bool admin = false;
+  };
+  static Caller CallerOf(Call& c);
+  Result<int64_t> UserParam(const Caller& who, store::Tx& tx, bool must_be_self_or_admin);
+  Result<nlohmann::json> ServiceJson(store::Tx& tx, const incidents::Service& s);
+  void GetUserProfile(Call& c);
+  void UpdateUserProfile(Call& c);
+  void AddContactMethod(Call& c);
+  void RemoveContactMethod(Call& c);
+  void TestContactMethod(Call& c);
+  void VerifyContactMethod(Call& c);
+  void AddNotificationRule(Call& c);
+  void RemoveNotificationRule(Call& c);
+  void ListSchedules(Call& c);
+  void CreateSchedule(Call& c);
+  void GetSchedule(Call& c);
+  void UpdateSchedule(Call& c);
+  void DeleteSchedule(Call& c);
+  void ScheduleOnCall(Call& c);
+  void ScheduleShifts(Call& c);
+  void ListOverrides(Call& c);
+  void CreateOverride(Call& c);
+  void DeleteOverride(Call& c);
+  void CreateSwap(Call& c);
+  void OnCallNow(Call& c);
+  void ListPolicies(Call& c);
+  void CreatePolicy(Call& c);
+  void GetPolicy(Call& c);
+  void UpdatePolicy(Call& c);
+  void DeletePolicy(Call& c);
+  void UpdateService(Call& c);
+  void GetEscalation(Call& c);
+  void EscalateIncident(Call& c);
+  void RepageIncident(Call& c);
+  void ListRoles(Call& c);
+  void AssignRole(Call& c);
+  void ListNotifications(Call& c);
+  // Signed action links (/a/{token}) and iCalendar feeds (/ical/...): no login.
+  bool IsPagingPublicPath(const std::string& path) const;
+  void PagingPublic(http::Request& req, http::Reply reply);
+  void IcalFeed(http::Request& req, http::Reply reply);
+
   // Alert intake (outside /api/v1; authenticated by the integration's key).
   bool IsIntakePath(const std::string& path) const;
   void Intake(http::Request& req, http::Reply reply);
@@ -151,7 +207,8 @@ class Api {
   std::map<std::string, std::deque<TimeMs>> login_failures_;
 
   ApiDeps d_;
-  WorkQueue hasher_{2, 64};  // password hashing, off the HTTP workers
+  WorkQueue hasher_{2, 64};   // password hashing, off the HTTP workers
+  WorkQueue settler_{1, 16};  // waits for the engine after a manual clock move
   std::vector<Route> routes_;
   http::Router router_;
   std::unique_ptr<EventStreams> streams_;

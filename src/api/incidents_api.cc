@@ -75,7 +75,10 @@ void Api::ListServices(Call& c) {
     auto list = d_.incidents.ListServices(tx);
     if (!list.ok()) return list.status();
     json items = json::array();
-    for (const auto& s : *list) items.push_back(s.ToJson());
+    for (const auto& s : *list) {
+      KLAXON_ASSIGN_OR_RETURN(json j, ServiceJson(tx, s));
+      items.push_back(std::move(j));
+    }
     return json{{"items", items}, {"next_cursor", nullptr}};
   });
 }
@@ -91,7 +94,7 @@ void Api::CreateService(Call& c) {
   WriteJson(c, 201, [this, s, actor](store::Tx& tx) -> Result<json> {
     auto created = d_.incidents.CreateService(tx, s, actor);
     if (!created.ok()) return created.status();
-    return created->ToJson();
+    return ServiceJson(tx, *created);
   });
 }
 
@@ -100,7 +103,7 @@ void Api::GetService(Call& c) {
   ReadJson(c, [this, id](store::Tx& tx) -> Result<json> {
     auto s = d_.incidents.FindService(tx, id);
     if (!s.ok()) return s.status();
-    return s->ToJson();
+    return ServiceJson(tx, *s);
   });
 }
 

@@ -28,6 +28,25 @@ json StatusEnum() {
            {"triggered", "acknowledged", "investigating", "identified", "monitoring", "resolved"}}};
 }
 
+json AnyObj() { return {{"type", "object"}}; }
+json ScheduleBody() {
+  return Obj({{"name", Str(1, 100)},
+              {"description", Str(0, 2000)},
+              {"time_zone", Str(1, 64)},
+              {"layers", {{"type", "array"}, {"maxItems", 20}, {"items", {{"type", "object"}}}}}},
+             {"name", "layers"});
+}
+json PolicyBody() {
+  return Obj(
+      {{"name", Str(1, 100)},
+       {"description", Str(0, 2000)},
+       {"repeat", {{"type", "integer"}, {"minimum", 0}, {"maximum", 9}}},
+       {"default", {{"type", "boolean"}}},
+       {"steps",
+        {{"type", "array"}, {"minItems", 1}, {"maxItems", 20}, {"items", {{"type", "object"}}}}}},
+      {"name", "steps"});
+}
+
 }  // namespace
 
 void Api::BuildRoutes() {
@@ -132,6 +151,114 @@ void Api::BuildRoutes() {
        "integrations", nullptr, 204, nullptr, &Api::RevokeIntegration},
       {"GET", "/api/v1/incidents/{id}/alerts", Role::kViewer, "The alerts grouped into an incident",
        "incidents", nullptr, 200, ListOf("Alert"), &Api::ListIncidentAlerts},
+      // People, schedules, escalation policies, paging (paging_api.cc).
+      {"GET", "/api/v1/users/{user}", Role::kViewer,
+       "A user's on-call profile: time zone, contact methods, notification rules (id, username "
+       "or me)",
+       "people", nullptr, 200, AnyObj(), &Api::GetUserProfile},
+      {"PATCH", "/api/v1/users/{user}", Role::kViewer,
+       "Change a user's name or time zone (themself or an admin)", "people",
+       Obj({{"name", Str(1, 200)}, {"time_zone", Str(1, 64)}}), 200, AnyObj(),
+       &Api::UpdateUserProfile},
+      {"POST", "/api/v1/users/{user}/contact-methods", Role::kViewer,
+       "Add a contact method: email, slack, teams, discord, mattermost or webhook", "people",
+       Obj({{"kind",
+             {{"type", "string"},
+              {"enum", {"email", "slack", "teams", "discord", "mattermost", "webhook"}}}},
+            {"address", Str(1, 2000)},
+            {"label", Str(0, 100)}},
+           {"kind", "address"}),
+       201, AnyObj(), &Api::AddContactMethod},
+      {"DELETE", "/api/v1/users/{user}/contact-methods/{id}", Role::kViewer,
+       "Remove a contact method and its rules", "people", nullptr, 204, nullptr,
+       &Api::RemoveContactMethod},
+      {"POST", "/api/v1/users/{user}/contact-methods/{id}/test", Role::kViewer,
+       "Send a test message with a verification code", "people", kEmpty, 202, AnyObj(),
+       &Api::TestContactMethod},
+      {"POST", "/api/v1/users/{user}/contact-methods/{id}/verify", Role::kViewer,
+       "Verify a contact method with the code from its test message", "people",
+       Obj({{"code", Str(1, 20)}}, {"code"}), 200, AnyObj(), &Api::VerifyContactMethod},
+      {"POST", "/api/v1/users/{user}/notification-rules", Role::kViewer,
+       "Add a notification rule: a contact method, minutes after the page", "people",
+       Obj({{"contact_method", {{"type", "integer"}, {"minimum", 1}}},
+            {"delay_minutes", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1440}}}},
+           {"contact_method"}),
+       201, AnyObj(), &Api::AddNotificationRule},
+      {"DELETE", "/api/v1/users/{user}/notification-rules/{id}", Role::kViewer,
+       "Remove a notification rule", "people", nullptr, 204, nullptr, &Api::RemoveNotificationRule},
+      {"GET", "/api/v1/schedules", Role::kViewer, "On-call schedules, with who is on call now",
+       "oncall", nullptr, 200, AnyObj(), &Api::ListSchedules},
+      {"POST", "/api/v1/schedules", Role::kAdmin,
+       "Create a schedule: layers of rotations with restrictions", "oncall", ScheduleBody(), 201,
+       AnyObj(), &Api::CreateSchedule},
+      {"GET", "/api/v1/schedules/{id}", Role::kViewer, "A schedule (id or name)", "oncall", nullptr,
+       200, AnyObj(), &Api::GetSchedule},
+      {"PUT", "/api/v1/schedules/{id}", Role::kAdmin, "Replace a schedule's definition", "oncall",
+       ScheduleBody(), 200, AnyObj(), &Api::UpdateSchedule},
+      {"DELETE", "/api/v1/schedules/{id}", Role::kAdmin,
+       "Delete a schedule (409 while a policy targets it)", "oncall", nullptr, 204, nullptr,
+       &Api::DeleteSchedule},
+      {"GET", "/api/v1/schedules/{id}/oncall", Role::kViewer,
+       "Who is on call now (or ?at=) and until when", "oncall", nullptr, 200, AnyObj(),
+       &Api::ScheduleOnCall},
+      {"GET", "/api/v1/schedules/{id}/shifts", Role::kViewer,
+       "The final shifts over ?from=&to= (at most 100 days)", "oncall", nullptr, 200, AnyObj(),
+       &Api::ScheduleShifts},
+      {"GET", "/api/v1/schedules/{id}/overrides", Role::kViewer, "Current and future overrides",
+       "oncall", nullptr, 200, AnyObj(), &Api::ListOverrides},
+      {"POST", "/api/v1/schedules/{id}/overrides", Role::kResponder, "Someone covers a time range",
+       "oncall",
+       Obj({{"user", {{"description", "username or id"}}},
+            {"start", {{"type", "string"}, {"format", "date-time"}}},
+            {"end", {{"type", "string"}, {"format", "date-time"}}}},
+           {"user", "start", "end"}),
+       201, AnyObj(), &Api::CreateOverride},
+      {"DELETE", "/api/v1/schedules/{id}/overrides/{oid}", Role::kResponder, "Remove an override",
+       "oncall", nullptr, 204, nullptr, &Api::DeleteOverride},
+      {"POST", "/api/v1/schedules/{id}/swaps", Role::kResponder,
+       "Swap the shift containing time a with the one containing time b", "oncall",
+       Obj({{"a", {{"type", "string"}, {"format", "date-time"}}},
+            {"b", {{"type", "string"}, {"format", "date-time"}}}},
+           {"a", "b"}),
+       201, AnyObj(), &Api::CreateSwap},
+      {"GET", "/api/v1/oncall", Role::kViewer, "Who is on call on every schedule (now or ?at=)",
+       "oncall", nullptr, 200, AnyObj(), &Api::OnCallNow},
+      {"GET", "/api/v1/escalation-policies", Role::kViewer, "Escalation policies", "oncall",
+       nullptr, 200, AnyObj(), &Api::ListPolicies},
+      {"POST", "/api/v1/escalation-policies", Role::kAdmin,
+       "Create an escalation policy: ordered steps of targets and delays, repeated", "oncall",
+       PolicyBody(), 201, AnyObj(), &Api::CreatePolicy},
+      {"GET", "/api/v1/escalation-policies/{id}", Role::kViewer,
+       "An escalation policy (id or name)", "oncall", nullptr, 200, AnyObj(), &Api::GetPolicy},
+      {"PUT", "/api/v1/escalation-policies/{id}", Role::kAdmin, "Replace an escalation policy",
+       "oncall", PolicyBody(), 200, AnyObj(), &Api::UpdatePolicy},
+      {"DELETE", "/api/v1/escalation-policies/{id}", Role::kAdmin,
+       "Delete an escalation policy (409 while a service uses it)", "oncall", nullptr, 204, nullptr,
+       &Api::DeletePolicy},
+      {"PATCH", "/api/v1/services/{id}", Role::kAdmin,
+       "Change a service's description, owner or escalation policy", "services",
+       Obj({{"description", Str(0, 2000)},
+            {"owner", Str(0, 200)},
+            {"escalation_policy",
+             {{"description", "policy id, name or null"}, {"nullable", true}}}}),
+       200, AnyObj(), &Api::UpdateService},
+      {"GET", "/api/v1/incidents/{id}/escalation", Role::kViewer,
+       "Where the incident's escalation stands", "incidents", nullptr, 200, AnyObj(),
+       &Api::GetEscalation},
+      {"POST", "/api/v1/incidents/{id}/escalate", Role::kResponder, "Fire the next step now",
+       "incidents", kEmpty, 200, AnyObj(), &Api::EscalateIncident},
+      {"POST", "/api/v1/incidents/{id}/repage", Role::kResponder,
+       "Notify the current step's targets again now", "incidents", kEmpty, 200, AnyObj(),
+       &Api::RepageIncident},
+      {"GET", "/api/v1/incidents/{id}/roles", Role::kViewer, "Who holds which incident role",
+       "incidents", nullptr, 200, AnyObj(), &Api::ListRoles},
+      {"PUT", "/api/v1/incidents/{id}/roles/{role}", Role::kResponder,
+       "Assign or hand over an incident role (the holder is notified)", "incidents",
+       Obj({{"user", {{"description", "username or id"}}}}, {"user"}), 200, AnyObj(),
+       &Api::AssignRole},
+      {"GET", "/api/v1/notifications", Role::kViewer,
+       "Notifications (?status=pending|sent|failed|cancelled&incident=&user=), newest 200",
+       "incidents", nullptr, 200, AnyObj(), &Api::ListNotifications},
       {"GET", "/api/v1/alerts", Role::kViewer, "Recent alerts (?status=firing|resolved|silenced)",
        "alerts", nullptr, 200, ListOf("Alert"), &Api::ListAlerts},
       {"GET", "/api/v1/silences", Role::kViewer, "Silences, newest first", "alerts", nullptr, 200,
@@ -360,9 +487,14 @@ json Api::OpenApi() const {
                {"tags", {r.tag}},
                {"x-klaxon-role", auth::RoleName(r.role)}};
     json params = json::array();
-    if (r.path.find("{id}") != std::string::npos)
-      params.push_back(
-          {{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    for (size_t open = r.path.find('{'); open != std::string::npos;
+         open = r.path.find('{', open + 1)) {
+      size_t close = r.path.find('}', open);
+      params.push_back({{"name", r.path.substr(open + 1, close - open - 1)},
+                        {"in", "path"},
+                        {"required", true},
+                        {"schema", {{"type", "string"}}}});
+    }
     if (!params.empty()) op["parameters"] = params;
     if (r.role == Role::kNone)
       op["security"] = json::array();
@@ -382,7 +514,7 @@ json Api::OpenApi() const {
       responses["401"] = problem("no or bad credentials");
       responses["403"] = problem("role too low, or CSRF token missing");
     }
-    if (r.path.find("{id}") != std::string::npos) responses["404"] = problem("unknown id");
+    if (r.path.find('{') != std::string::npos) responses["404"] = problem("unknown id");
     if (!r.request_schema.is_null()) {
       responses["400"] = problem("malformed JSON");
       responses["413"] = problem("body too large");

@@ -21,9 +21,14 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/random.h"
+#include "engine/timers.h"
 #include "events/event.h"
 #include "http/server.h"
 #include "incidents/incident_service.h"
+#include "paging/catalog.h"
+#include "paging/dispatcher.h"
+#include "paging/pager.h"
+#include "paging/people.h"
 #include "store/store.h"
 
 extern char** environ;
@@ -31,6 +36,23 @@ extern char** environ;
 namespace klaxon::app {
 
 namespace {
+
+// A secret kept in the store's settings table, made on first use.
+Result<std::string> Setting(store::Store& store, const std::string& key,
+                            const std::string& initial) {
+  std::string value;
+  Status s = store.Write([&](store::Tx& tx) -> Status {
+    KLAXON_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO settings(key, value) VALUES (?,?) ON CONFLICT(key) DO NOTHING",
+                {key, initial}));
+    auto row = tx.QueryOne("SELECT value FROM settings WHERE key = ?", {key});
+    if (!row.ok()) return row.status();
+    value = (*row)->Str(0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return value;
+}
 
 constexpr const char* kPasswordFile = "initial-admin-password";
 
@@ -59,7 +81,7 @@ void WriteSecretFile(const std::string& path, const std::string& content) {
 
 // Creates the first admin (and, with --demo, a demo organization) when the store is empty.
 Status Bootstrap(const config::ServerConfig& cfg, store::Store& store, auth::AuthService& auth,
-                 incidents::IncidentService& incidents) {
+                 incidents::IncidentService& incidents, paging::Catalog& catalog) {
   int64_t users = 0;
   KLAXON_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) -> Status {
     auto n = auth.CountUsers(tx);
@@ -85,12 +107,48 @@ Status Bootstrap(const config::ServerConfig& cfg, store::Store& store, auth::Aut
     auto u = auth.CreateUser(tx, admin, hash, system);
     if (!u.ok()) return u.status();
     if (!cfg.demo) return Status::Ok();
+    // On call: three responders in a weekly rotation (Monday 09:00 New York), a policy
+    // that pages them and then the admin, attached to checkout.
+    std::string demo_hash = auth::HashPassword(RandomToken(12));
+    for (auto [username, name] :
+         {std::pair{"alice", "Alice Moreau"}, std::pair{"bob", "Bob Okafor"},
+          std::pair{"carol", "Carol Lindqvist"}}) {
+      auto du =
+          auth.CreateUser(tx, {username, name, auth::Role::kResponder, ""}, demo_hash, system);
+      if (!du.ok()) return du.status();
+    }
+    auto sched =
+        catalog.CreateSchedule(tx,
+                               {{"name", "checkout-primary"},
+                                {"description", "Primary on call for checkout and payments"},
+                                {"time_zone", "America/New_York"},
+                                {"layers",
+                                 {{{"name", "weekly"},
+                                   {"users", {"alice", "bob", "carol"}},
+                                   {"rotation", {{"unit", "weeks"}, {"length", 1}}},
+                                   {"start_date", "2026-11-02"},
+                                   {"handoff_time", "09:00"}}}}},
+                               system);
+    if (!sched.ok()) return sched.status();
+    auto policy = catalog.CreatePolicy(
+        tx,
+        {{"name", "checkout"},
+         {"description", "On-call engineer, then the administrator"},
+         {"repeat", 1},
+         {"steps",
+          {{{"delay_minutes", 5},
+            {"targets", {{{"type", "schedule"}, {"name", "checkout-primary"}}}}},
+           {{"delay_minutes", 10}, {"targets", {{{"type", "user"}, {"name", "admin"}}}}}}}},
+        system);
+    if (!policy.ok()) return policy.status();
     for (auto [name, desc, owner] :
          {std::tuple{"checkout", "Cart, payment page and order placement", "payments-team"},
           std::tuple{"payments", "Card authorisation and refunds", "payments-team"},
           std::tuple{"search", "Product search and suggestions", "discovery-team"}}) {
       auto s = incidents.CreateService(tx, {0, name, desc, owner, 0}, system);
       if (!s.ok()) return s.status();
+      if (std::string(name) != "search")
+        KLAXON_RETURN_IF_ERROR(catalog.SetServicePolicy(tx, s->id, policy->id));
     }
     auto inc = incidents.Declare(
         tx,
@@ -175,7 +233,37 @@ int Serve(const std::vector<std::string>& args) {
   alerts::AlertService alert_service(clock, log, incidents);
   alerts::SuppressionStore suppression(clock, log);
 
-  Status boot = Bootstrap(cfg, *store, auth, incidents);
+  // Paging: people, schedules and policies; the engine's timers; the outbox dispatcher.
+  auto link_key = Setting(*store, "action_link_key", RandomToken(32));
+  if (!link_key.ok()) {
+    std::fprintf(stderr, "klaxon serve: settings: %s\n", link_key.status().message().c_str());
+    return 1;
+  }
+  engine::Timers timers(*store, clock);
+  timers.SetLatenessObserver([&metrics](const std::string& kind, int64_t late_ms) {
+    metrics.Observe("klaxon_engine_timer_lateness_seconds", {{"kind", kind}}, late_ms / 1000.0);
+  });
+  metrics.Describe("klaxon_engine_timer_lateness_seconds", "histogram",
+                   "How late each engine timer fired (now - due)");
+  paging::People people(clock, log);
+  paging::Catalog catalog(clock, log, people);
+  paging::PagerOptions popts;
+  popts.public_url = cfg.PublicUrl();
+  popts.link_key = *link_key;
+  paging::Pager pager(clock, log, timers, people, catalog, incidents, popts);
+  pager.Install();
+  paging::DispatcherOptions dopts;
+  dopts.smtp.url = cfg.smtp_url;
+  dopts.smtp.from = cfg.smtp_from;
+  dopts.smtp.username = cfg.smtp_user;
+  dopts.smtp.password = cfg.smtp_password;
+  dopts.smtp.starttls = cfg.smtp_starttls;
+  dopts.smtp.verify_tls = cfg.smtp_verify_tls;
+  dopts.max_age_ms = cfg.notify_max_age_s * 1000LL;
+  paging::Dispatcher dispatcher(*store, clock, log, metrics, dopts);
+  pager.SetOutboxListener([&dispatcher](int64_t id, TimeMs due) { dispatcher.Wake(id, due); });
+
+  Status boot = Bootstrap(cfg, *store, auth, incidents, catalog);
   if (!boot.ok()) {
     std::fprintf(stderr, "klaxon serve: first start: %s\n", boot.message().c_str());
     return 1;
@@ -186,9 +274,16 @@ int Serve(const std::vector<std::string>& args) {
     return tx.Exec("DELETE FROM idempotency_keys WHERE created_at < ?", {clock.Now() - 86'400'000});
   });
 
+  Status engine_started = timers.Start();
+  if (engine_started.ok()) engine_started = dispatcher.Start();
+  if (!engine_started.ok()) {
+    std::fprintf(stderr, "klaxon serve: engine: %s\n", engine_started.message().c_str());
+    return 1;
+  }
+
   api::Api api({*store, clock, manual.get(), bus, log, auth, incidents, alert_service, suppression,
-                metrics, cfg.PublicUrl(), cfg.PublicUrl().starts_with("https://"),
-                cfg.session_ttl_hours});
+                people, catalog, pager, timers, dispatcher, metrics, cfg.PublicUrl(),
+                cfg.PublicUrl().starts_with("https://"), cfg.session_ttl_hours});
   http::ServerOptions hopts;
   hopts.host = cfg.listen_host;
   hopts.port = cfg.listen_port;
@@ -234,6 +329,8 @@ int Serve(const std::vector<std::string>& args) {
   LogInfo("shutting down: draining requests and commits", {{"signal", sig}});
   api.Shutdown();
   server.Stop();
+  timers.Stop();
+  dispatcher.Stop();
   store->Shutdown();
   LogInfo("stopped");
   return 0;

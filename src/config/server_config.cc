@@ -111,6 +111,43 @@ const std::vector<Option>& Table() {
          c.admin_password = v;
          return "";
        }},
+      {"smtp-url", "url", "(none: email disabled)",
+       "SMTP server for email notifications: smtp://host:port or smtps://host:port", false,
+       [](ServerConfig& c, const std::string& v) -> std::string {
+         if (!v.empty() && !v.starts_with("smtp://") && !v.starts_with("smtps://"))
+           return "must start with smtp:// or smtps://";
+         c.smtp_url = v;
+         return "";
+       }},
+      {"smtp-from", "string", "klaxon@localhost", "sender address of email notifications", false,
+       [](ServerConfig& c, const std::string& v) -> std::string {
+         if (v.find('@') == std::string::npos || v.find_first_of("\r\n<>") != std::string::npos)
+           return "must be an email address";
+         c.smtp_from = v;
+         return "";
+       }},
+      {"smtp-user", "string", "(none: no AUTH)", "SMTP user name", false,
+       [](ServerConfig& c, const std::string& v) -> std::string {
+         c.smtp_user = v;
+         return "";
+       }},
+      {"smtp-password", "string", "(none)", "SMTP password", true,
+       [](ServerConfig& c, const std::string& v) -> std::string {
+         c.smtp_password = v;
+         return "";
+       }},
+      {"smtp-starttls", "enum", "try", "off, try or required: STARTTLS on smtp:// connections",
+       false,
+       [](ServerConfig& c, const std::string& v) -> std::string {
+         if (v != "off" && v != "try" && v != "required") return "must be off, try or required";
+         c.smtp_starttls = v;
+         return "";
+       }},
+      {"smtp-verify-tls", "bool", "true", "verify the SMTP server's TLS certificate", false,
+       [](ServerConfig& c, const std::string& v) { return ParseBool(v, c.smtp_verify_tls); }},
+      {"notify-max-age", "int", "3600",
+       "seconds a notification is retried before it is given up (notification.failed)", false,
+       IntOption(&ServerConfig::notify_max_age_s, 10, 7 * 86400)},
       {"demo", "bool", "false", "create a demo organization on first start", false,
        [](ServerConfig& c, const std::string& v) { return ParseBool(v, c.demo); }},
       {"log-level", "enum", "info", "debug, info, warn or error", false,

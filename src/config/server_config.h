@@ -38,6 +38,14 @@ struct ServerConfig {
   std::string log_level = "info";
   bool sqlite_sync_full = true;
   std::string config_file;
+  // Email notifications (SMTP via libcurl). Empty URL: email disabled.
+  std::string smtp_url;
+  std::string smtp_from = "klaxon@localhost";
+  std::string smtp_user;
+  std::string smtp_password;
+  std::string smtp_starttls = "try";
+  bool smtp_verify_tls = true;
+  int notify_max_age_s = 3600;
 
   std::string StoreUrl() const;
   std::string PublicUrl() const;

@@ -367,6 +367,9 @@ TEST_F(ServerConfigTest, EveryOptionIsAcceptedAsAFlagEnvAndFileKey) {
     if (o.name == "sqlite-sync") return "normal";
     if (o.name == "admin-password") return "correct-horse";
     if (o.name == "threads") return "8";
+    if (o.name == "smtp-url") return "smtp://127.0.0.1:2525";
+    if (o.name == "smtp-from") return "klaxon@example.test";
+    if (o.name == "smtp-starttls") return "required";
     if (o.type == "bool") return "true";
     if (o.type == "int") return "2048";
     return "something";

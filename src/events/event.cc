@@ -19,6 +19,32 @@ constexpr EventKind kKinds[] = {
     {"token.created", "An API token was issued (its secret is never logged)."},
     {"token.revoked", "An API token was revoked."},
     {"session.created", "A person logged in to the console."},
+    {"user.updated", "A user's profile (name, time zone) changed."},
+    {"contact_method.added", "A user added a contact method (email, chat or webhook)."},
+    {"contact_method.removed", "A contact method (and its notification rules) was removed."},
+    {"contact_method.verified", "A contact method was verified with the code from a test message."},
+    {"notification_rule.added", "A personal notification rule was added (method, delay)."},
+    {"notification_rule.removed", "A personal notification rule was removed."},
+    {"schedule.created", "An on-call schedule was created."},
+    {"schedule.updated", "An on-call schedule's layers or zone changed."},
+    {"schedule.deleted", "An on-call schedule was deleted."},
+    {"override.created", "Someone covers part of a schedule (override or swap)."},
+    {"override.deleted", "An override was removed."},
+    {"oncall.handoff", "The on-call person of a schedule changed; the incoming person was told."},
+    {"escalation_policy.created", "An escalation policy was created."},
+    {"escalation_policy.updated", "An escalation policy's steps changed."},
+    {"escalation_policy.deleted", "An escalation policy was deleted."},
+    {"service.updated", "A service's description, owner or escalation policy changed."},
+    {"incident.role_assigned", "Someone was assigned an incident role (or took it over)."},
+    {"escalation.started", "An incident's escalation policy started (or restarted on reopen)."},
+    {"escalation.step_fired",
+     "An escalation step fired: its targets, resolved to people, were paged."},
+    {"escalation.stopped",
+     "Escalation stopped (acknowledged or resolved); unsent notifications were cancelled."},
+    {"escalation.exhausted", "Every step and repeat fired without an acknowledgement."},
+    {"notification.delivered", "A notification reached a person's contact method."},
+    {"notification.failed",
+     "A notification could not be delivered (rejected, or retried past its maximum age)."},
     {"integration.created", "An intake integration (with its secret key) was created."},
     {"integration.revoked", "An integration's key was revoked; its URL now answers 401."},
     {"alert.fired",
@@ -98,6 +124,10 @@ Result<int64_t> EventLog::Append(store::Tx& tx, Event e) {
   if (!row.ok()) return row.status();
   e.seq = (*row)->Int(0);
   int64_t seq = e.seq;
+  if (tx_hook_) {
+    Status s = tx_hook_(tx, e);
+    if (!s.ok()) return s;
+  }
   tx.OnCommit([this, ev = std::move(e)] {
     if (observer_) observer_(ev);
     bus_.Publish(ev);

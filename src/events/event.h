@@ -86,11 +86,17 @@ class EventLog {
                                   int64_t limit);
   Result<int64_t> LastSeq(store::Tx& tx);
   void SetAppendObserver(std::function<void(const Event&)> fn) { observer_ = std::move(fn); }
+  // A reaction that runs inside the appending transaction, after the event row is
+  // written: the paging engine starts and stops escalations this way, atomically with
+  // the incident change. It may append events itself. Set once at start.
+  using TxHook = std::function<Status(store::Tx&, const Event&)>;
+  void SetTxHook(TxHook fn) { tx_hook_ = std::move(fn); }
 
  private:
   const Clock& clock_;
   EventBus& bus_;
   std::function<void(const Event&)> observer_;
+  TxHook tx_hook_;
 };
 
 }  // namespace klaxon::events

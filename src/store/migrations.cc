@@ -148,6 +148,114 @@ INSERT OR REPLACE INTO alert_groups(integration_id, group_key, incident_id)
   SELECT integration_id, group_key, MAX(incident_id) FROM alerts
   WHERE incident_id IS NOT NULL GROUP BY integration_id, group_key;
 )sql"},
+    {5, "people, schedules, escalation policies, timers, notification outbox", R"sql(
+ALTER TABLE users ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE users ADD COLUMN ical_token TEXT;
+CREATE TABLE contact_methods (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  kind TEXT NOT NULL,
+  address TEXT NOT NULL,
+  label TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  verify_code TEXT,
+  verified_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX contact_methods_by_user ON contact_methods(user_id);
+CREATE TABLE notification_rules (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  contact_method_id INTEGER NOT NULL REFERENCES contact_methods(id),
+  delay_minutes INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX notification_rules_by_user ON notification_rules(user_id);
+CREATE TABLE schedules (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  layers TEXT NOT NULL,
+  ical_token TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE schedule_overrides (
+  id INTEGER PRIMARY KEY,
+  schedule_id INTEGER NOT NULL REFERENCES schedules(id),
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  start_at INTEGER NOT NULL,
+  end_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX overrides_by_schedule ON schedule_overrides(schedule_id, end_at);
+CREATE TABLE escalation_policies (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  repeat INTEGER NOT NULL,
+  steps TEXT NOT NULL,
+  is_default INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+ALTER TABLE services ADD COLUMN escalation_policy_id INTEGER REFERENCES escalation_policies(id);
+CREATE TABLE incident_roles (
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  role TEXT NOT NULL,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  assigned_at INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, role)
+);
+CREATE TABLE escalations (
+  incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),
+  policy_id INTEGER NOT NULL REFERENCES escalation_policies(id),
+  state TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  repeat INTEGER NOT NULL,
+  fired INTEGER NOT NULL,
+  last_step INTEGER,
+  last_repeat INTEGER,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE timers (
+  kind TEXT NOT NULL,
+  subject INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, subject)
+);
+CREATE INDEX timers_by_due ON timers(due_at);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  idem_key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  incident_id INTEGER,
+  user_id INTEGER,
+  contact_method_id INTEGER,
+  channel TEXT NOT NULL,
+  address TEXT NOT NULL,
+  message TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  due_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  sent_at INTEGER,
+  last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_pending ON outbox(status, next_attempt_at);
+CREATE INDEX outbox_by_incident ON outbox(incident_id);
+CREATE TABLE used_action_tokens (
+  nonce TEXT PRIMARY KEY,
+  used_at INTEGER NOT NULL
+);
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql"},
 };
 }  // namespace
 

@@ -1,0 +1,582 @@
+// Message as JSON and as a mustache context, the default templates, and rendering with
+// kainjow::mustache (escaping per target, no partials).
+#include <kainjow/mustache.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <exception>
+
+#include "core/time_format.h"
+#include "notify/channels.h"
+#include "notify/internal.h"
+#include "notify/text.h"
+
+namespace klaxon::notify {
+namespace {
+
+using Json = nlohmann::json;
+
+// ---- default templates -----------------------------------------------------------------
+
+// One line, plain text (each target escapes it where it lands).
+constexpr const char* kTitle =
+    "{{#is_incident}}{{#severity}}{{severity}} {{/severity}}{{incident_ref}}"
+    "{{#status}} {{status}}{{/status}}: {{title}}{{/is_incident}}"
+    "{{#is_test}}Klaxon test message{{#recipient_name}} for {{recipient_name}}"
+    "{{/recipient_name}}{{/is_test}}"
+    "{{#is_handoff}}{{#title}}{{title}}{{/title}}{{^title}}You are now on "
+    "call{{/title}}{{/is_handoff}}";
+
+constexpr const char* kEmailSubject =
+    "{{#is_incident}}{{#severity}}[{{severity}}] {{/severity}}{{incident_ref}}"
+    "{{#status}} {{status}}{{/status}}: {{title}}{{/is_incident}}"
+    "{{#is_test}}Klaxon verification code: {{verify_code}}{{/is_test}}"
+    "{{#is_handoff}}{{#title}}{{title}}{{/title}}{{^title}}You are now on "
+    "call{{/title}}{{/is_handoff}}";
+
+constexpr const char* kEmailText = R"({{#is_incident}}
+{{#severity}}[{{severity}}] {{/severity}}{{incident_ref}}: {{title}}
+{{#ack_url}}
+
+Acknowledge: {{ack_url}}
+{{/ack_url}}
+{{#resolve_url}}
+Resolve:     {{resolve_url}}
+{{/resolve_url}}
+
+Status:      {{status}}
+{{#service}}
+Service:     {{service}}
+{{/service}}
+{{#fields}}
+{{name}}: {{value}}
+{{/fields}}
+{{#summary}}
+
+{{summary}}
+{{/summary}}
+
+{{#runbook_url}}
+Runbook:     {{runbook_url}}
+{{/runbook_url}}
+{{#console_url}}
+Open in Klaxon: {{console_url}}
+{{/console_url}}
+{{/is_incident}}
+{{#is_test}}
+Hello{{#recipient_name}} {{recipient_name}}{{/recipient_name}},
+
+this is a test message from Klaxon. Your verification code is:
+
+    {{verify_code}}
+{{#verify_url}}
+
+Or verify this contact method with one click: {{verify_url}}
+{{/verify_url}}
+{{/is_test}}
+{{#is_handoff}}
+Hello{{#recipient_name}} {{recipient_name}}{{/recipient_name}},
+
+{{#title}}
+{{title}}.
+{{/title}}
+{{^title}}
+You are now on call.
+{{/title}}
+
+{{#summary}}
+Open incidents:
+{{summary}}
+{{/summary}}
+{{^summary}}
+There are no open incidents.
+{{/summary}}
+{{#console_url}}
+
+Schedule: {{console_url}}
+{{/console_url}}
+{{/is_handoff}}
+
+-- 
+Klaxon{{#at_iso}}, {{at_iso}}{{/at_iso}}
+)";
+
+constexpr const char* kEmailHtml = R"(<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"></head>
+<body style="margin:0;padding:16px;font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;line-height:1.4;color:#1f2328">
+{{#is_incident}}
+<h2 style="margin:0 0 12px;font-size:20px;border-left:6px solid {{color}};padding-left:10px">{{#severity}}[{{severity}}] {{/severity}}{{incident_ref}}: {{title}}</h2>
+{{#has_actions}}
+<p style="margin:0 0 16px">{{#ack_url}}<a href="{{ack_url}}" style="display:inline-block;padding:10px 18px;margin:0 8px 8px 0;background:#1a7f37;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:bold">Acknowledge</a>{{/ack_url}}{{#resolve_url}}<a href="{{resolve_url}}" style="display:inline-block;padding:10px 18px;margin:0 8px 8px 0;background:#0969da;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:bold">Resolve</a>{{/resolve_url}}</p>
+{{/has_actions}}
+<table style="border-collapse:collapse;margin:0 0 16px">
+<tr><td style="padding:2px 16px 2px 0;color:#59636e">Status</td><td style="padding:2px 0">{{status}}</td></tr>
+{{#severity}}
+<tr><td style="padding:2px 16px 2px 0;color:#59636e">Severity</td><td style="padding:2px 0">{{severity}}</td></tr>
+{{/severity}}
+{{#service}}
+<tr><td style="padding:2px 16px 2px 0;color:#59636e">Service</td><td style="padding:2px 0">{{service}}</td></tr>
+{{/service}}
+{{#fields}}
+<tr><td style="padding:2px 16px 2px 0;color:#59636e">{{name}}</td><td style="padding:2px 0">{{value}}</td></tr>
+{{/fields}}
+</table>
+{{#summary}}
+<div style="white-space:pre-wrap;margin:0 0 16px">{{summary}}</div>
+{{/summary}}
+<p style="margin:0 0 16px">{{#runbook_url}}<a href="{{runbook_url}}">Runbook</a> &middot; {{/runbook_url}}{{#console_url}}<a href="{{console_url}}">Open {{incident_ref}} in Klaxon</a>{{/console_url}}</p>
+{{/is_incident}}
+{{#is_test}}
+<p>Hello{{#recipient_name}} {{recipient_name}}{{/recipient_name}},</p>
+<p>this is a test message from Klaxon. Your verification code is:</p>
+<p style="font-size:28px;font-weight:bold;letter-spacing:4px;font-family:monospace">{{verify_code}}</p>
+{{#verify_url}}
+<p><a href="{{verify_url}}" style="display:inline-block;padding:10px 18px;background:#1a7f37;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:bold">Verify this contact method</a></p>
+{{/verify_url}}
+{{/is_test}}
+{{#is_handoff}}
+<p>Hello{{#recipient_name}} {{recipient_name}}{{/recipient_name}},</p>
+<h2 style="margin:0 0 12px;font-size:20px;border-left:6px solid {{color}};padding-left:10px">{{#title}}{{title}}{{/title}}{{^title}}You are now on call{{/title}}</h2>
+{{#summary}}
+<p style="margin:0">Open incidents:</p>
+<div style="white-space:pre-wrap;margin:0 0 16px">{{summary}}</div>
+{{/summary}}
+{{^summary}}
+<p>There are no open incidents.</p>
+{{/summary}}
+{{#console_url}}
+<p><a href="{{console_url}}">Open the schedule in Klaxon</a></p>
+{{/console_url}}
+{{/is_handoff}}
+<p style="color:#59636e;font-size:12px">Klaxon{{#at_iso}}, {{at_iso}}{{/at_iso}}</p>
+</body>
+</html>
+)";
+
+// Slack mrkdwn. Facts and buttons are blocks built in code.
+constexpr const char* kSlackBody = R"({{#is_incident}}
+{{#summary}}
+{{summary}}
+{{/summary}}
+{{#runbook_url}}
+:book: <{{runbook_url}}|Runbook>
+{{/runbook_url}}
+{{/is_incident}}
+{{#is_test}}
+This is a test message from Klaxon. Your verification code is *{{verify_code}}*.
+{{/is_test}}
+{{#is_handoff}}
+{{#summary}}
+*Open incidents:*
+{{summary}}
+{{/summary}}
+{{^summary}}
+There are no open incidents.
+{{/summary}}
+{{/is_handoff}}
+)";
+
+// Mattermost markdown; no buttons on incoming webhooks, so the links come first.
+// Links are separated by an em space, which markdown does not collapse.
+constexpr const char* kMattermostBody = R"({{#is_incident}}
+{{#ack_url}}**[Acknowledge]({{{ack_url}}})** {{/ack_url}}{{#resolve_url}}**[Resolve]({{{resolve_url}}})** {{/resolve_url}}{{#console_url}}[Open in Klaxon]({{{console_url}}}){{/console_url}}
+{{#summary}}
+
+{{summary}}
+{{/summary}}
+{{#runbook_url}}
+
+[Runbook]({{{runbook_url}}})
+{{/runbook_url}}
+{{/is_incident}}
+{{#is_test}}
+This is a test message from Klaxon. Your verification code is **{{verify_code}}**.
+{{#verify_url}}
+[Verify this contact method]({{{verify_url}}})
+{{/verify_url}}
+{{/is_test}}
+{{#is_handoff}}
+{{#summary}}
+**Open incidents:**
+{{summary}}
+{{/summary}}
+{{^summary}}
+There are no open incidents.
+{{/summary}}
+{{/is_handoff}}
+)";
+
+// Adaptive Card TextBlock (a markdown subset). Facts and buttons are built in code.
+constexpr const char* kTeamsBody = R"({{#is_incident}}
+{{#summary}}
+{{summary}}
+{{/summary}}
+{{/is_incident}}
+{{#is_test}}
+This is a test message from Klaxon. Your verification code is **{{verify_code}}**.
+{{/is_test}}
+{{#is_handoff}}
+{{#summary}}
+**Open incidents:**
+
+{{summary}}
+{{/summary}}
+{{^summary}}
+There are no open incidents.
+{{/summary}}
+{{/is_handoff}}
+)";
+
+// Discord embed description (markdown); webhooks cannot carry link buttons.
+constexpr const char* kDiscordBody = R"({{#is_incident}}
+{{#ack_url}}**[Acknowledge]({{{ack_url}}})** {{/ack_url}}{{#resolve_url}}**[Resolve]({{{resolve_url}}})** {{/resolve_url}}{{#console_url}}[Open in Klaxon]({{{console_url}}}){{/console_url}}
+{{#summary}}
+
+{{summary}}
+{{/summary}}
+{{#runbook_url}}
+
+[Runbook]({{{runbook_url}}})
+{{/runbook_url}}
+{{/is_incident}}
+{{#is_test}}
+This is a test message from Klaxon. Your verification code is **{{verify_code}}**.
+{{#verify_url}}
+[Verify this contact method]({{{verify_url}}})
+{{/verify_url}}
+{{/is_test}}
+{{#is_handoff}}
+{{#summary}}
+**Open incidents:**
+{{summary}}
+{{/summary}}
+{{^summary}}
+There are no open incidents.
+{{/summary}}
+{{/is_handoff}}
+)";
+
+// One plain line for SMS/voice gateways and the like.
+constexpr const char* kWebhookBody =
+    "{{#is_incident}}{{#severity}}{{severity}} {{/severity}}{{incident_ref}}"
+    "{{#status}} {{status}}{{/status}}: {{title}}{{#ack_url}} Ack: {{ack_url}}{{/ack_url}}"
+    "{{/is_incident}}"
+    "{{#is_test}}Klaxon verification code: {{verify_code}}{{/is_test}}"
+    "{{#is_handoff}}{{#title}}{{title}}{{/title}}{{^title}}You are now on "
+    "call{{/title}}{{/is_handoff}}";
+
+enum class Escape { kNone, kHtml, kMrkdwn, kMattermost, kDiscord };
+
+struct TemplateInfo {
+  const char* key;
+  const char* text;
+  Escape escape;
+};
+
+// The one table of template keys.
+constexpr TemplateInfo kTemplates[] = {
+    {"email.subject", kEmailSubject, Escape::kNone},
+    {"email.text", kEmailText, Escape::kNone},
+    {"email.html", kEmailHtml, Escape::kHtml},
+    {"slack.title", kTitle, Escape::kNone},
+    {"slack.body", kSlackBody, Escape::kMrkdwn},
+    {"mattermost.title", kTitle, Escape::kNone},
+    {"mattermost.body", kMattermostBody, Escape::kMattermost},
+    {"teams.title", kTitle, Escape::kNone},
+    {"teams.body", kTeamsBody, Escape::kNone},
+    {"discord.title", kTitle, Escape::kNone},
+    {"discord.body", kDiscordBody, Escape::kDiscord},
+    {"webhook.body", kWebhookBody, Escape::kNone},
+};
+
+constexpr size_t kMaxTemplateBytes = 32 * 1024;
+
+const TemplateInfo* FindTemplate(const std::string& key) {
+  for (const auto& t : kTemplates) {
+    if (key == t.key) return &t;
+  }
+  return nullptr;
+}
+
+std::string EscapeFor(Escape e, const std::string& s) {
+  switch (e) {
+    case Escape::kHtml:
+      return EscapeHtml(s);
+    case Escape::kMrkdwn:
+      return EscapeMrkdwn(s);
+    case Escape::kMattermost:
+      return EscapeMattermost(s);
+    case Escape::kDiscord:
+      return EscapeDiscord(s);
+    case Escape::kNone:
+      break;
+  }
+  return s;
+}
+
+// kainjow drops a line that holds only a section tag when the section renders, but keeps
+// it (as an empty line) when the section is skipped. So that templates read the same
+// either way, lines that hold only section, inverted-section, end or comment tags are
+// joined to the next line (mustache's "standalone" rule), and empty lines get a marker
+// that stops kainjow from dropping them; the marker is removed after rendering.
+constexpr char kKeepLine = '\x1F';
+
+bool StandaloneTags(std::string_view line) {
+  size_t i = 0;
+  int tags = 0;
+  while (true) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    if (i == line.size()) return tags > 0;
+    if (line.compare(i, 2, "{{") != 0 || i + 2 >= line.size() ||
+        std::string_view("#^/!").find(line[i + 2]) == std::string_view::npos) {
+      return false;
+    }
+    auto end = line.find("}}", i + 3);
+    if (end == std::string_view::npos) return false;
+    i = end + 2;
+    ++tags;
+  }
+}
+
+std::string PrepareTemplate(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 64);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    const bool last = nl == std::string_view::npos;
+    std::string_view line = text.substr(pos, last ? std::string_view::npos : nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = last ? text.size() : nl + 1;
+    if (StandaloneTags(line)) {
+      auto first = line.find_first_not_of(" \t");
+      auto final = line.find_last_not_of(" \t");
+      out.append(line.substr(first, final - first + 1));
+      continue;
+    }
+    if (line.find_first_not_of(" \t") == std::string_view::npos) out += kKeepLine;
+    out.append(line);
+    if (!last) out += '\n';
+  }
+  return out;
+}
+
+std::string WithoutMarker(std::string s) {
+  s.erase(std::remove(s.begin(), s.end(), kKeepLine), s.end());
+  return s;
+}
+
+// JSON → mustache data. Empty strings and null are false (as in mustache.js), numbers
+// are text.
+kainjow::mustache::data ToData(const Json& j) {
+  using kainjow::mustache::data;
+  switch (j.type()) {
+    case Json::value_t::object: {
+      data d{data::type::object};
+      for (const auto& [k, v] : j.items()) d.set(k, ToData(v));
+      return d;
+    }
+    case Json::value_t::array: {
+      data d{data::type::list};
+      for (const auto& v : j) d.push_back(ToData(v));
+      return d;
+    }
+    case Json::value_t::string: {
+      const auto& s = j.get_ref<const std::string&>();
+      if (s.empty()) return data{false};
+      return data{WithoutMarker(s)};
+    }
+    case Json::value_t::boolean:
+      return data{j.get<bool>()};
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+      return data{false};
+    default:
+      return data{j.dump()};
+  }
+}
+
+// A context that never resolves partials: {{>name}} would otherwise render a value
+// (user text) as a template.
+class NoPartialsContext : public kainjow::mustache::context<std::string> {
+ public:
+  using context::context;
+  const kainjow::mustache::data* get_partial(const std::string&) const override { return nullptr; }
+};
+
+Status TemplateError(const std::string& key, const std::string& message) {
+  return InvalidField("/templates/" + key, "template " + key + ": " + message);
+}
+
+Result<std::string> RenderText(const std::string& key, const std::string& text, Escape escape,
+                               const Json& context) {
+  try {
+    kainjow::mustache::mustache tmpl{PrepareTemplate(text)};
+    if (!tmpl.is_valid()) return TemplateError(key, tmpl.error_message());
+    tmpl.set_custom_escape([escape](const std::string& s) { return EscapeFor(escape, s); });
+    const auto data = ToData(context);
+    NoPartialsContext ctx{&data};
+    std::string out = tmpl.render(ctx);
+    if (!tmpl.is_valid()) return TemplateError(key, tmpl.error_message());
+    return WithoutMarker(std::move(out));
+  } catch (const std::exception& e) {
+    return TemplateError(key, e.what());
+  }
+}
+
+std::string Str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+// ---- Message ---------------------------------------------------------------------------
+
+std::string SafeUrl(const std::string& url) {
+  auto starts = [&](const char* p) { return url.rfind(p, 0) == 0; };
+  if (!starts("https://") && !starts("http://")) return {};
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) return {};
+  }
+  return url;
+}
+
+std::string HexColor(uint32_t rgb) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#%06X", rgb & 0xFFFFFF);
+  return buf;
+}
+
+uint32_t MessageColor(const Message& m) {
+  constexpr uint32_t kRed = 0xD13438, kOrange = 0xE8912D, kAmber = 0xECB22E, kGreen = 0x2EB67D,
+                     kBlue = 0x1D9BD1;
+  if (m.kind == "resolved") return kGreen;
+  if (m.kind != "page") return kBlue;
+  std::string s;
+  for (char c : m.severity) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : s) {
+    if (c >= '0' && c <= '9') return c <= '1' ? kRed : c == '2' ? kOrange : kAmber;
+  }
+  if (s.find("crit") != std::string::npos) return kRed;
+  if (s.find("high") != std::string::npos || s.find("major") != std::string::npos) return kOrange;
+  if (s.find("warn") != std::string::npos || s.find("low") != std::string::npos ||
+      s.find("minor") != std::string::npos || s.find("info") != std::string::npos) {
+    return kAmber;
+  }
+  return kRed;  // an unknown severity on a page: urgent
+}
+
+nlohmann::json Message::ToJson() const {
+  Json f = Json::array();
+  for (const auto& [name, value] : fields) f.push_back({FixUtf8(name), FixUtf8(value)});
+  return Json{{"kind", FixUtf8(kind)},
+              {"incident_ref", FixUtf8(incident_ref)},
+              {"title", FixUtf8(title)},
+              {"severity", FixUtf8(severity)},
+              {"status", FixUtf8(status)},
+              {"service", FixUtf8(service)},
+              {"summary", FixUtf8(summary)},
+              {"console_url", FixUtf8(console_url)},
+              {"ack_url", FixUtf8(ack_url)},
+              {"resolve_url", FixUtf8(resolve_url)},
+              {"runbook_url", FixUtf8(runbook_url)},
+              {"recipient_name", FixUtf8(recipient_name)},
+              {"verify_code", FixUtf8(verify_code)},
+              {"fields", std::move(f)},
+              {"at", at}};
+}
+
+Message Message::FromJson(const nlohmann::json& j) {
+  Message m;
+  if (!j.is_object()) return m;
+  if (auto k = Str(j, "kind"); !k.empty()) m.kind = k;
+  m.incident_ref = Str(j, "incident_ref");
+  m.title = Str(j, "title");
+  m.severity = Str(j, "severity");
+  m.status = Str(j, "status");
+  m.service = Str(j, "service");
+  m.summary = Str(j, "summary");
+  m.console_url = Str(j, "console_url");
+  m.ack_url = Str(j, "ack_url");
+  m.resolve_url = Str(j, "resolve_url");
+  m.runbook_url = Str(j, "runbook_url");
+  m.recipient_name = Str(j, "recipient_name");
+  m.verify_code = Str(j, "verify_code");
+  if (auto it = j.find("fields"); it != j.end() && it->is_array()) {
+    for (const auto& f : *it) {
+      if (f.is_array() && f.size() == 2 && f[0].is_string() && f[1].is_string()) {
+        m.fields.emplace_back(f[0].get<std::string>(), f[1].get<std::string>());
+      }
+    }
+  }
+  if (auto it = j.find("at"); it != j.end() && it->is_number_integer()) m.at = it->get<TimeMs>();
+  return m;
+}
+
+nlohmann::json Message::ToContext() const {
+  Json c = ToJson();
+  // Only http(s) links reach a template (no javascript: in a mail or a chat button).
+  for (const char* k : {"console_url", "ack_url", "resolve_url", "runbook_url"}) {
+    c[k] = SafeUrl(c[k].get<std::string>());
+  }
+  // Templates put the summary on lines of its own; a trailing newline would add a blank one.
+  std::string text = c["summary"].get<std::string>();
+  text.erase(text.find_last_not_of(" \t\r\n") + 1);
+  c["summary"] = text;
+  Json f = Json::array();
+  for (const auto& pair : c["fields"]) f.push_back({{"name", pair[0]}, {"value", pair[1]}});
+  c["fields"] = std::move(f);
+  c["has_fields"] = !fields.empty();
+  c["is_page"] = kind == "page";
+  c["is_test"] = kind == "test";
+  c["is_handoff"] = kind == "handoff";
+  c["is_resolved"] = kind == "resolved";
+  // Pages, resolutions and other news about an incident (a role assigned, say).
+  c["is_incident"] = kind == "page" || kind == "resolved" ||
+                     (kind != "test" && kind != "handoff" && !incident_ref.empty());
+  c["has_actions"] = kind != "test" && (!c["ack_url"].get<std::string>().empty() ||
+                                        !c["resolve_url"].get<std::string>().empty());
+  c["verify_url"] = kind == "test" ? c["ack_url"] : Json("");
+  c["at_iso"] = at > 0 ? FormatTime(at) : "";
+  c["color"] = HexColor(MessageColor(*this));
+  return c;
+}
+
+// ---- Templates -------------------------------------------------------------------------
+
+std::string DefaultTemplate(const std::string& key) {
+  const auto* t = FindTemplate(key);
+  return t ? t->text : "";
+}
+
+std::vector<std::string> TemplateKeys() {
+  std::vector<std::string> keys;
+  for (const auto& t : kTemplates) keys.emplace_back(t.key);
+  return keys;
+}
+
+Result<std::string> Templates::Render(const std::string& key, const Message& m) const {
+  const auto* info = FindTemplate(key);
+  if (!info) return TemplateError(key, "unknown template key");
+  auto it = overrides.find(key);
+  const std::string text = it != overrides.end() ? it->second : std::string(info->text);
+  if (text.size() > kMaxTemplateBytes) return TemplateError(key, "longer than 32 KiB");
+  return RenderText(key, text, info->escape, m.ToContext());
+}
+
+Status ValidateTemplates(const Templates& t) {
+  Message sample;
+  for (const auto& [key, text] : t.overrides) {
+    const auto* info = FindTemplate(key);
+    if (!info) return TemplateError(key, "unknown template key");
+    if (text.size() > kMaxTemplateBytes) return TemplateError(key, "longer than 32 KiB");
+    auto r = RenderText(key, text, info->escape, sample.ToContext());
+    if (!r.ok()) return r.status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace klaxon::notify

@@ -1,0 +1,313 @@
+#include "paging/dispatcher.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/log.h"
+#include "core/time_format.h"
+
+namespace klaxon::paging {
+
+namespace {
+
+constexpr int64_t kManualPollMs = 100;
+constexpr size_t kMaxError = 300;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double JitterUnit() { return randombytes_uniform(1'000'000) / 1'000'000.0; }
+
+}  // namespace
+
+Dispatcher::Dispatcher(store::Store& store, const Clock& clock, events::EventLog& log,
+                       Metrics& metrics, DispatcherOptions options)
+    : store_(store), clock_(clock), log_(log), metrics_(metrics), options_(std::move(options)) {
+  metrics_.Describe("klaxon_notifications_total", "counter",
+                    "Notification delivery attempts, by channel and outcome.");
+  metrics_.Describe("klaxon_notification_delivery_seconds", "histogram",
+                    "Time from a notification's due time to its delivery.");
+}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+Status Dispatcher::Start() {
+  std::vector<std::pair<TimeMs, int64_t>> pending;
+  Status s = store_.Read([&](store::Tx& tx) {
+    auto rows = tx.Query("SELECT next_attempt_at, id FROM outbox WHERE status = 'pending'");
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) pending.emplace_back(r.Int(0), r.Int(1));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& p : pending) heap_.push(p);
+    stop_ = false;
+  }
+  LogInfo("notification dispatcher started", {{"pending", pending.size()}});
+  scheduler_ = std::thread([this] { Schedule(); });
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  return Status::Ok();
+}
+
+void Dispatcher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_ && !scheduler_.joinable()) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  work_cv_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
+  for (auto& w : workers_)
+    if (w.joinable()) w.join();
+  workers_.clear();
+}
+
+void Dispatcher::Wake(int64_t id, TimeMs due) {
+  {
+    std::lock_guard lock(mu_);
+    heap_.emplace(due, id);
+  }
+  cv_.notify_all();
+}
+
+void Dispatcher::Poke() { cv_.notify_all(); }
+
+void Dispatcher::Schedule() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    TimeMs now = clock_.Now();
+    if (heap_.empty() || heap_.top().first > now) {
+      int64_t wait_ms = heap_.empty() ? 60'000 : heap_.top().first - now;
+      if (clock_.manual()) wait_ms = std::min(wait_ms, kManualPollMs);
+      cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait_ms, 1)));
+      continue;
+    }
+    std::vector<int64_t> due;
+    while (!heap_.empty() && heap_.top().first <= now && due.size() < 500) {
+      int64_t id = heap_.top().second;
+      heap_.pop();
+      if (!in_flight_.count(id)) due.push_back(id);
+    }
+    std::sort(due.begin(), due.end());
+    due.erase(std::unique(due.begin(), due.end()), due.end());
+    lock.unlock();
+    std::vector<Job> jobs;
+    std::vector<std::pair<TimeMs, int64_t>> later;
+    Status s = store_.Read([&](store::Tx& tx) {
+      for (int64_t id : due) {
+        auto row = tx.QueryOne(
+            "SELECT status, next_attempt_at, channel, address FROM outbox WHERE id = ?", {id});
+        if (!row.ok()) return row.status();
+        if (!*row || (*row)->Str(0) != "pending") continue;
+        if ((*row)->Int(1) > now) {
+          later.emplace_back((*row)->Int(1), id);
+          continue;
+        }
+        jobs.push_back({id, (*row)->Str(2), (*row)->Str(3)});
+      }
+      return Status::Ok();
+    });
+    lock.lock();
+    if (!s.ok()) {
+      LogError("outbox read failed; retrying", {{"error", s.message()}});
+      for (int64_t id : due) heap_.emplace(now + 1000, id);
+      cv_.wait_for(lock, std::chrono::milliseconds(200));
+      continue;
+    }
+    for (auto& l : later) heap_.push(l);
+    for (auto& j : jobs) {
+      if (in_flight_.insert(j.id).second) ready_.push_back(std::move(j));
+    }
+    work_cv_.notify_all();
+  }
+}
+
+void Dispatcher::Work() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (stop_) return;
+    // The first ready job whose channel has room and whose address may take another.
+    int64_t now = SteadyMs();
+    int64_t soonest = -1;
+    auto pick = ready_.end();
+    for (auto it = ready_.begin(); it != ready_.end(); ++it) {
+      if (running_per_channel_[it->channel] >= options_.per_channel_concurrency) continue;
+      auto slot = next_slot_per_address_.find(it->address);
+      if (slot != next_slot_per_address_.end() && slot->second > now) {
+        if (soonest < 0 || slot->second < soonest) soonest = slot->second;
+        continue;
+      }
+      pick = it;
+      break;
+    }
+    if (pick == ready_.end()) {
+      if (soonest >= 0)
+        work_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(soonest - now, 1)));
+      else
+        work_cv_.wait(lock);
+      continue;
+    }
+    Job job = std::move(*pick);
+    ready_.erase(pick);
+    running_per_channel_[job.channel]++;
+    int64_t interval = static_cast<int64_t>(1000.0 / std::max(options_.per_address_rate, 0.01));
+    auto& slot = next_slot_per_address_[job.address];
+    slot = std::max(slot, now) + interval;
+    if (next_slot_per_address_.size() > 10000) next_slot_per_address_.clear();
+    lock.unlock();
+    Deliver(job);
+    lock.lock();
+    running_per_channel_[job.channel]--;
+    in_flight_.erase(job.id);
+    work_cv_.notify_all();
+  }
+}
+
+void Dispatcher::Deliver(const Job& job) {
+  struct Row {
+    std::string kind, channel, address, message, status, secret;
+    std::optional<int64_t> incident_id;
+    int64_t user_id = 0;
+    int64_t attempts = 0;
+    TimeMs due_at = 0;
+    std::string username;
+  } row;
+  bool found = false;
+  Status read = store_.Read([&](store::Tx& tx) {
+    auto r = tx.QueryOne(
+        "SELECT o.kind, o.channel, o.address, o.message, o.status, COALESCE(c.secret, ''), "
+        "o.incident_id, o.user_id, o.attempts, o.due_at, COALESCE(u.username, '') "
+        "FROM outbox o LEFT JOIN contact_methods c ON c.id = o.contact_method_id "
+        "LEFT JOIN users u ON u.id = o.user_id WHERE o.id = ?",
+        {job.id});
+    if (!r.ok()) return r.status();
+    if (!*r) return Status::Ok();
+    const auto& x = **r;
+    row = {x.Str(0),    x.Str(1), x.Str(2), x.Str(3), x.Str(4), x.Str(5),
+           x.OptInt(6), x.Int(7), x.Int(8), x.Int(9), x.Str(10)};
+    found = true;
+    return Status::Ok();
+  });
+  if (!read.ok()) {
+    Wake(job.id, clock_.Now() + 1000);
+    return;
+  }
+  if (!found || row.status != "pending") return;
+
+  auto kind = notify::ParseChannel(row.channel);
+  notify::Message message =
+      notify::Message::FromJson(nlohmann::json::parse(row.message, nullptr, false));
+  std::string message_id = "msg_" + std::to_string(job.id);
+  notify::Verdict verdict;
+  TimeMs now = clock_.Now();
+  if (!kind) {
+    verdict = {notify::Outcome::kGiveUp, std::nullopt, "unknown channel " + row.channel};
+  } else if (*kind == notify::ChannelKind::kEmail) {
+    if (options_.smtp.url.empty()) {
+      verdict = {notify::Outcome::kGiveUp, std::nullopt, "email is not configured (--smtp-url)"};
+    } else {
+      auto mail = notify::BuildMail(options_.smtp.from, row.address, message, options_.templates,
+                                    message_id, now);
+      if (!mail.ok()) {
+        verdict = {notify::Outcome::kGiveUp, std::nullopt, mail.status().message()};
+      } else {
+        auto r = notify::SendMail(options_.smtp, *mail, options_.http_timeout_ms);
+        if (r.ok)
+          verdict = {notify::Outcome::kDelivered, std::nullopt, "250"};
+        else
+          verdict = {r.permanent ? notify::Outcome::kGiveUp : notify::Outcome::kRetry, std::nullopt,
+                     "smtp: " + r.error};
+      }
+    }
+  } else {
+    auto req = notify::BuildChatRequest(*kind, row.address, message, options_.templates, message_id,
+                                        row.secret, now);
+    if (!req.ok()) {
+      verdict = {notify::Outcome::kGiveUp, std::nullopt, req.status().message()};
+    } else {
+      auto r = notify::PostHttp(*req, options_.http_timeout_ms);
+      if (r.status == 0)
+        verdict = {notify::Outcome::kRetry, std::nullopt, "transport: " + r.error};
+      else
+        verdict = notify::Judge(*kind, r.status, r.body, r.headers);
+    }
+  }
+  if (verdict.detail.size() > kMaxError) verdict.detail.resize(kMaxError);
+
+  const char* outcome = verdict.outcome == notify::Outcome::kDelivered ? "delivered"
+                        : verdict.outcome == notify::Outcome::kRetry   ? "retry"
+                                                                       : "failed";
+  metrics_.Add("klaxon_notifications_total", {{"channel", row.channel}, {"outcome", outcome}});
+  now = clock_.Now();
+  int64_t attempts = row.attempts + 1;
+  bool too_old = now - row.due_at >= options_.max_age_ms;
+  TimeMs next = 0;
+  if (verdict.outcome == notify::Outcome::kRetry && !too_old) {
+    next = now + std::max<int64_t>(
+                     notify::BackoffMs(static_cast<int>(row.attempts), options_.backoff_base_ms,
+                                       options_.backoff_cap_ms, JitterUnit()),
+                     verdict.retry_after_ms.value_or(0));
+  }
+  events::Actor actor{"system", std::nullopt, "notifier"};
+  Status w = store_.Write([&](store::Tx& tx) -> Status {
+    auto cur = tx.QueryOne("SELECT status FROM outbox WHERE id = ?", {job.id});
+    if (!cur.ok()) return cur.status();
+    if (!*cur) return Status::Ok();
+    bool still_pending = (*cur)->Str(0) == "pending";
+    nlohmann::json data = {{"notification", job.id},
+                           {"user", row.username},
+                           {"channel", row.channel},
+                           {"kind", row.kind},
+                           {"attempts", attempts}};
+    if (verdict.outcome == notify::Outcome::kDelivered) {
+      KLAXON_RETURN_IF_ERROR(
+          tx.Exec("UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = '' "
+                  "WHERE id = ?",
+                  {attempts, now, job.id}));
+      return log_
+          .Append(tx, events::Event::Of("notification.delivered", actor, data, row.incident_id))
+          .status();
+    }
+    if (!still_pending) {  // cancelled meanwhile: keep the attempt count, send no more
+      return tx.Exec("UPDATE outbox SET attempts = ?, last_error = ? WHERE id = ?",
+                     {attempts, verdict.detail, job.id});
+    }
+    if (next != 0) {
+      KLAXON_RETURN_IF_ERROR(tx.Exec(
+          "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+          {attempts, next, verdict.detail, job.id}));
+      tx.OnCommit([this, id = job.id, next] { Wake(id, next); });
+      return Status::Ok();
+    }
+    KLAXON_RETURN_IF_ERROR(
+        tx.Exec("UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ?",
+                {attempts, verdict.detail, job.id}));
+    data["error"] = verdict.detail;
+    data["reason"] = verdict.outcome == notify::Outcome::kRetry ? "max_age" : "rejected";
+    return log_.Append(tx, events::Event::Of("notification.failed", actor, data, row.incident_id))
+        .status();
+  });
+  if (!w.ok()) {
+    LogError("outbox update failed", {{"notification", job.id}, {"error", w.message()}});
+    return;
+  }
+  if (verdict.outcome == notify::Outcome::kDelivered)
+    metrics_.Observe("klaxon_notification_delivery_seconds", {{"channel", row.channel}},
+                     std::max<int64_t>(0, now - row.due_at) / 1000.0);
+  else
+    LogWarn("notification not delivered", {{"notification", job.id},
+                                           {"channel", row.channel},
+                                           {"outcome", outcome},
+                                           {"attempts", attempts},
+                                           {"error", verdict.detail}});
+}
+
+}  // namespace klaxon::paging

@@ -1,0 +1,89 @@
+// Delivers the notification outbox. Each row is sent when its next_attempt_at passes
+// (by the injected clock), by a pool of workers with a concurrency limit per channel and
+// a rate limit per destination address. The answer is judged per platform: delivered →
+// `notification.delivered`; retry → next attempt after an exponential backoff with
+// jitter (honouring Retry-After), unless the row is older than the maximum age; give up
+// or too old → `notification.failed`. A row is claimed in memory only: after a crash it
+// is sent again (at least once), carrying the same idempotency key (webhook-id,
+// Message-ID) so receivers can drop the repeat.
+//
+// Thread-safe. Start() loads every pending row.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <queue>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "events/event.h"
+#include "notify/channels.h"
+#include "notify/transport.h"
+#include "store/store.h"
+
+namespace klaxon::paging {
+
+struct DispatcherOptions {
+  notify::SmtpConfig smtp;
+  notify::Templates templates;
+  TimeMs max_age_ms = 3600 * 1000LL;
+  int64_t backoff_base_ms = 2000;
+  int64_t backoff_cap_ms = 5 * 60 * 1000;
+  int workers = 8;
+  int per_channel_concurrency = 4;
+  double per_address_rate = 5;  // deliveries per second to one address
+  int http_timeout_ms = 15000;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(store::Store& store, const Clock& clock, events::EventLog& log, Metrics& metrics,
+             DispatcherOptions options);
+  ~Dispatcher();
+
+  Status Start();
+  void Stop();
+  // A row was queued (or re-queued) for `due`.
+  void Wake(int64_t id, TimeMs due);
+  void Poke();
+
+ private:
+  struct Job {
+    int64_t id = 0;
+    std::string channel;
+    std::string address;
+  };
+  void Schedule();  // the scheduler thread
+  void Work();      // a worker thread
+  void Deliver(const Job& job);
+
+  store::Store& store_;
+  const Clock& clock_;
+  events::EventLog& log_;
+  Metrics& metrics_;
+  DispatcherOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;       // scheduler
+  std::condition_variable work_cv_;  // workers
+  std::priority_queue<std::pair<TimeMs, int64_t>, std::vector<std::pair<TimeMs, int64_t>>,
+                      std::greater<>>
+      heap_;
+  std::set<int64_t> in_flight_;
+  std::deque<Job> ready_;
+  std::map<std::string, int> running_per_channel_;
+  std::map<std::string, TimeMs> next_slot_per_address_;  // real (steady) ms
+  bool stop_ = false;
+  std::thread scheduler_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace klaxon::paging
