@@ -1,5 +1,7 @@
 #include "alerts/alert_service.h"
 
+#include "intake/generic.h"
+
 #include "core/random.h"
 #include "core/time_format.h"
 
@@ -11,7 +13,7 @@ using nlohmann::json;
 
 constexpr const char* kIntegrationColumns =
     "id, name, kind, key, service_id, group_by, auto_resolve, flap_window_s, created_at, "
-    "revoked_at";
+    "revoked_at, settings";
 
 Integration FromRow(const store::Row& r) {
   Integration in;
@@ -25,6 +27,8 @@ Integration FromRow(const store::Row& r) {
   in.flap_window_s = r.Int(7);
   in.created_at = r.Int(8);
   in.revoked_at = r.OptInt(9);
+  in.settings = json::parse(r.Str(10), nullptr, false);
+  if (!in.settings.is_object()) in.settings = json::object();
   return in;
 }
 
@@ -63,7 +67,8 @@ json AlertEventData(int64_t alert_id, const intake::NormalizedAlert& a) {
 }  // namespace
 
 bool IsIntegrationKind(std::string_view kind) {
-  return kind == "alertmanager" || kind == "prometheus" || kind == "pagerduty" || kind == "grafana";
+  return kind == "alertmanager" || kind == "prometheus" || kind == "pagerduty" ||
+         kind == "grafana" || kind == "heartbeat" || kind == "webhook";
 }
 
 std::vector<std::string> DefaultGroupBy(std::string_view kind) {
@@ -92,6 +97,10 @@ json Integration::ToJson(const std::string& public_url) const {
   } else if (kind == "pagerduty") {
     urls = {{"events_v2", public_url + "/v2/enqueue"},
             {"events_v2_with_key", public_url + "/intake/pagerduty/" + key + "/v2/enqueue"}};
+  } else if (kind == "heartbeat") {
+    urls = {{"ping", public_url + "/intake/heartbeat/" + key}};
+  } else if (kind == "webhook") {
+    urls = {{"webhook", public_url + "/intake/webhook/" + key}};
   } else {
     urls = {{"api", public_url + "/intake/prometheus/" + key + "/api/v2/alerts"},
             {"path_prefix", "/intake/prometheus/" + key},
@@ -107,6 +116,7 @@ json Integration::ToJson(const std::string& public_url) const {
           {"flap_window_seconds", flap_window_s},
           {"created_at", FormatTime(created_at)},
           {"revoked_at", revoked_at ? json(FormatTime(*revoked_at)) : json()},
+          {"settings", settings},
           {"urls", urls}};
 }
 
@@ -116,7 +126,29 @@ Result<Integration> AlertService::CreateIntegration(store::Tx& tx, Integration s
   if (spec.name.empty() || spec.name.size() > 100)
     errs.push_back({"/name", "must be 1-100 characters"});
   if (!IsIntegrationKind(spec.kind))
-    errs.push_back({"/kind", "must be alertmanager, prometheus, pagerduty or grafana"});
+    errs.push_back(
+        {"/kind", "must be alertmanager, prometheus, pagerduty, grafana, heartbeat or webhook"});
+  if (spec.kind == "heartbeat") {
+    const json& iv = spec.settings.value("heartbeat_interval_seconds", json());
+    const json& gr = spec.settings.value("heartbeat_grace_seconds", json(0));
+    if (!iv.is_number_integer() || iv.get<int64_t>() < 10 || iv.get<int64_t>() > 7 * 86400)
+      errs.push_back(
+          {"/heartbeat_interval_seconds", "a heartbeat needs an interval of 10 s to 7 days"});
+    if (!gr.is_number_integer() || gr.get<int64_t>() < 0 || gr.get<int64_t>() > 86400)
+      errs.push_back({"/heartbeat_grace_seconds", "must be 0-86400"});
+  } else if (spec.kind == "webhook") {
+    auto mapping = intake::GenericMapping::FromJson(spec.settings.value("mapping", json::object()));
+    if (!mapping.ok()) {
+      for (const auto& f : mapping.status().fields()) errs.push_back(f);
+      if (mapping.status().fields().empty())
+        errs.push_back({"/mapping", mapping.status().message()});
+    } else {
+      spec.settings = {{"mapping", mapping->ToJson()}};
+    }
+  } else if (!spec.settings.empty()) {
+    errs.push_back({spec.settings.contains("mapping") ? "/mapping" : "/heartbeat_interval_seconds",
+                    "does not apply to kind " + spec.kind});
+  }
   if (spec.group_by.size() > 16) errs.push_back({"/group_by", "at most 16 labels"});
   if (spec.flap_window_s < 0 || spec.flap_window_s > 86400)
     errs.push_back({"/flap_window_seconds", "must be 0-86400"});
@@ -129,10 +161,10 @@ Result<Integration> AlertService::CreateIntegration(store::Tx& tx, Integration s
   spec.created_at = clock_.Now();
   auto row = tx.QueryOne(
       "INSERT INTO integrations(name, kind, key, service_id, group_by, auto_resolve, "
-      "flap_window_s, created_at) "
-      "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+      "flap_window_s, created_at, settings) "
+      "VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
       {spec.name, spec.kind, spec.key, store::Opt(spec.service_id), json(spec.group_by).dump(),
-       int64_t{spec.auto_resolve}, spec.flap_window_s, spec.created_at});
+       int64_t{spec.auto_resolve}, spec.flap_window_s, spec.created_at, spec.settings.dump()});
   if (!row.ok()) return row.status();
   spec.id = (*row)->Int(0);
   auto seq = log_.Append(
@@ -140,6 +172,7 @@ Result<Integration> AlertService::CreateIntegration(store::Tx& tx, Integration s
       events::Event::Of("integration.created", actor,
                         {{"integration_id", spec.id}, {"name", spec.name}, {"kind", spec.kind}}));
   if (!seq.ok()) return seq.status();
+  if (on_created_) KLAXON_RETURN_IF_ERROR(on_created_(tx, spec));
   return spec;
 }
 

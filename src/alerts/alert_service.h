@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,8 +26,8 @@ namespace klaxon::alerts {
 struct Integration {
   int64_t id = 0;
   std::string name;
-  // "alertmanager" (webhook), "prometheus" (API v2), "pagerduty" (Events API v2) or
-  // "grafana" (alerting webhook)
+  // "alertmanager" (webhook), "prometheus" (API v2), "pagerduty" (Events API v2),
+  // "grafana" (alerting webhook) or "heartbeat" (pinged by a job; silence alerts)
   std::string kind;
   std::string key;  // secret, in the intake URL or as the bearer token
   std::optional<int64_t> service_id;
@@ -35,6 +36,8 @@ struct Integration {
   int64_t flap_window_s = 300;
   TimeMs created_at = 0;
   std::optional<TimeMs> revoked_at;
+  // Kind-specific settings: heartbeat_interval_seconds, heartbeat_grace_seconds.
+  nlohmann::json settings = nlohmann::json::object();
 
   events::Actor actor() const { return {"integration", id, name}; }
   // With the secret and the intake URLs under `public_url`.
@@ -62,6 +65,10 @@ class AlertService {
 
   Result<Integration> CreateIntegration(store::Tx& tx, Integration spec,
                                         const events::Actor& actor);
+  // Runs inside the creating Tx (heartbeats arm their first deadline).
+  void SetCreatedHook(std::function<Status(store::Tx&, const Integration&)> fn) {
+    on_created_ = std::move(fn);
+  }
   Result<std::vector<Integration>> ListIntegrations(store::Tx& tx);
   Result<Integration> GetIntegration(store::Tx& tx, int64_t id);
   Status RevokeIntegration(store::Tx& tx, int64_t id, const events::Actor& actor);
@@ -94,6 +101,7 @@ class AlertService {
   const Clock& clock_;
   events::EventLog& log_;
   incidents::IncidentService& incidents_;
+  std::function<Status(store::Tx&, const Integration&)> on_created_;
 };
 
 // The severity level an alert's `severity` label maps to (critical → SEV-1 …).

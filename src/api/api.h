@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "alerts/alert_service.h"
+#include "alerts/heartbeats.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -45,6 +46,7 @@ struct ApiDeps {
   incidents::IncidentService& incidents;
   alerts::AlertService& alerts;
   alerts::SuppressionStore& suppression;
+  alerts::Deadlines& deadlines;
   paging::People& people;
   paging::Catalog& catalog;
   paging::Pager& pager;
@@ -199,6 +201,7 @@ class Api {
   void Intake(http::Request& req, http::Reply reply);
   // PagerDuty Events API v2; `url_key` empty when the key is the body's routing_key.
   void IntakePagerDuty(http::Request& req, http::Reply reply, std::string url_key);
+  void Heartbeat(http::Request& req, http::Reply reply, std::string key);
 
   // Failed logins per client address, for the login rate limit (429).
   bool LoginAllowed(const std::string& remote, TimeMs now, int64_t* retry_after_s);

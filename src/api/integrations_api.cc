@@ -6,6 +6,8 @@
 #include "api/api.h"
 #include "core/log.h"
 #include "core/numbers.h"
+#include "core/time_format.h"
+#include "intake/generic.h"
 #include "intake/grafana.h"
 
 namespace klaxon::api {
@@ -56,6 +58,8 @@ void Api::CreateIntegration(Call& c) {
     spec.group_by = alerts::DefaultGroupBy(spec.kind);
   spec.auto_resolve = body->value("auto_resolve", true);
   spec.flap_window_s = body->value("flap_window_seconds", int64_t{300});
+  for (const char* k : {"heartbeat_interval_seconds", "heartbeat_grace_seconds", "mapping"})
+    if (body->contains(k)) spec.settings[k] = (*body)[k];
   std::optional<std::string> service;
   if (body->contains("service")) {
     const json& s = (*body)["service"];
@@ -134,6 +138,10 @@ void Api::Intake(http::Request& req, http::Reply reply) {
     req.route = "/intake/pagerduty/{key}/v2/enqueue";
     return IntakePagerDuty(req, std::move(reply), std::string(segs[2]));
   }
+  if (segs.size() == 3 && segs[0] == "intake" && segs[1] == "heartbeat") {
+    req.route = "/intake/heartbeat/{key}";
+    return Heartbeat(req, std::move(reply), std::string(segs[2]));
+  }
   if (segs.size() == 3 && segs[0] == "intake" && segs[1] == "grafana") {
     kind = "grafana";
     key = std::string(segs[2]);
@@ -142,6 +150,10 @@ void Api::Intake(http::Request& req, http::Reply reply) {
     kind = "grafana";
     key = KeyFromAuthorization(req.Header("authorization"));
     req.route = "/intake/grafana";
+  } else if (segs.size() == 3 && segs[0] == "intake" && segs[1] == "webhook") {
+    kind = "webhook";
+    key = std::string(segs[2]);
+    req.route = "/intake/webhook/{key}";
   } else if (segs.size() == 3 && segs[0] == "intake" && segs[1] == "alertmanager") {
     kind = "alertmanager";
     key = std::string(segs[2]);
@@ -192,9 +204,17 @@ void Api::Intake(http::Request& req, http::Reply reply) {
                        "this key belongs to a " + integration->kind + " integration; use its URL"));
 
   TimeMs now = d_.clock.Now();
-  auto batch = kind == "alertmanager" ? intake::ParseAlertmanagerWebhook(req.body, now)
-               : kind == "grafana"    ? intake::ParseGrafanaWebhook(req.body, now)
-                                      : intake::ParsePostableAlerts(req.body, now);
+  Result<std::vector<intake::NormalizedAlert>> batch = std::vector<intake::NormalizedAlert>{};
+  if (kind == "webhook") {
+    auto mapping = intake::GenericMapping::FromJson(
+        integration->settings.value("mapping", nlohmann::json::object()));
+    if (!mapping.ok()) return fail(mapping.status());
+    batch = intake::ParseGenericWebhook(req.body, *mapping, now);
+  } else {
+    batch = kind == "alertmanager" ? intake::ParseAlertmanagerWebhook(req.body, now)
+            : kind == "grafana"    ? intake::ParseGrafanaWebhook(req.body, now)
+                                   : intake::ParsePostableAlerts(req.body, now);
+  }
   if (!batch.ok()) return fail(batch.status());
 
   auto result = std::make_shared<alerts::IngestResult>();
@@ -218,6 +238,31 @@ void Api::Intake(http::Request& req, http::Reply reply) {
                                          {"resolved", result->resolved},
                                          {"silenced", result->silenced},
                                          {"incidents_opened", result->incidents_opened}}));
+      });
+}
+
+void Api::Heartbeat(http::Request& req, http::Reply reply, std::string key) {
+  // A cron job's `curl -fsS URL` (GET) or a POST with any body: the ping is the request.
+  if (req.method != "POST" && req.method != "GET" && req.method != "HEAD") {
+    http::Response r = http::Response::Problem(
+        Status(Code::kMethodNotAllowed, "ping with GET or POST"), req.request_id);
+    r.Header("Allow", "GET, POST");
+    return reply(std::move(r));
+  }
+  std::string rid = req.request_id;
+  auto next = std::make_shared<TimeMs>(0);
+  d_.store.Submit(
+      [this, key, next](store::Tx& tx) -> Status {
+        KLAXON_ASSIGN_OR_RETURN(alerts::Integration in, d_.alerts.FindByKey(tx, key));
+        if (in.kind != "heartbeat")
+          return Status(Code::kNotFound,
+                        "this key belongs to a " + in.kind + " integration; use its URL");
+        KLAXON_ASSIGN_OR_RETURN(*next, d_.deadlines.Ping(tx, in));
+        return Status::Ok();
+      },
+      [reply, rid, next](const Status& st) {
+        if (!st.ok()) return reply(http::Response::Problem(st, rid));
+        reply(http::Response::Json(200, {{"status", "ok"}, {"next_due", FormatTime(*next)}}));
       });
 }
 

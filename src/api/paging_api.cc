@@ -83,6 +83,14 @@ http::Response HtmlPage(int status, const std::string& title, const std::string&
   return r;
 }
 
+// "https://hooks.slack.com/services/T/B/X" → "https://hooks.slack.com/…"; emails stay.
+std::string MaskAddress(const std::string& a) {
+  auto scheme = a.find("://");
+  if (scheme == std::string::npos) return a;
+  auto path = a.find('/', scheme + 3);
+  return path == std::string::npos ? a : a.substr(0, path) + "/…";
+}
+
 // A username or a numeric id in a body field.
 std::optional<std::string> NameOrId(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -609,7 +617,9 @@ void Api::ListNotifications(Call& c) {
                   Status(Code::kBadRequest, "incident must be an id", {{"incident", "not an id"}}));
   }
   auto user = Query(c.req.query, "user");
-  ReadJson(c, [this, status, incident, user](store::Tx& tx) -> Result<json> {
+  // Chat and webhook URLs work as passwords: only admins see them whole.
+  bool admin = c.principal.role >= auth::Role::kAdmin;
+  ReadJson(c, [this, status, incident, user, admin](store::Tx& tx) -> Result<json> {
     std::string sql =
         "SELECT o.id, o.incident_id, u.id, u.username, u.name, o.kind, o.channel, o.address, "
         "o.status, o.attempts, o.created_at, o.next_attempt_at, o.sent_at, o.last_error "
@@ -638,7 +648,7 @@ void Api::ListNotifications(Call& c) {
            {"user", r.IsNull(2) ? json() : paging::UserRef{r.Int(2), r.Str(3), r.Str(4)}.ToJson()},
            {"kind", r.Str(5)},
            {"channel", r.Str(6)},
-           {"address", r.Str(7)},
+           {"address", admin ? r.Str(7) : MaskAddress(r.Str(7))},
            {"status", r.Str(8)},
            {"attempts", r.Int(9)},
            {"created_at", FormatTime(r.Int(10))},

@@ -245,6 +245,7 @@ int Serve(const std::vector<std::string>& args) {
   });
   metrics.Describe("klaxon_engine_timer_lateness_seconds", "histogram",
                    "How late each engine timer fired (now - due)");
+  alerts::Deadlines deadlines(clock, alert_service, timers);
   paging::People people(clock, log);
   paging::Catalog catalog(clock, log, people);
   paging::PagerOptions popts;
@@ -274,7 +275,8 @@ int Serve(const std::vector<std::string>& args) {
     return tx.Exec("DELETE FROM idempotency_keys WHERE created_at < ?", {clock.Now() - 86'400'000});
   });
 
-  Status engine_started = timers.Start();
+  Status engine_started = deadlines.Install(*store);
+  if (engine_started.ok()) engine_started = timers.Start();
   if (engine_started.ok()) engine_started = dispatcher.Start();
   if (!engine_started.ok()) {
     std::fprintf(stderr, "klaxon serve: engine: %s\n", engine_started.message().c_str());
@@ -282,7 +284,7 @@ int Serve(const std::vector<std::string>& args) {
   }
 
   api::Api api({*store, clock, manual.get(), bus, log, auth, incidents, alert_service, suppression,
-                people, catalog, pager, timers, dispatcher, metrics, cfg.PublicUrl(),
+                deadlines, people, catalog, pager, timers, dispatcher, metrics, cfg.PublicUrl(),
                 cfg.PublicUrl().starts_with("https://"), cfg.session_ttl_hours});
   http::ServerOptions hopts;
   hopts.host = cfg.listen_host;

@@ -88,12 +88,13 @@ You are now on call.
 {{#summary}}
 Open incidents:
 {{summary}}
+
 {{/summary}}
 {{^summary}}
 There are no open incidents.
+
 {{/summary}}
 {{#console_url}}
-
 Schedule: {{console_url}}
 {{/console_url}}
 {{/is_handoff}}

@@ -374,10 +374,15 @@ Result<nlohmann::json> Pager::Repage(store::Tx& tx, int64_t incident_id,
     return policy.status();
   }
   int n = static_cast<int>(policy->steps.size());
-  // The step that fired last, or the first.
+  // The step that fired last, or the first. Before any step fired there is nothing to
+  // page again: this is step 1's firing, and the policy goes on from it (else the timer
+  // would fire step 1 a second time after its delay).
   int step = std::min(esc->last_step.value_or(0), n - 1);
+  bool advance = !esc->last_step && esc->state == "active" &&
+                 inc.status == incidents::IncidentStatus::kTriggered;
   KLAXON_RETURN_IF_ERROR(FireStep(tx, incident_id, *policy, step,
-                                  esc->last_repeat.value_or(esc->repeat), actor, false, "repage"));
+                                  esc->last_repeat.value_or(esc->repeat), actor, advance,
+                                  "repage"));
   return EscalationJson(tx, incident_id);
 }
 
@@ -557,7 +562,6 @@ Status Pager::OnHandoffTimer(store::Tx& tx, int64_t schedule_id, TimeMs due) {
       std::string summary;
       for (const auto& r : *open)
         summary += "INC-" + std::to_string(r.Int(0)) + " [" + r.Str(2) + "] " + r.Str(1) + "\n";
-      if (summary.empty()) summary = "No open incidents.";
       notify::Message m;
       m.kind = "handoff";
       m.title = "You are now on call for " + s->schedule.name;

@@ -256,6 +256,10 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );
 )sql"},
+    {6, "integration settings (heartbeat interval, generic webhook mapping)", R"sql(
+ALTER TABLE integrations ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX alerts_firing_leases ON alerts(status, ends_at);
+)sql"},
 };
 }  // namespace
 

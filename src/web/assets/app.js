@@ -22,6 +22,28 @@
     'incident.note_added',
     'incident.resolved',
     'incident.reopened',
+    'incident.role_assigned',
+    'escalation.started',
+    'escalation.step_fired',
+    'escalation.stopped',
+    'escalation.exhausted',
+    'notification.delivered',
+    'notification.failed',
+    'oncall.handoff',
+    'schedule.created',
+    'schedule.updated',
+    'schedule.deleted',
+    'override.created',
+    'override.deleted',
+    'escalation_policy.created',
+    'escalation_policy.updated',
+    'escalation_policy.deleted',
+    'user.updated',
+    'contact_method.added',
+    'contact_method.removed',
+    'contact_method.verified',
+    'notification_rule.added',
+    'notification_rule.removed',
   ];
 
   const state = {
@@ -280,6 +302,7 @@
   function setSessionChrome(loggedIn) {
     document.getElementById('nav').hidden = !loggedIn;
     document.getElementById('session').hidden = !loggedIn;
+    if (!loggedIn) document.getElementById('failed-banner').hidden = true;
     const who = document.getElementById('whoami');
     if (loggedIn && state.user) {
       who.textContent = `${state.user.name || state.user.username} (${state.user.role})`;
@@ -370,6 +393,7 @@
     startStream();
     loadSeverities().catch(() => {});
     render();
+    refreshFailedBanner();
   }
 
   async function boot() {
@@ -378,6 +402,7 @@
     document.getElementById('logout-button').addEventListener('click', logout);
     document.getElementById('alert-close').addEventListener('click', clearAlert);
     setInterval(() => refreshAges(document), 30000);
+    setInterval(() => refreshFailedBanner(), 60000);
     try {
       const me = await api('GET', '/auth/me');
       state.user = me.user;
@@ -436,6 +461,7 @@
       if (typeof event.seq === 'number') state.lastSeq = event.seq;
       else if (message.lastEventId) state.lastSeq = message.lastEventId;
       if (!event.kind && message.type && message.type !== 'message') event.kind = message.type;
+      onGlobalEvent(event);
       if (state.view && state.view.onEvent) state.view.onEvent(event);
     };
     source.addEventListener('message', onMessage);
@@ -490,6 +516,12 @@
     if (path === '/ui/declare' || path === '/ui/incidents/new') return { name: 'declare' };
     const match = /^\/ui\/incidents\/(?:INC-)?(\d+)$/i.exec(path);
     if (match) return { name: 'incident', id: match[1] };
+    if (path === '/ui/profile') return { name: 'profile' };
+    if (path === '/ui/oncall' || path === '/ui/schedules') return { name: 'oncall' };
+    const schedule = /^\/ui\/schedules\/([^/]+)$/.exec(path);
+    if (schedule) return { name: 'schedule', id: decodeURIComponent(schedule[1]), nav: 'oncall' };
+    if (path === '/ui/policies') return { name: 'policies' };
+    if (path === '/ui/notifications') return { name: 'notifications' };
     return { name: 'not-found' };
   }
 
@@ -501,7 +533,7 @@
   function markCurrentNav(route) {
     for (const link of document.querySelectorAll('#nav a')) {
       const target = parseRoute(link.pathname).name;
-      if (target === route.name) link.setAttribute('aria-current', 'page');
+      if (target === (route.nav || route.name)) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
   }
@@ -519,6 +551,11 @@
     if (route.name === 'list') state.view = listView();
     else if (route.name === 'declare') state.view = declareView();
     else if (route.name === 'incident') state.view = incidentView(route.id);
+    else if (route.name === 'profile') state.view = profileView();
+    else if (route.name === 'oncall') state.view = oncallView();
+    else if (route.name === 'schedule') state.view = scheduleView(route.id);
+    else if (route.name === 'policies') state.view = policiesView();
+    else if (route.name === 'notifications') state.view = notificationsView();
     else state.view = notFoundView();
   }
 
@@ -931,6 +968,38 @@
         return { summary: `${who} resolved the incident`, text: pick(data, 'summary') };
       case 'incident.reopened':
         return { summary: `${who} reopened the incident`, text: pick(data, 'reason') };
+      case 'incident.role_assigned': {
+        const role = pick(data, 'role');
+        const user = pick(data, 'user');
+        const previous = pick(data, 'previous');
+        return { summary: `${who} made ${user} ${role}${previous ? ` (taking over from ${previous})` : ''}`, text: '' };
+      }
+      case 'escalation.started':
+        return {
+          summary: `Escalation policy ${pick(data, 'policy_name') || ''} ${data.restart ? 'restarted' : 'started'}`.replace(/\s+/g, ' '),
+          text: '',
+        };
+      case 'escalation.step_fired': {
+        const paged = Array.isArray(data.paged) ? data.paged.join(', ') : '';
+        const how = data.via === 'repage' ? `${who} re-paged` : data.via === 'escalate' ? `${who} escalated to` : 'Escalation paged';
+        return { summary: `${how} step ${pick(data, 'step')}: ${paged || 'nobody (no one to page)'}`, text: '' };
+      }
+      case 'escalation.stopped': {
+        const n = Number(data.cancelled_notifications || 0);
+        return {
+          summary: `Escalation stopped (${pick(data, 'reason') || 'stopped'})${n ? `; ${n} unsent notification${n === 1 ? '' : 's'} cancelled` : ''}`,
+          text: '',
+        };
+      }
+      case 'escalation.exhausted':
+        return { summary: `Escalation policy ${pick(data, 'policy_name')} ran out of steps: nobody acknowledged`, text: '' };
+      case 'notification.delivered':
+        return { summary: `Notified ${pick(data, 'user') || 'someone'} by ${pick(data, 'channel') || 'a contact method'}`, text: '' };
+      case 'notification.failed':
+        return {
+          summary: `Could not notify ${pick(data, 'user') || 'someone'} by ${pick(data, 'channel') || 'a contact method'}`,
+          text: pick(data, 'error'),
+        };
       default: {
         const text = Object.entries(data)
           .filter(([, v]) => v !== null && v !== '' && typeof v !== 'object')
@@ -1072,6 +1141,69 @@
         }
       });
 
+      q('[data-testid="escalate-button"]').addEventListener('click', async (event) => {
+        const result = await act(event.currentTarget, () => api('POST', `${incidentPath(id)}/escalate`, {}));
+        if (result && ctx.alive) {
+          fillEscalation(result);
+          announce(`Escalated: step ${result.step || 1} paged.`);
+          refreshPanels();
+        }
+      });
+
+      q('[data-testid="repage-button"]').addEventListener('click', async (event) => {
+        const result = await act(event.currentTarget, () => api('POST', `${incidentPath(id)}/repage`, {}));
+        if (result && ctx.alive) {
+          fillEscalation(result);
+          announce(`Re-paged step ${result.step || 1}.`);
+          refreshPanels();
+        }
+      });
+
+      q('#role-form').addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const roleInput = q('#role-name');
+        const userSelect = q('#role-user');
+        const role = roleInput.value.trim();
+        if (!role || !userSelect.value) {
+          showError(
+            {
+              status: 0,
+              problem: {
+                title: 'Cannot assign the role yet',
+                errors: [
+                  ...(!role ? [{ field: '/role', message: 'is required' }] : []),
+                  ...(!userSelect.value ? [{ field: '/user', message: 'is required' }] : []),
+                ],
+              },
+            },
+            { role: 'role-name', user: 'role-user' },
+          );
+          (role ? userSelect : roleInput).focus();
+          return;
+        }
+        const result = await act(
+          event.submitter || q('[data-testid="role-submit"]'),
+          () => api('PUT', `${incidentPath(id)}/roles/${encodeURIComponent(role)}`, { user: userSelect.value }),
+          { role: 'role-name', user: 'role-user' },
+        );
+        if (result && ctx.alive) {
+          roleInput.value = '';
+          fillRoles(result);
+          announce(`Assigned ${role}.`);
+        }
+      });
+
+      if (canAct) {
+        loadUsers()
+          .then((users) => {
+            if (!ctx.alive) return;
+            const select = q('#role-user');
+            for (const user of users) select.append(el('option', { value: user.username, text: userLabel(user) }));
+            if (state.user) select.value = state.user.username;
+          })
+          .catch(() => {});
+      }
+
       q('#reopen-form').addEventListener('submit', async (event) => {
         event.preventDefault();
         const body = {};
@@ -1120,6 +1252,7 @@
       q('#status-form').hidden = resolved || state.user.role === 'viewer';
       q('#resolve-form').hidden = resolved || state.user.role === 'viewer';
       q('#reopen-form').hidden = !resolved || state.user.role === 'viewer';
+      q('[data-field="esc-actions"]').hidden = resolved || state.user.role === 'viewer';
 
       // Status select: only the legal moves (docs/api.md); default to the next one.
       const statusSelect = q('#status-select');
@@ -1164,6 +1297,72 @@
       }
     }
 
+    // ---- escalation, roles and notifications panels
+
+    function fillEscalation(esc) {
+      if (!page || !esc) return;
+      const panel = q('[data-testid="escalation-panel"]');
+      panel.dataset.state = esc.state || 'none';
+      setText(q('[data-field="esc-policy"]'), esc.policy ? esc.policy.name : '', 'None: nobody is paged');
+      const badge = q('[data-field="esc-state"]');
+      badge.textContent = esc.state || 'none';
+      badge.dataset.state = esc.state || 'none';
+      const steps = Number(esc.steps || 0);
+      let stepText = '';
+      if (Number(esc.step) > 0) {
+        stepText = `Step ${esc.step}${steps ? ` of ${steps}` : ''} paged`;
+        if (Number(esc.repeat) > 0) stepText += ` (repeat ${esc.repeat})`;
+      }
+      setText(q('[data-field="esc-step"]'), stepText, esc.state === 'none' ? '—' : 'Not paged yet');
+      let nextText = '';
+      if (esc.next_at) {
+        const when = `${formatRelative(esc.next_at)} (${formatTime(esc.next_at)})`;
+        nextText = esc.next_step ? `Step ${esc.next_step} ${when}` : `None left; paging ends ${when}`;
+      }
+      setText(q('[data-field="esc-next"]'), nextText, esc.state === 'exhausted' ? 'None: all steps paged' : '—');
+    }
+
+    function fillRoles(data) {
+      if (!page) return;
+      const list = q('[data-testid="role-list"]');
+      const items = (data && data.items) || [];
+      list.replaceChildren(
+        ...items.map((item) =>
+          el(
+            'li',
+            { className: 'role-item', dataset: { testid: 'role-item', role: item.role } },
+            el('span', { className: 'role-name', text: item.role, dataset: { testid: 'role-item-name' } }),
+            el('span', { className: 'role-user', text: userLabel(item.user), dataset: { testid: 'role-item-user' } }),
+          ),
+        ),
+      );
+      q('[data-testid="roles-empty"]').hidden = items.length > 0;
+    }
+
+    function fillNotifications(data) {
+      if (!page) return;
+      const items = (data && data.items) || [];
+      const body = q('[data-testid="notification-list"]');
+      body.replaceChildren(...items.map((n) => notificationRow(n, false)));
+      q('[data-testid="notification-table"]').hidden = items.length === 0;
+      q('[data-testid="notifications-empty"]').hidden = items.length > 0;
+    }
+
+    async function loadPanels() {
+      if (!ctx.alive || !page) return;
+      const incidentId = ctx.incident ? ctx.incident.id : id;
+      const [esc, roles, notes] = await Promise.allSettled([
+        api('GET', `${incidentPath(incidentId)}/escalation`),
+        api('GET', `${incidentPath(incidentId)}/roles`),
+        api('GET', `/notifications?incident=${encodeURIComponent(incidentId)}`),
+      ]);
+      if (!ctx.alive) return;
+      if (esc.status === 'fulfilled') fillEscalation(esc.value);
+      if (roles.status === 'fulfilled') fillRoles(roles.value);
+      if (notes.status === 'fulfilled') fillNotifications(notes.value);
+    }
+    const refreshPanels = debounce(loadPanels, 200);
+
     // Applies an incident returned by an action (no timeline), then re-fetches for it.
     function applyIncident(incident) {
       if (!ctx.alive) return;
@@ -1183,6 +1382,7 @@
         if (ctx.first) {
           ctx.first = false;
           focusHeading();
+          loadPanels();
         }
       } catch (err) {
         if (!ctx.alive) return;
@@ -1198,20 +1398,1206 @@
     const refresh = debounce(fetchIncident, 100);
 
     fetchIncident();
+    // Delivery attempts and countdowns change without events: look again now and then.
+    const poll = setInterval(() => {
+      if (ctx.incident && document.visibilityState !== 'hidden') refreshPanels();
+    }, 15000);
 
     return {
       cleanup() {
         ctx.alive = false;
         refresh.cancel();
+        refreshPanels.cancel();
+        clearInterval(poll);
       },
       onEvent(event) {
         if (event.incident_id === null || event.incident_id === undefined) return;
         if (String(event.incident_id) !== String(ctx.incident ? ctx.incident.id : id)) return;
         if (ctx.incident && event.seq !== undefined && event.kind) addTimeline([event]);
-        refresh();
+        const kind = String(event.kind || '');
+        const paging = kind.startsWith('escalation.') || kind.startsWith('notification.');
+        if (!paging) refresh();
+        if (paging || kind.startsWith('incident.')) refreshPanels();
       },
       onStreamOpen() {
-        if (ctx.incident) refresh();
+        if (ctx.incident) {
+          refresh();
+          refreshPanels();
+        }
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- shared: people, times, copying
+
+  const DAY_MS = 86400000;
+  const pad2 = (n) => String(n).padStart(2, '0');
+
+  function userLabel(user) {
+    if (!user) return '';
+    return user.name || user.username || (user.id !== undefined ? `user ${user.id}` : '');
+  }
+
+  // "in 5 min", "3 h ago": a time relative to now, either direction.
+  function formatRelative(value, now = Date.now()) {
+    const date = parseTime(value);
+    if (!date) return '';
+    const diff = date.getTime() - now;
+    if (diff <= 0) return formatAge(value, now);
+    const minutes = Math.round(diff / 60000);
+    if (minutes < 1) return 'in under a minute';
+    if (minutes < 60) return `in ${minutes} min`;
+    const hours = Math.round(minutes / 60);
+    if (hours < 48) return `in ${hours} h`;
+    return `in ${Math.round(hours / 24)} d`;
+  }
+
+  function hhmm(date) {
+    return `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+  }
+
+  function ymd(date) {
+    return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
+  }
+
+  // "Mon, Nov 3, 09:00" in the browser's locale and zone (24-hour clock).
+  function formatDayTime(value) {
+    const date = value instanceof Date ? value : parseTime(value);
+    if (!date) return '';
+    return `${date.toLocaleDateString(undefined, { weekday: 'short', month: 'short', day: 'numeric' })}, ${hhmm(date)}`;
+  }
+
+  // The value of an <input type="datetime-local"> for a Date, in local time.
+  function toLocalInput(date) {
+    return `${ymd(date)}T${hhmm(date)}`;
+  }
+
+  function browserTimeZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+    } catch {
+      return '';
+    }
+  }
+
+  let usersPromise = null;
+  let usersLoadedAt = 0;
+  function loadUsers() {
+    if (usersPromise && Date.now() - usersLoadedAt < 60000) return usersPromise;
+    usersLoadedAt = Date.now();
+    usersPromise = api('GET', '/users')
+      .then((data) => (data.items || []).slice().sort((a, b) => userLabel(a).localeCompare(userLabel(b))))
+      .catch((err) => {
+        usersPromise = null;
+        throw err;
+      });
+    return usersPromise;
+  }
+
+  async function copyFrom(input, button) {
+    const value = input.value;
+    let ok = false;
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(value);
+        ok = true;
+      }
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      input.focus();
+      input.select();
+      try {
+        ok = document.execCommand('copy');
+      } catch {
+        ok = false;
+      }
+    }
+    if (button) {
+      const label = button.dataset.label || button.textContent;
+      button.dataset.label = label;
+      button.textContent = ok ? 'Copied' : 'Select and copy';
+      setTimeout(() => {
+        if (button.isConnected) button.textContent = label;
+      }, 2000);
+    }
+    announce(ok ? 'Copied to the clipboard.' : 'Could not copy; the text is selected.');
+  }
+
+  function wireCopyButtons(root) {
+    for (const button of root.querySelectorAll('button[data-copy]')) {
+      const input = root.querySelector(`#${button.dataset.copy}`);
+      if (!input) continue;
+      button.addEventListener('click', () => copyFrom(input, button));
+      input.addEventListener('focus', () => input.select());
+    }
+  }
+
+  // A row of the notification tables (incident page and the notifications page).
+  function notificationRow(n, withIncident) {
+    const when = el('time', { dataset: { age: '' } });
+    fillTime(when, n.created_at);
+    const cells = [el('td', { dataset: { label: 'When' } }, when)];
+    if (withIncident) {
+      cells.push(
+        el(
+          'td',
+          { dataset: { label: 'Incident' } },
+          n.incident_id !== null && n.incident_id !== undefined
+            ? el('a', { href: `/ui/incidents/${n.incident_id}`, dataset: { link: '' }, text: `INC-${n.incident_id}` })
+            : el('span', { className: 'muted', text: n.kind === 'test' ? 'test message' : '—' }),
+        ),
+      );
+    }
+    const status = el('span', { className: 'badge notif-status', text: n.status, dataset: { status: n.status, testid: 'notification-status' } });
+    cells.push(
+      el('td', { dataset: { label: 'Person', testid: 'notification-user' }, text: userLabel(n.user) || '—' }),
+      el('td', { dataset: { label: 'Channel' } }, el('span', {}, n.channel, n.kind && n.kind !== 'page' ? el('span', { className: 'muted', text: ` (${n.kind})` }) : null)),
+      el('td', { dataset: { label: 'Status' } }, status),
+      el('td', { dataset: { label: 'Attempts' }, className: 'num', text: String(n.attempts ?? 0) }),
+      el('td', { dataset: { label: 'Last error', testid: 'notification-error' }, className: 'error-text', text: n.last_error || '' }),
+    );
+    return el(
+      'tr',
+      { dataset: { testid: 'notification-row', status: n.status, notificationId: String(n.id) } },
+      ...cells,
+    );
+  }
+
+  // ---------------------------------------------------------------- failed-notifications banner
+
+  const FAILED_WINDOW_MS = DAY_MS;
+  const refreshFailedBanner = debounce(async () => {
+    if (!state.user) return;
+    let data;
+    try {
+      data = await api('GET', '/notifications?status=failed');
+    } catch {
+      return; // the next event or tick tries again
+    }
+    if (!state.user) return;
+    const cutoff = Date.now() - FAILED_WINDOW_MS;
+    const recent = (data.items || []).filter((n) => {
+      const created = parseTime(n.created_at);
+      return created && created.getTime() >= cutoff;
+    }).length;
+    const banner = document.getElementById('failed-banner');
+    const wasHidden = banner.hidden;
+    banner.dataset.count = String(recent);
+    document.getElementById('failed-banner-text').textContent =
+      `${recent} notification${recent === 1 ? '' : 's'} failed in the last 24 hours —`;
+    banner.hidden = recent === 0;
+    if (wasHidden && recent > 0) announce(`${recent} notification${recent === 1 ? '' : 's'} failed.`);
+  }, 300);
+
+  // Every event passes here first, whatever view is mounted.
+  function onGlobalEvent(event) {
+    const kind = String(event.kind || '');
+    if (kind === 'notification.failed') refreshFailedBanner();
+    if (kind === 'user.updated' && state.user && event.data && event.data.user === state.user.username) {
+      if (typeof event.data.name === 'string') {
+        state.user.name = event.data.name;
+        setSessionChrome(true);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- my profile
+
+  const CHANNEL_LABELS = {
+    email: 'Email',
+    slack: 'Slack',
+    teams: 'Teams',
+    discord: 'Discord',
+    mattermost: 'Mattermost',
+    webhook: 'Webhook',
+  };
+
+  const ADDRESS_HINTS = {
+    email: 'An email address, such as you@example.com (the server needs --smtp-url).',
+    slack: 'The incoming-webhook URL Slack gives you (https://hooks.slack.com/services/…).',
+    teams: 'The incoming-webhook (workflow) URL of a Teams channel.',
+    discord: 'The webhook URL of a Discord channel (https://discord.com/api/webhooks/…).',
+    mattermost: 'The incoming-webhook URL of a Mattermost channel.',
+    webhook: 'Any http(s) URL: we POST signed JSON to it. Its signing secret is shown once, after adding.',
+  };
+
+  function methodName(m) {
+    return m.label || m.address;
+  }
+
+  function profileView() {
+    document.title = 'My profile · Klaxon';
+    const ctx = { alive: true, profile: null };
+    main().replaceChildren(el('p', { className: 'loading', text: 'Loading your profile…' }));
+    const path = '/users/me';
+    let page = null;
+    const q = (sel) => page.querySelector(sel);
+    const tid = (id) => page.querySelector(`[data-testid="${id}"]`);
+
+    function build() {
+      main().replaceChildren(cloneTemplate('tpl-profile'));
+      page = main().querySelector('[data-testid="profile"]');
+      wireCopyButtons(page);
+
+      // Time zone: free text with the browser's list of zones as suggestions.
+      const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+      const list = q('#tz-list');
+      for (const zone of ['UTC', ...zones.filter((z) => z !== 'UTC')]) list.append(el('option', { value: zone }));
+      const here = browserTimeZone();
+      setText(q('[data-field="browser-tz"]'), here, 'unknown');
+      tid('profile-tz-browser').hidden = !here;
+      tid('profile-tz-browser').addEventListener('click', () => {
+        q('#profile-tz').value = here;
+        q('#profile-tz').focus();
+      });
+
+      q('#profile-form').addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const body = {};
+        const name = q('#profile-name').value.trim();
+        const tz = q('#profile-tz').value.trim();
+        if (ctx.profile && name !== ctx.profile.name) body.name = name;
+        if (ctx.profile && tz !== ctx.profile.time_zone) body.time_zone = tz;
+        if (!Object.keys(body).length) {
+          announce('Nothing to save.');
+          return;
+        }
+        const result = await act(event.submitter || tid('profile-save'), () => api('PATCH', path, body), {
+          name: 'profile-name',
+          time_zone: 'profile-tz',
+        });
+        if (!result || !ctx.alive) return;
+        if (state.user && result.name) {
+          state.user.name = result.name;
+          setSessionChrome(true);
+        }
+        announce('Settings saved.');
+        load();
+      });
+
+      const kind = q('#method-kind');
+      const describeKind = () => {
+        tid('method-address-hint').textContent = ADDRESS_HINTS[kind.value] || '';
+        q('#method-address').placeholder = kind.value === 'email' ? 'you@example.com' : 'https://…';
+        q('#method-address').inputMode = kind.value === 'email' ? 'email' : 'url';
+      };
+      kind.addEventListener('change', describeKind);
+      describeKind();
+
+      q('#method-form').addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const address = q('#method-address').value.trim();
+        const fieldMap = { kind: 'method-kind', address: 'method-address', label: 'method-label' };
+        if (!address) {
+          showError({ status: 0, problem: { title: 'Cannot add the contact method yet', errors: [{ field: '/address', message: 'is required' }] } }, fieldMap);
+          q('#method-address').focus();
+          return;
+        }
+        const body = { kind: kind.value, address };
+        const label = q('#method-label').value.trim();
+        if (label) body.label = label;
+        const created = await act(event.submitter || tid('method-submit'), () => api('POST', `${path}/contact-methods`, body), fieldMap);
+        if (!created || !ctx.alive) return;
+        q('#method-address').value = '';
+        q('#method-label').value = '';
+        announce(`Added ${CHANNEL_LABELS[created.kind] || created.kind} contact method ${methodName(created)}.`);
+        if (created.webhook_secret) showSecret(created);
+        load();
+      });
+
+      tid('webhook-secret-dismiss').addEventListener('click', () => {
+        const box = tid('webhook-secret');
+        box.hidden = true;
+        tid('webhook-secret-value').value = '';
+        q('#method-address').focus();
+      });
+
+      q('#rule-form').addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const method = q('#rule-method').value;
+        const delay = q('#rule-delay').value.trim();
+        const fieldMap = { contact_method: 'rule-method', delay_minutes: 'rule-delay' };
+        const errors = [];
+        if (!method) errors.push({ field: '/contact_method', message: 'add a contact method first' });
+        if (!/^\d+$/.test(delay) || Number(delay) > 1440) errors.push({ field: '/delay_minutes', message: 'must be a whole number of minutes from 0 to 1440' });
+        if (errors.length) {
+          showError({ status: 0, problem: { title: 'Cannot add the rule yet', errors } }, fieldMap);
+          return;
+        }
+        const created = await act(
+          event.submitter || tid('rule-submit'),
+          () => api('POST', `${path}/notification-rules`, { contact_method: Number(method), delay_minutes: Number(delay) }),
+          fieldMap,
+        );
+        if (!created || !ctx.alive) return;
+        announce('Notification rule added.');
+        load();
+      });
+    }
+
+    // Shown once, right after creation; never from a later read of the profile.
+    function showSecret(method) {
+      const box = tid('webhook-secret');
+      q('[data-field="secret-for"]').textContent = methodName(method);
+      tid('webhook-secret-value').value = method.webhook_secret;
+      box.hidden = false;
+      q('.secret-title').focus();
+    }
+
+    function methodItem(m) {
+      const name = methodName(m);
+      const testButton = el('button', {
+        type: 'button',
+        className: 'button-secondary small',
+        text: 'Send test',
+        'aria-label': `Send a test message to ${name}`,
+        dataset: { testid: 'method-test' },
+      });
+      const deleteButton = el('button', {
+        type: 'button',
+        className: 'button-danger small',
+        text: 'Delete',
+        'aria-label': `Delete contact method ${name}`,
+        dataset: { testid: 'method-delete' },
+      });
+      const li = el(
+        'li',
+        { className: 'item', dataset: { testid: 'method', methodId: String(m.id), kind: m.kind, verified: String(!!m.verified) } },
+        el(
+          'div',
+          { className: 'item-main' },
+          el(
+            'p',
+            { className: 'item-title' },
+            el('span', { className: 'badge kind', text: CHANNEL_LABELS[m.kind] || m.kind, dataset: { testid: 'method-kind-badge' } }),
+            el('strong', { text: name, dataset: { testid: 'method-name' } }),
+            el('span', {
+              className: `badge ${m.verified ? 'verified' : 'unverified'}`,
+              text: m.verified ? 'Verified' : 'Not verified',
+              dataset: { testid: 'method-verified' },
+            }),
+          ),
+          m.label ? el('p', { className: 'item-sub' }, el('code', { text: m.address, dataset: { testid: 'method-address' } })) : null,
+        ),
+        el('div', { className: 'item-actions' }, testButton, deleteButton),
+      );
+
+      testButton.addEventListener('click', async () => {
+        const result = await act(testButton, () => api('POST', `${path}/contact-methods/${m.id}/test`, {}));
+        if (!result || !ctx.alive) return;
+        const status = li.querySelector('[data-field="test-status"]');
+        status.textContent = m.verified
+          ? 'Test message queued.'
+          : 'Test message queued: enter the 6-digit code from it below, or open its verify link.';
+        announce(status.textContent);
+        const code = li.querySelector('input[name="code"]');
+        if (code) code.focus();
+      });
+
+      deleteButton.addEventListener('click', async () => {
+        const ok = await act(deleteButton, async () => {
+          await api('DELETE', `${path}/contact-methods/${m.id}`);
+          return true;
+        });
+        if (!ok || !ctx.alive) return;
+        announce(`Deleted contact method ${name} and its rules.`);
+        load();
+        q('#method-kind').focus();
+      });
+
+      li.append(el('p', { className: 'hint', role: 'status', dataset: { field: 'test-status', testid: 'method-test-status' } }));
+
+      if (!m.verified) {
+        const codeId = `verify-code-${m.id}`;
+        const input = el('input', {
+          id: codeId,
+          name: 'code',
+          type: 'text',
+          inputmode: 'numeric',
+          autocomplete: 'one-time-code',
+          maxlength: '6',
+          spellcheck: 'false',
+          dataset: { testid: 'verify-code' },
+        });
+        const submit = el('button', { type: 'submit', className: 'button-secondary small', text: 'Verify', dataset: { testid: 'verify-submit' } });
+        const form = el(
+          'form',
+          { className: 'verify-form', novalidate: true, dataset: { testid: 'verify-form' } },
+          el('label', { for: codeId, text: `Verification code for ${name}` }),
+          el('div', { className: 'inline-row' }, input, submit),
+        );
+        form.addEventListener('submit', async (event) => {
+          event.preventDefault();
+          const code = input.value.trim();
+          if (!code) {
+            showError({ status: 0, problem: { title: 'Enter the code first', errors: [{ field: '/code', message: 'is required' }] } }, { code: codeId });
+            input.focus();
+            return;
+          }
+          const result = await act(submit, () => api('POST', `${path}/contact-methods/${m.id}/verify`, { code }), { code: codeId });
+          if (!result || !ctx.alive) return;
+          announce(`${name} is verified.`);
+          load();
+        });
+        li.append(form);
+      }
+      return li;
+    }
+
+    function ruleItem(rule, methods) {
+      const method = methods.find((m) => m.id === rule.contact_method);
+      const name = method ? `${methodName(method)} (${CHANNEL_LABELS[method.kind] || method.kind})` : `contact method ${rule.contact_method}`;
+      const delay = Number(rule.delay_minutes || 0);
+      const when = delay === 0 ? 'At once' : `After ${delay} min`;
+      const deleteButton = el('button', {
+        type: 'button',
+        className: 'button-danger small',
+        text: 'Delete',
+        'aria-label': `Delete rule: ${when.toLowerCase()}, ${name}`,
+        dataset: { testid: 'rule-delete' },
+      });
+      deleteButton.addEventListener('click', async () => {
+        const ok = await act(deleteButton, async () => {
+          await api('DELETE', `${path}/notification-rules/${rule.id}`);
+          return true;
+        });
+        if (!ok || !ctx.alive) return;
+        announce('Notification rule deleted.');
+        load();
+        q('#rule-method').focus();
+      });
+      return el(
+        'li',
+        { className: 'item', dataset: { testid: 'rule', ruleId: String(rule.id), delay: String(delay) } },
+        el(
+          'div',
+          { className: 'item-main' },
+          el('p', { className: 'item-title' }, el('strong', { className: 'rule-delay', text: when, dataset: { testid: 'rule-when' } }), el('span', { text: name, dataset: { testid: 'rule-method-name' } })),
+        ),
+        el('div', { className: 'item-actions' }, deleteButton),
+      );
+    }
+
+    function fill(profile) {
+      ctx.profile = profile;
+      page.dataset.userId = String(profile.id);
+      q('[data-field="identity"]').textContent = `Signed in as ${profile.username} (${profile.role}).`;
+      const nameInput = q('#profile-name');
+      const tzInput = q('#profile-tz');
+      if (document.activeElement !== nameInput) nameInput.value = profile.name || '';
+      if (document.activeElement !== tzInput) tzInput.value = profile.time_zone || '';
+
+      const methods = profile.contact_methods || [];
+      // Re-rendering must not lose a half-typed code, a test message's note or the focus.
+      const kept = new Map();
+      for (const li of tid('method-list').children) {
+        const code = li.querySelector('input[name="code"]');
+        kept.set(li.dataset.methodId, {
+          code: code ? code.value : '',
+          note: li.querySelector('[data-field="test-status"]').textContent,
+          focused: li.contains(document.activeElement) ? document.activeElement.dataset.testid : null,
+        });
+      }
+      tid('method-list').replaceChildren(...methods.map(methodItem));
+      for (const li of tid('method-list').children) {
+        const old = kept.get(li.dataset.methodId);
+        if (!old) continue;
+        const code = li.querySelector('input[name="code"]');
+        if (code) code.value = old.code;
+        if (li.dataset.verified === 'false') li.querySelector('[data-field="test-status"]').textContent = old.note;
+        const focus = old.focused && li.querySelector(`[data-testid="${old.focused}"]`);
+        if (focus) focus.focus();
+      }
+      tid('methods-empty').hidden = methods.length > 0;
+
+      const rules = (profile.notification_rules || []).slice().sort((a, b) => a.delay_minutes - b.delay_minutes || a.id - b.id);
+      tid('rule-list').replaceChildren(...rules.map((r) => ruleItem(r, methods)));
+      tid('rules-empty').hidden = rules.length > 0;
+
+      const select = q('#rule-method');
+      const previous = select.value;
+      select.replaceChildren(...methods.map((m) => el('option', { value: String(m.id), text: `${methodName(m)} (${CHANNEL_LABELS[m.kind] || m.kind})` })));
+      if (methods.some((m) => String(m.id) === previous)) select.value = previous;
+      const noMethods = methods.length === 0;
+      select.disabled = noMethods;
+      tid('rule-submit').disabled = noMethods;
+      if (noMethods) select.append(el('option', { value: '', text: 'Add a contact method first' }));
+
+      q('#profile-ical').value = profile.ical_url || '';
+      tid('profile-ical-copy').disabled = !profile.ical_url;
+    }
+
+    async function load() {
+      try {
+        const profile = await api('GET', path);
+        if (!ctx.alive) return;
+        const first = !page;
+        if (first) build();
+        fill(profile);
+        if (first) focusHeading();
+      } catch (err) {
+        if (!ctx.alive || (err && err.sessionEnded)) return;
+        if (!page) main().replaceChildren(el('p', { className: 'empty', text: 'Your profile could not be loaded.' }));
+        showError(err);
+      }
+    }
+    const reload = debounce(load, 150);
+
+    load();
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+      },
+      onEvent(event) {
+        const kind = String(event.kind || '');
+        if (!/^(contact_method|notification_rule|user)\./.test(kind) || !ctx.profile) return;
+        // Changes made elsewhere (another tab, an admin, a verify link).
+        reload();
+      },
+      onStreamOpen() {
+        if (ctx.profile) reload();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- on call now
+
+  function oncallView() {
+    document.title = 'On call · Klaxon';
+    const ctx = { alive: true, loaded: false };
+    main().replaceChildren(cloneTemplate('tpl-oncall'));
+    const root = main().querySelector('[data-testid="oncall"]');
+    const list = $('[data-testid="oncall-list"]', root);
+    const summary = $('[data-testid="oncall-summary"]', root);
+    const empty = $('[data-testid="oncall-empty"]', root);
+
+    function card(item) {
+      const schedule = item.schedule || {};
+      const user = item.user;
+      const until = item.until
+        ? el('p', { className: 'muted oncall-until', dataset: { testid: 'oncall-until' } }, 'until ', el('time', { dateTime: item.until, title: formatTime(item.until), text: formatDayTime(item.until) }), ` (${formatRelative(item.until)})`)
+        : el('p', { className: 'muted oncall-until', text: user ? 'no hand-off planned' : '' });
+      return el(
+        'li',
+        { className: 'oncall-card', dataset: { testid: 'oncall-item', scheduleId: String(schedule.id) } },
+        el('h2', { className: 'oncall-schedule' }, el('a', { href: `/ui/schedules/${schedule.id}`, dataset: { link: '', testid: 'oncall-schedule' }, text: schedule.name })),
+        el('p', { className: `oncall-person${user ? '' : ' empty-value'}`, dataset: { testid: 'oncall-user' }, text: user ? userLabel(user) : 'Nobody' }),
+        user && user.name && user.username ? el('p', { className: 'muted oncall-username', text: `@${user.username}` }) : null,
+        until,
+      );
+    }
+
+    async function load() {
+      try {
+        const data = await api('GET', '/oncall');
+        if (!ctx.alive) return;
+        const items = (data.items || []).slice().sort((a, b) => String(a.schedule.name).localeCompare(String(b.schedule.name)));
+        list.replaceChildren(...items.map(card));
+        empty.hidden = items.length > 0;
+        const covered = items.filter((i) => i.user).length;
+        summary.textContent = items.length
+          ? `${covered} of ${items.length} schedule${items.length === 1 ? '' : 's'} covered right now (${formatTime(data.at || new Date().toISOString())}).`
+          : '';
+        if (!ctx.loaded) {
+          ctx.loaded = true;
+          focusHeading();
+        }
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+    const reload = debounce(load, 150);
+    load();
+    const tick = setInterval(() => {
+      if (document.visibilityState !== 'hidden') reload();
+    }, 60000);
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+        clearInterval(tick);
+      },
+      onEvent(event) {
+        if (/^(oncall|override|schedule|user)\./.test(String(event.kind || ''))) reload();
+      },
+      onStreamOpen() {
+        reload();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- schedule detail + week
+
+  function startOfWeek(date) {
+    const day = new Date(date.getFullYear(), date.getMonth(), date.getDate());
+    day.setDate(day.getDate() - ((day.getDay() + 6) % 7)); // back to Monday
+    return day;
+  }
+
+  // "November 23 – 29, 2026" (or across months and years), in the browser's locale.
+  function formatDateRange(first, last) {
+    const options = { month: 'long', day: 'numeric', year: 'numeric' };
+    try {
+      const format = new Intl.DateTimeFormat(undefined, options);
+      if (typeof format.formatRange === 'function') return format.formatRange(first, last);
+    } catch {
+      // fall through
+    }
+    return `${first.toLocaleDateString(undefined, options)} – ${last.toLocaleDateString(undefined, options)}`;
+  }
+
+  function addDays(date, n) {
+    return new Date(date.getFullYear(), date.getMonth(), date.getDate() + n);
+  }
+
+  function parseWeek(value) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value || '');
+    if (!m) return null;
+    const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    return Number.isNaN(date.getTime()) ? null : startOfWeek(date);
+  }
+
+  // A stable colour for a person: a hue from their id.
+  function userHue(user) {
+    const n = Number(user && user.id) || 0;
+    return (n * 137 + 200) % 360;
+  }
+
+  const UNIT_NAMES = { hours: 'hour', days: 'day', weeks: 'week' };
+
+  function scheduleView(key) {
+    document.title = 'Schedule · Klaxon';
+    const ctx = { alive: true, schedule: null, users: [], week: parseWeek(new URLSearchParams(location.search).get('week')) || startOfWeek(new Date()), generation: 0 };
+    main().replaceChildren(el('p', { className: 'loading', text: 'Loading schedule…' }));
+    let page = null;
+    const q = (sel) => page.querySelector(sel);
+    const tid = (id) => page.querySelector(`[data-testid="${id}"]`);
+    const canAct = state.user && state.user.role !== 'viewer';
+    const schedulePath = () => `/schedules/${encodeURIComponent(ctx.schedule ? ctx.schedule.id : key)}`;
+
+    function build() {
+      main().replaceChildren(cloneTemplate('tpl-schedule'));
+      page = main().querySelector('[data-testid="schedule-detail"]');
+      wireCopyButtons(page);
+      tid('week-prev').addEventListener('click', () => moveWeek(-7));
+      tid('week-next').addEventListener('click', () => moveWeek(7));
+      tid('week-today').addEventListener('click', () => {
+        ctx.week = startOfWeek(new Date());
+        weekChanged();
+      });
+
+      const form = q('#override-form');
+      form.hidden = !canAct;
+      const start = new Date();
+      start.setMinutes(0, 0, 0);
+      start.setHours(start.getHours() + 1);
+      q('#override-start').value = toLocalInput(start);
+      q('#override-end').value = toLocalInput(new Date(start.getTime() + 8 * 3600000));
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const fieldMap = { user: 'override-user', start: 'override-start', end: 'override-end' };
+        const startValue = parseTime(q('#override-start').value);
+        const endValue = parseTime(q('#override-end').value);
+        const errors = [];
+        if (!q('#override-user').value) errors.push({ field: '/user', message: 'is required' });
+        if (!startValue) errors.push({ field: '/start', message: 'is required' });
+        if (!endValue) errors.push({ field: '/end', message: 'is required' });
+        else if (startValue && endValue <= startValue) errors.push({ field: '/end', message: 'must be after start' });
+        if (errors.length) {
+          showError({ status: 0, problem: { title: 'Cannot add the override yet', errors } }, fieldMap);
+          return;
+        }
+        const created = await act(
+          event.submitter || tid('override-submit'),
+          () => api('POST', `${schedulePath()}/overrides`, { user: q('#override-user').value, start: startValue.toISOString(), end: endValue.toISOString() }),
+          fieldMap,
+        );
+        if (!created || !ctx.alive) return;
+        announce(`Override added: ${userLabel(created.user)} covers ${formatDayTime(created.start)} to ${formatDayTime(created.end)}.`);
+        reloadAll();
+      });
+    }
+
+    function moveWeek(days) {
+      ctx.week = addDays(ctx.week, days);
+      weekChanged();
+    }
+
+    function weekChanged() {
+      const params = new URLSearchParams(location.search);
+      if (ymd(ctx.week) === ymd(startOfWeek(new Date()))) params.delete('week');
+      else params.set('week', ymd(ctx.week));
+      const qs = params.toString();
+      history.replaceState(null, '', `${location.pathname}${qs ? `?${qs}` : ''}`);
+      loadWeek();
+    }
+
+    function fillSchedule(schedule) {
+      ctx.schedule = schedule;
+      document.title = `${schedule.name} · Klaxon`;
+      page.dataset.scheduleId = String(schedule.id);
+      tid('schedule-name').textContent = schedule.name;
+      const description = q('[data-field="description"]');
+      description.textContent = schedule.description || '';
+      description.hidden = !schedule.description;
+      const now = tid('schedule-oncall');
+      setText(now, schedule.on_call_now ? userLabel(schedule.on_call_now) : '', 'Nobody');
+      const here = browserTimeZone();
+      q('[data-field="zones"]').textContent =
+        `The rotation hands off in ${schedule.time_zone}. Times on this page are in your browser's time zone${here ? ` (${here})` : ''}.`;
+      q('#schedule-ical').value = schedule.ical_url || '';
+      tid('schedule-ical-copy').disabled = !schedule.ical_url;
+      fillLayers(schedule.layers || []);
+    }
+
+    function nameOf(username) {
+      const user = ctx.users.find((u) => u.username === username || String(u.id) === String(username));
+      return user ? userLabel(user) : String(username);
+    }
+
+    function fillLayers(layers) {
+      const list = tid('layer-list');
+      list.replaceChildren(
+        ...layers.map((layer, i) => {
+          const rotation = layer.rotation || {};
+          const length = Number(rotation.length || 1);
+          const unit = UNIT_NAMES[rotation.unit] || rotation.unit || '';
+          const every = `every ${length === 1 ? '' : `${length} `}${unit}${length === 1 ? '' : 's'}`;
+          const details = el(
+            'dl',
+            { className: 'details' },
+            el('dt', { text: 'Rotates' }),
+            el('dd', { text: `${every}, handing off at ${layer.handoff_time || '—'} (${ctx.schedule ? ctx.schedule.time_zone : ''}), from ${layer.start_date || '—'}` }),
+            el('dt', { text: 'People' }),
+            el('dd', {}, el('ol', { className: 'inline-list', 'aria-label': 'People, in rotation order' }, ...(layer.users || []).map((u) => el('li', { text: nameOf(u) })))),
+          );
+          if (Array.isArray(layer.restrictions) && layer.restrictions.length) {
+            details.append(
+              el('dt', { text: 'Only' }),
+              el(
+                'dd',
+                {},
+                el(
+                  'ul',
+                  { className: 'inline-list' },
+                  ...layer.restrictions.map((r) => {
+                    const minutes = Number(r.duration_minutes || 0);
+                    const span = minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
+                    return el('li', { text: `${r.weekday} ${r.start} for ${span}` });
+                  }),
+                ),
+              ),
+            );
+          }
+          return el(
+            'li',
+            { className: 'layer', dataset: { testid: 'layer' } },
+            el('h3', { text: layer.name || `Layer ${i + 1}` }),
+            details,
+          );
+        }),
+      );
+      if (!layers.length) list.append(el('li', { className: 'muted', text: 'No layers: nobody is on call except by override.' }));
+    }
+
+    function fillOverrides(items) {
+      const list = tid('override-list');
+      const sorted = items.slice().sort((a, b) => String(a.start).localeCompare(String(b.start)));
+      list.replaceChildren(
+        ...sorted.map((o) => {
+          const deleteButton = canAct
+            ? el('button', {
+                type: 'button',
+                className: 'button-danger small',
+                text: 'Delete',
+                'aria-label': `Delete override: ${userLabel(o.user)} from ${formatDayTime(o.start)}`,
+                dataset: { testid: 'override-delete' },
+              })
+            : null;
+          if (deleteButton) {
+            deleteButton.addEventListener('click', async () => {
+              const ok = await act(deleteButton, async () => {
+                await api('DELETE', `${schedulePath()}/overrides/${o.id}`);
+                return true;
+              });
+              if (!ok || !ctx.alive) return;
+              announce(`Override of ${userLabel(o.user)} deleted.`);
+              reloadAll();
+            });
+          }
+          return el(
+            'li',
+            { className: 'item', dataset: { testid: 'override', overrideId: String(o.id) } },
+            el(
+              'div',
+              { className: 'item-main' },
+              el('p', { className: 'item-title' }, el('strong', { text: userLabel(o.user), dataset: { testid: 'override-user-name' } })),
+              el(
+                'p',
+                { className: 'item-sub' },
+                el('time', { dateTime: o.start, text: formatDayTime(o.start), title: formatTime(o.start) }),
+                ' → ',
+                el('time', { dateTime: o.end, text: formatDayTime(o.end), title: formatTime(o.end) }),
+                o.created_by ? el('span', { className: 'muted', text: ` · by ${o.created_by}` }) : null,
+              ),
+            ),
+            deleteButton ? el('div', { className: 'item-actions' }, deleteButton) : null,
+          );
+        }),
+      );
+      tid('overrides-empty').hidden = items.length > 0;
+    }
+
+    function fillUsers(users) {
+      ctx.users = users;
+      const select = q('#override-user');
+      const previous = select.value;
+      select.replaceChildren(...users.map((u) => el('option', { value: u.username, text: userLabel(u) === u.username ? u.username : `${userLabel(u)} (${u.username})` })));
+      if (users.some((u) => u.username === previous)) select.value = previous;
+      else if (state.user) select.value = state.user.username;
+      if (ctx.schedule) fillLayers(ctx.schedule.layers || []);
+    }
+
+    function renderWeek(shifts) {
+      const calendar = tid('week-calendar');
+      const weekStart = ctx.week;
+      const last = addDays(weekStart, 6);
+      tid('week-label').textContent = formatDateRange(weekStart, last);
+      const today = ymd(new Date());
+      const now = Date.now();
+
+      const gutter = el(
+        'div',
+        { className: 'week-gutter', 'aria-hidden': 'true' },
+        el('div', { className: 'day-head' }),
+        el('div', { className: 'day-track' }, ...[0, 6, 12, 18].map((h) => {
+          const label = el('span', { className: 'hour-label', text: `${pad2(h)}:00` });
+          label.style.setProperty('--start', String((h / 24) * 100));
+          return label;
+        })),
+      );
+
+      const columns = [];
+      for (let i = 0; i < 7; i += 1) {
+        const dayStart = addDays(weekStart, i);
+        const dayEnd = addDays(weekStart, i + 1);
+        const span = dayEnd.getTime() - dayStart.getTime(); // 23 or 25 h across DST
+        const isToday = ymd(dayStart) === today;
+        const track = el('div', { className: 'day-track' });
+        for (const shift of shifts) {
+          const s = parseTime(shift.start);
+          const e = parseTime(shift.end);
+          if (!s || !e) continue;
+          const from = Math.max(s.getTime(), dayStart.getTime());
+          const to = Math.min(e.getTime(), dayEnd.getTime());
+          if (to <= from) continue;
+          const name = userLabel(shift.user);
+          const endText = to === dayEnd.getTime() ? '24:00' : hhmm(new Date(to));
+          const override = shift.source === 'override';
+          const block = el(
+            'div',
+            {
+              className: `shift-block${override ? ' override' : ''}`,
+              title: `${name}: ${formatDayTime(s)} – ${formatDayTime(e)} (${override ? 'override' : shift.source})`,
+              dataset: { testid: 'shift-block', user: shift.user ? shift.user.username || '' : '', source: shift.source || '' },
+            },
+            el('span', { className: 'shift-name', text: name }),
+            el('span', { className: 'shift-time', text: `${hhmm(new Date(from))}–${endText}` }),
+          );
+          block.style.setProperty('--start', String(((from - dayStart.getTime()) / span) * 100));
+          block.style.setProperty('--span', String(((to - from) / span) * 100));
+          block.style.setProperty('--hue', String(userHue(shift.user)));
+          track.append(block);
+        }
+        if (isToday && now >= dayStart.getTime() && now < dayEnd.getTime()) {
+          const line = el('div', { className: 'now-line', title: `Now, ${hhmm(new Date(now))}`, dataset: { testid: 'now-line' } });
+          line.style.setProperty('--start', String(((now - dayStart.getTime()) / span) * 100));
+          track.append(line);
+        }
+        const head = el(
+          'div',
+          { className: 'day-head' },
+          el('span', { className: 'day-name', text: dayStart.toLocaleDateString(undefined, { weekday: 'short' }) }),
+          el('span', { className: 'day-date', text: dayStart.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) }),
+        );
+        if (isToday) head.setAttribute('aria-current', 'date');
+        columns.push(
+          el(
+            'div',
+            {
+              className: `week-day${isToday ? ' today' : ''}`,
+              role: 'group',
+              'aria-label': dayStart.toLocaleDateString(undefined, { weekday: 'long', month: 'long', day: 'numeric' }),
+              dataset: { testid: 'week-day', date: ymd(dayStart) },
+            },
+            head,
+            track,
+          ),
+        );
+      }
+      calendar.replaceChildren(gutter, ...columns);
+      calendar.dataset.week = ymd(weekStart);
+      calendar.dataset.shifts = String(shifts.length);
+      calendar.removeAttribute('aria-busy');
+      if (!shifts.length) calendar.append(el('p', { className: 'week-empty muted', text: 'Nobody is on call this week.' }));
+
+      tid('shift-list').replaceChildren(
+        ...shifts.map((shift) =>
+          el(
+            'li',
+            { dataset: { testid: 'shift-item' } },
+            el('strong', { text: userLabel(shift.user) }),
+            `: ${formatDayTime(shift.start)} – ${formatDayTime(shift.end)}`,
+            el('span', { className: 'muted', text: ` (${shift.source})` }),
+          ),
+        ),
+      );
+    }
+
+    async function loadWeek() {
+      const generation = ++ctx.generation;
+      const from = ctx.week;
+      const to = addDays(from, 7);
+      tid('week-calendar').setAttribute('aria-busy', 'true');
+      try {
+        const data = await api('GET', `${schedulePath()}/shifts?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
+        if (!ctx.alive || generation !== ctx.generation) return;
+        renderWeek(data.items || []);
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+
+    async function loadOverrides() {
+      try {
+        const data = await api('GET', `${schedulePath()}/overrides`);
+        if (ctx.alive) fillOverrides(data.items || []);
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+
+    async function load() {
+      try {
+        const schedule = await api('GET', `/schedules/${encodeURIComponent(ctx.schedule ? ctx.schedule.id : key)}`);
+        if (!ctx.alive) return;
+        const first = !page;
+        if (first) build();
+        fillSchedule(schedule);
+        if (first) {
+          focusHeading();
+          loadUsers()
+            .then((users) => {
+              if (ctx.alive) fillUsers(users);
+            })
+            .catch(() => {});
+        }
+        await Promise.all([loadWeek(), loadOverrides()]);
+      } catch (err) {
+        if (!ctx.alive) return;
+        if (err instanceof ApiError && err.status === 404 && !page) {
+          ctx.alive = false;
+          notFoundView(`There is no schedule ${key}.`);
+        } else if (!(err && err.sessionEnded)) {
+          if (!page) main().replaceChildren(el('p', { className: 'empty', text: 'The schedule could not be loaded.' }));
+          showError(err);
+        }
+      }
+    }
+    const reloadAll = debounce(load, 150);
+
+    load();
+    const tick = setInterval(() => {
+      if (document.visibilityState !== 'hidden' && ctx.schedule) reloadAll();
+    }, 60000);
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reloadAll.cancel();
+        clearInterval(tick);
+      },
+      onEvent(event) {
+        const kind = String(event.kind || '');
+        if (!ctx.schedule) return;
+        if (kind === 'schedule.deleted' && event.data && String(event.data.schedule) === String(ctx.schedule.id)) {
+          notFoundView(`The schedule ${ctx.schedule.name} was deleted.`);
+          ctx.alive = false;
+          return;
+        }
+        if (/^(oncall|override|schedule|user)\./.test(kind)) reloadAll();
+      },
+      onStreamOpen() {
+        if (ctx.schedule) reloadAll();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- escalation policies
+
+  function policiesView() {
+    document.title = 'Escalation policies · Klaxon';
+    const ctx = { alive: true, loaded: false, users: [], services: [] };
+    main().replaceChildren(cloneTemplate('tpl-policies'));
+    const root = main().querySelector('[data-testid="policies"]');
+    const list = $('[data-testid="policy-list"]', root);
+    const empty = $('[data-testid="policies-empty"]', root);
+
+    function target(t) {
+      if (t.type === 'schedule') {
+        return el('li', { className: 'target', dataset: { type: 'schedule', testid: 'policy-target' } }, el('span', { className: 'target-type', text: 'Schedule' }), el('a', { href: `/ui/schedules/${t.id}`, dataset: { link: '' }, text: t.name }));
+      }
+      if (t.type === 'user') {
+        const user = ctx.users.find((u) => u.id === t.id || u.username === t.name);
+        return el(
+          'li',
+          { className: 'target', title: `@${t.name}`, dataset: { type: 'user', testid: 'policy-target' } },
+          el('span', { className: 'target-type', text: 'Person' }),
+          el('span', { text: user ? userLabel(user) : t.name }),
+        );
+      }
+      const type = t.type === 'role' ? 'Role' : t.type;
+      return el('li', { className: 'target', dataset: { type: t.type, testid: 'policy-target' } }, el('span', { className: 'target-type', text: type }), el('span', { text: t.name }));
+    }
+
+    function usedBy(p) {
+      const services = ctx.services.filter((svc) => svc.escalation_policy && svc.escalation_policy.id === p.id).map((svc) => svc.name);
+      const text = services.length
+        ? `Used by ${services.join(', ')}${p.default ? ' and every service without a policy' : ''}.`
+        : p.default
+          ? 'Used by every service without a policy of its own.'
+          : 'No service uses this policy.';
+      return el('p', { className: 'hint policy-services', text, dataset: { testid: 'policy-services' } });
+    }
+
+    function policyCard(p) {
+      const steps = p.steps || [];
+      const headingId = `policy-${p.id}-heading`;
+      const repeat = Number(p.repeat || 0);
+      return el(
+        'section',
+        { className: 'panel policy', 'aria-labelledby': headingId, dataset: { testid: 'policy', policyId: String(p.id) } },
+        el(
+          'h2',
+          { id: headingId, className: 'policy-name' },
+          el('span', { text: p.name, dataset: { testid: 'policy-name' } }),
+          p.default ? el('span', { className: 'badge default', text: 'Default', title: 'Used by services without a policy of their own' }) : null,
+        ),
+        p.description ? el('p', { className: 'prose', text: p.description }) : null,
+        usedBy(p),
+        el(
+          'ol',
+          { className: 'steps', 'aria-label': `Steps of ${p.name}` },
+          ...steps.map((step, i) => {
+            const lastStep = i === steps.length - 1;
+            const then = lastStep
+              ? repeat > 0
+                ? `If nobody acknowledges within ${step.delay_minutes} min, start over from step 1 (up to ${repeat} more time${repeat === 1 ? '' : 's'}).`
+                : `If nobody acknowledges within ${step.delay_minutes} min, paging stops.`
+              : `If nobody acknowledges within ${step.delay_minutes} min, go to step ${i + 2}.`;
+            return el(
+              'li',
+              { className: 'step', dataset: { testid: 'policy-step', delay: String(step.delay_minutes) } },
+              el('p', { className: 'step-title' }, el('strong', { text: `Step ${i + 1}` }), i === 0 ? el('span', { className: 'muted', text: ' · at once' }) : null),
+              el('ul', { className: 'targets', 'aria-label': `Paged in step ${i + 1}` }, ...(step.targets || []).map(target)),
+              el('p', { className: 'hint step-delay', text: then, dataset: { testid: 'policy-step-delay' } }),
+            );
+          }),
+        ),
+      );
+    }
+
+    async function load() {
+      try {
+        const [data, users, services] = await Promise.all([
+          api('GET', '/escalation-policies'),
+          loadUsers().catch(() => []),
+          api('GET', '/services').catch(() => ({ items: [] })),
+        ]);
+        if (!ctx.alive) return;
+        ctx.users = users;
+        ctx.services = services.items || [];
+        const items = (data.items || []).slice().sort((a, b) => Number(!!b.default) - Number(!!a.default) || String(a.name).localeCompare(String(b.name)));
+        list.replaceChildren(...items.map(policyCard));
+        empty.hidden = items.length > 0;
+        if (!ctx.loaded) {
+          ctx.loaded = true;
+          focusHeading();
+        }
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+    const reload = debounce(load, 150);
+    load();
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+      },
+      onEvent(event) {
+        if (/^(escalation_policy|schedule|user|service)\./.test(String(event.kind || ''))) reload();
+      },
+      onStreamOpen() {
+        reload();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- notifications (failed list)
+
+  function notificationsView() {
+    document.title = 'Notifications · Klaxon';
+    const ctx = { alive: true, loaded: false, generation: 0 };
+    main().replaceChildren(cloneTemplate('tpl-notifications'));
+    const root = main().querySelector('[data-testid="notifications-page"]');
+    const select = $('#notif-status', root);
+    const body = $('[data-testid="notification-list"]', root);
+    const summary = $('[data-testid="notif-summary"]', root);
+    const form = $('form', root);
+    const params = new URLSearchParams(location.search);
+    select.value = params.get('status') || '';
+    if (select.value !== (params.get('status') || '')) select.value = '';
+
+    form.addEventListener('submit', (event) => event.preventDefault());
+    select.addEventListener('change', () => {
+      history.replaceState(null, '', `/ui/notifications${select.value ? `?status=${encodeURIComponent(select.value)}` : ''}`);
+      load();
+    });
+
+    async function load() {
+      const generation = ++ctx.generation;
+      try {
+        const data = await api('GET', `/notifications${select.value ? `?status=${encodeURIComponent(select.value)}` : ''}`);
+        if (!ctx.alive || generation !== ctx.generation) return;
+        const items = data.items || [];
+        body.replaceChildren(...items.map((n) => notificationRow(n, true)));
+        const what = select.value ? `${select.value} ` : '';
+        summary.textContent = items.length
+          ? `${items.length}${items.length >= 200 ? ' (the newest)' : ''} ${what}notification${items.length === 1 ? '' : 's'}.`
+          : `No ${what}notifications.`;
+        if (!ctx.loaded) {
+          ctx.loaded = true;
+          focusHeading();
+        }
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+    const reload = debounce(load, 200);
+    load();
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+      },
+      onEvent(event) {
+        if (String(event.kind || '').startsWith('notification.') || event.kind === 'escalation.step_fired') reload();
+      },
+      onStreamOpen() {
+        reload();
       },
     };
   }
