@@ -719,6 +719,24 @@ class TestSchedules(PagingCase):
         self.assertEqual(self.ok(self.admin.get(path), 200, "GET overrides")["items"], [])
 
 
+    def test_swap_trades_two_shifts(self):
+        now = self.now()
+        _, _, next_handoff = expected_oncall(now)
+        a = next_handoff + 3600                 # inside next week's shift
+        b = next_handoff + 7 * 86400 + 3600     # inside the week after
+        user_a = self.oncall_name(self.sch["id"], a)
+        user_b = self.oncall_name(self.sch["id"], b)
+        self.assertNotEqual(user_a, user_b)
+        path = "%s/schedules/%d/swaps" % (API, self.sch["id"])
+        r = self.ok(self.admin.post(path, {"a": iso(a), "b": iso(b)}), 201, "swap")
+        self.assertEqual(len(r["overrides"]), 2)
+        self.assertEqual(self.oncall_name(self.sch["id"], a), user_b)
+        self.assertEqual(self.oncall_name(self.sch["id"], b), user_a)
+        # the whole shifts moved, not just the instants
+        self.assertEqual(self.oncall_name(self.sch["id"], next_handoff + 5 * 86400), user_b)
+        r = self.admin.post(path, {"a": iso(a), "b": iso(a + 60)})
+        self.assertEqual(r.status, 422, r)
+
 # ---------------------------------------------------------------------------------------
 # 2. escalation
 # ---------------------------------------------------------------------------------------
