@@ -617,6 +617,7 @@ void Api::ListNotifications(Call& c) {
                   Status(Code::kBadRequest, "incident must be an id", {{"incident", "not an id"}}));
   }
   auto user = Query(c.req.query, "user");
+  if (user && *user == "me") user = std::to_string(c.principal.user.id);
   // Chat and webhook URLs work as passwords: only admins see them whole.
   bool admin = c.principal.role >= auth::Role::kAdmin;
   ReadJson(c, [this, status, incident, user, admin](store::Tx& tx) -> Result<json> {

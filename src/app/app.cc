@@ -421,6 +421,7 @@ void Usage(FILE* out) {
       "  admin reset-password  set a user's password (server-side, on the data directory)\n"
       "Client (talks to a server over HTTP):\n"
       "  login, logout, incident, service, token   (klaxon COMMAND --help)\n"
+      "  oncall, schedule, override, policy, notify   on call and paging\n"
       "  version               print the version\n"
       "  docs config|events    print docs/config.md or docs/events.md (generated)\n",
       out);

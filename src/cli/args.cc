@@ -38,6 +38,12 @@ std::string OptionSyntax(const OptionSpec& option) {
   return text;
 }
 
+// "-f, --file FILE" in help listings; OptionSyntax when there is no one-letter form.
+std::string OptionHelpSyntax(const OptionSpec& option) {
+  if (option.short_name == '\0') return OptionSyntax(option);
+  return std::string("-") + option.short_name + ", " + OptionSyntax(option);
+}
+
 }  // namespace
 
 std::span<const OptionUse> CommandSpec::option_uses() const {
@@ -54,6 +60,13 @@ std::string Invocation::Get(std::string_view name) const {
 const OptionSpec* Parser::FindOption(std::string_view name) const {
   for (const auto& option : options_) {
     if (option.name == name) return &option;
+  }
+  return nullptr;
+}
+
+const OptionSpec* Parser::FindShortOption(char short_name) const {
+  for (const auto& option : options_) {
+    if (option.short_name != '\0' && option.short_name == short_name) return &option;
   }
   return nullptr;
 }
@@ -98,13 +111,19 @@ ParseResult Parser::Parse(const std::vector<std::string>& args) const {
       invocation.help = true;
       continue;
     }
-    const size_t equals = arg.find('=');
-    const std::string name = arg.substr(2, equals == std::string::npos ? equals : equals - 2);
-    const OptionSpec* option = arg.starts_with("--") ? FindOption(name) : nullptr;
+    const bool long_form = arg.starts_with("--");
+    const size_t equals = long_form ? arg.find('=') : std::string::npos;
+    const OptionSpec* option = nullptr;
+    if (long_form) {
+      option = FindOption(arg.substr(2, equals == std::string::npos ? equals : equals - 2));
+    } else if (arg.size() == 2) {
+      option = FindShortOption(arg[1]);
+    }
     if (option == nullptr) {
-      if (option_error.empty()) option_error = "unknown option " + arg.substr(0, equals);
+      if (option_error.empty()) option_error = "unknown option " + arg.substr(0, arg.find('='));
       continue;
     }
+    const std::string name(option->name);
     std::string value;
     if (option->flag()) {
       if (equals != std::string::npos && option_error.empty()) {
@@ -241,7 +260,7 @@ std::string Parser::CommandHelp(const CommandSpec& command) const {
       if (option == nullptr) continue;
       std::string help(use.help.empty() ? option->help : use.help);
       if (use.required) help += " (required)";
-      text += HelpLine(OptionSyntax(*option), help);
+      text += HelpLine(OptionHelpSyntax(*option), help);
     }
   }
   return text + "\n" + GlobalOptionsHelp();

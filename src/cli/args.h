@@ -1,8 +1,9 @@
 // Command-line parsing for the client: a table of options and a table of subcommands in,
 // an Invocation (which command, its positional arguments, its option values) out.
 //
-// Options are `--name VALUE`, `--name=VALUE` or `--name` (flags); global options may
-// appear anywhere, the others only with the commands that list them; `--` ends options.
+// Options are `--name VALUE`, `--name=VALUE` or `--name` (flags), and `-x VALUE` for the
+// few that have a one-letter form; global options may appear anywhere, the others only
+// with the commands that list them; `--` ends options.
 // Help text and usage lines are generated from the same tables. Pure functions over
 // caller-owned tables; the CommandSpec pointers in an Invocation point into the table.
 #pragma once
@@ -32,7 +33,8 @@ struct OptionSpec {
   std::string_view name;     // "status" for --status.
   std::string_view metavar;  // "STATUS"; empty for a flag.
   std::string_view help;
-  bool global = false;  // Accepted by every command.
+  bool global = false;     // Accepted by every command.
+  char short_name = '\0';  // 'f' for -f; '\0' for none.
 
   bool flag() const { return metavar.empty(); }
 };
@@ -91,6 +93,7 @@ class Parser {
   std::optional<std::string> Help(std::string_view topic) const;
 
   const OptionSpec* FindOption(std::string_view name) const;
+  const OptionSpec* FindShortOption(char short_name) const;
   const CommandSpec* FindCommand(std::string_view path) const;
   bool IsGroup(std::string_view word) const;
 

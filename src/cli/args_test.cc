@@ -70,6 +70,28 @@ TEST_F(CliArgsTest, DoubleDashEndsOptions) {
   EXPECT_FALSE(result.invocation.Has("json"));
 }
 
+TEST_F(CliArgsTest, OneLetterOptionsAreAliases) {
+  ParseResult result = Parse({"schedule", "create", "-f", "primary.json"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.Get("file"), "primary.json");
+
+  result = Parse({"schedule", "create", "-f"});
+  EXPECT_EQ(result.error, "option --file needs a value (FILE)");
+  result = Parse({"schedule", "create", "-fprimary.json"});
+  EXPECT_EQ(result.error, "unknown option -fprimary.json");
+  result = Parse({"schedule", "list", "-f", "x.json"});
+  EXPECT_EQ(result.error, "option --file does not apply to 'schedule list'");
+  EXPECT_NE(parser_.Help("schedule create").value().find("  -f, --file FILE"), std::string::npos);
+  EXPECT_EQ(parser_.Usage(*parser_.FindCommand("schedule create")),
+            "usage: klaxon schedule create --file FILE");
+}
+
+TEST_F(CliArgsTest, NegativeRelativeTimesAreOptionValues) {
+  const ParseResult result = Parse({"oncall", "shifts", "--schedule", "s", "--from", "-2h"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.Get("from"), "-2h");
+}
+
 TEST_F(CliArgsTest, HelpAtEveryLevel) {
   ParseResult result = Parse({"incident", "--help"});
   ASSERT_TRUE(result.ok());

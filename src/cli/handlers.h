@@ -22,6 +22,8 @@ int IncidentSeverityCommand(Context& context, const Invocation& invocation);
 int IncidentNoteCommand(Context& context, const Invocation& invocation);
 int IncidentResolveCommand(Context& context, const Invocation& invocation);
 int IncidentReopenCommand(Context& context, const Invocation& invocation);
+int IncidentEscalateCommand(Context& context, const Invocation& invocation);
+int IncidentRepageCommand(Context& context, const Invocation& invocation);
 
 // admin_commands.cc
 int ServiceListCommand(Context& context, const Invocation& invocation);
@@ -29,5 +31,27 @@ int ServiceCreateCommand(Context& context, const Invocation& invocation);
 int TokenCreateCommand(Context& context, const Invocation& invocation);
 int TokenListCommand(Context& context, const Invocation& invocation);
 int TokenRevokeCommand(Context& context, const Invocation& invocation);
+
+// oncall_commands.cc
+int OnCallNowCommand(Context& context, const Invocation& invocation);
+int OnCallShiftsCommand(Context& context, const Invocation& invocation);
+int ScheduleListCommand(Context& context, const Invocation& invocation);
+int ScheduleShowCommand(Context& context, const Invocation& invocation);
+int ScheduleCreateCommand(Context& context, const Invocation& invocation);
+int ScheduleReplaceCommand(Context& context, const Invocation& invocation);
+int ScheduleDeleteCommand(Context& context, const Invocation& invocation);
+int OverrideListCommand(Context& context, const Invocation& invocation);
+int OverrideCreateCommand(Context& context, const Invocation& invocation);
+int OverrideDeleteCommand(Context& context, const Invocation& invocation);
+int PolicyListCommand(Context& context, const Invocation& invocation);
+int PolicyShowCommand(Context& context, const Invocation& invocation);
+
+// notify_commands.cc
+int NotifyMethodsCommand(Context& context, const Invocation& invocation);
+int NotifyAddMethodCommand(Context& context, const Invocation& invocation);
+int NotifyAddRuleCommand(Context& context, const Invocation& invocation);
+int NotifyTestCommand(Context& context, const Invocation& invocation);
+int NotifyVerifyCommand(Context& context, const Invocation& invocation);
+int NotifyListCommand(Context& context, const Invocation& invocation);
 
 }  // namespace klaxon::cli

@@ -138,6 +138,12 @@ std::string UrlEncode(std::string_view text) {
   return out;
 }
 
+std::string PathSegment(std::string_view text) {
+  if (text == ".") return "%2E";
+  if (text == "..") return "%2E%2E";
+  return UrlEncode(text);
+}
+
 std::string WithQuery(std::string path,
                       const std::vector<std::pair<std::string, std::string>>& params) {
   char separator = path.find('?') == std::string::npos ? '?' : '&';

@@ -62,6 +62,10 @@ class CurlHttpClient final : public HttpClient {
 // Percent-encodes everything except RFC 3986 unreserved characters.
 std::string UrlEncode(std::string_view text);
 
+// `text` as one URL path segment: UrlEncode, and "." and ".." fully encoded so that they
+// name themselves instead of being resolved as relative segments on the way.
+std::string PathSegment(std::string_view text);
+
 // `path` with "?k=v&..." appended for the parameters whose value is not empty.
 std::string WithQuery(std::string path,
                       const std::vector<std::pair<std::string, std::string>>& params);

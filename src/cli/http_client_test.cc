@@ -17,6 +17,14 @@ TEST(CliHttpClientTest, UrlEncodesAllButUnreservedCharacters) {
   EXPECT_EQ(UrlEncode("a b&c=d/e?\u00e9"), "a%20b%26c%3Dd%2Fe%3F%C3%A9");
 }
 
+TEST(CliHttpClientTest, PathSegmentsNeverActAsRelativeSegments) {
+  EXPECT_EQ(PathSegment("primary rotation"), "primary%20rotation");
+  EXPECT_EQ(PathSegment("a/b"), "a%2Fb");
+  EXPECT_EQ(PathSegment("."), "%2E");
+  EXPECT_EQ(PathSegment(".."), "%2E%2E");
+  EXPECT_EQ(PathSegment("..."), "...");
+}
+
 TEST(CliHttpClientTest, WithQuerySkipsEmptyValues) {
   EXPECT_EQ(WithQuery("/api/v1/incidents", {{"status", "open"}, {"q", ""}, {"q2", "db down"}}),
             "/api/v1/incidents?status=open&q2=db%20down");

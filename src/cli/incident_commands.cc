@@ -200,4 +200,18 @@ int IncidentReopenCommand(Context& context, const Invocation& invocation) {
                         });
 }
 
+int IncidentEscalateCommand(Context& context, const Invocation& invocation) {
+  return IncidentAction(context, invocation, "escalate", nlohmann::json::object(),
+                        [](const std::string& ref, const nlohmann::json& escalation) {
+                          return "Escalated " + ref + ": " + DescribeEscalation(escalation);
+                        });
+}
+
+int IncidentRepageCommand(Context& context, const Invocation& invocation) {
+  return IncidentAction(context, invocation, "repage", nlohmann::json::object(),
+                        [](const std::string& ref, const nlohmann::json& escalation) {
+                          return "Paged " + ref + " again: " + DescribeEscalation(escalation);
+                        });
+}
+
 }  // namespace klaxon::cli

@@ -150,5 +150,47 @@ TEST(CliRenderTest, TokensInListsAreNeverShown) {
   EXPECT_EQ(table.find("kx_s"), std::string::npos);
 }
 
+TEST(CliRenderTest, OnCallViewsSurviveUnexpectedShapes) {
+  const nlohmann::json odd[] = {
+      nullptr,
+      42,
+      "text",
+      nlohmann::json::array({nullptr, 1, "x", nlohmann::json::array()}),
+      {{"items", "nope"}, {"steps", 3}, {"layers", {1, nullptr}}},
+      {{"user", 5}, {"schedule", "s"}, {"rotation", nullptr}},
+      {{"contact_methods", {{{"id", nullptr}}}}, {"notification_rules", {7}}, {"policy", 1}}};
+  for (const nlohmann::json& value : odd) {
+    EXPECT_NO_THROW({
+      RenderItems(value, &RenderOnCallTable, "x");
+      RenderOnCallTable(value);
+      RenderShiftTable(value);
+      RenderScheduleTable(value);
+      RenderSchedule(value);
+      RenderOverrideTable(value);
+      RenderPolicyTable(value);
+      RenderPolicy(value);
+      DescribeEscalation(value);
+      RenderNotificationSetup(value);
+      RenderNotificationTable(value);
+    }) << value.dump();
+  }
+}
+
+TEST(CliRenderTest, DescribesEscalations) {
+  EXPECT_EQ(DescribeEscalation({{"policy", nullptr}, {"state", "none"}, {"step", 0}}),
+            "no escalation policy");
+  EXPECT_EQ(DescribeEscalation({{"policy", {{"id", 1}, {"name", "web"}}},
+                                {"state", "stopped"},
+                                {"step", 1},
+                                {"next_at", nullptr}}),
+            "policy web, step 1, stopped");
+  EXPECT_EQ(DescribeEscalation({{"policy", {{"name", "web"}}},
+                                {"state", "active"},
+                                {"step", 1},
+                                {"steps", 2},
+                                {"next_at", "2026-11-25T22:50:41.123Z"}}),
+            "policy web, step 1 of 2, active, next step at 2026-11-25 22:50:41");
+}
+
 }  // namespace
 }  // namespace klaxon::cli

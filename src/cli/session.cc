@@ -91,6 +91,21 @@ void Session::PrintJson(const nlohmann::json& value) const {
   context_->out << JsonText(value) << "\n";
 }
 
+int CallAndPrint(Context& context, const Invocation& invocation, std::string_view method,
+                 const std::string& path, const nlohmann::json* body,
+                 const std::function<std::string(const nlohmann::json&)>& render) {
+  std::optional<Session> session = Session::Open(context, invocation, Session::Auth::kToken);
+  if (!session) return kExitError;
+  const std::optional<nlohmann::json> response = session->Call(method, path, body);
+  if (!response) return kExitError;
+  if (session->json_output()) {
+    if (!response->is_null()) session->PrintJson(*response);
+  } else {
+    context.out << render(*response);
+  }
+  return kExitOk;
+}
+
 int ReportError(Context& context, std::string_view message) {
   context.err << "klaxon: " << SanitizeForTerminal(message) << "\n";
   return kExitError;
@@ -102,6 +117,13 @@ int ReportUsage(Context& context, const Invocation& invocation, std::string_view
     context.err << Parser(CommandTable(), OptionTable()).Usage(*invocation.command) << "\n";
   }
   return kExitUsage;
+}
+
+std::optional<std::string> RequireNonEmpty(Context& context, const Invocation& invocation,
+                                           std::string value, std::string_view what) {
+  if (!value.empty()) return value;
+  ReportUsage(context, invocation, "empty " + std::string(what));
+  return std::nullopt;
 }
 
 std::string JsonText(const nlohmann::json& value) {

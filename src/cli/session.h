@@ -6,6 +6,7 @@
 // and signalled by an empty optional; the command then returns kExitError.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,11 +46,22 @@ class Session {
   std::unique_ptr<HttpClient> client_;
 };
 
+// Opens a token session, sends the request and prints the response: the server's JSON with
+// --json (nothing for an empty body), else render(response) as it is. Returns the exit code.
+int CallAndPrint(Context& context, const Invocation& invocation, std::string_view method,
+                 const std::string& path, const nlohmann::json* body,
+                 const std::function<std::string(const nlohmann::json&)>& render);
+
 // Prints "klaxon: <message>" and returns kExitError.
 int ReportError(Context& context, std::string_view message);
 
 // Prints "klaxon: <message>" and the command's usage line; returns kExitUsage.
 int ReportUsage(Context& context, const Invocation& invocation, std::string_view message);
+
+// `value`, or nullopt after a usage error naming `what` ("--user", "SCHEDULE") when it is
+// empty: an empty path segment would address another route.
+std::optional<std::string> RequireNonEmpty(Context& context, const Invocation& invocation,
+                                           std::string value, std::string_view what);
 
 // `value` as pretty JSON; invalid UTF-8 from the server is replaced, never thrown on.
 std::string JsonText(const nlohmann::json& value);
