@@ -8,210 +8,34 @@
 // the server log and any failure pictures go to $KLAXON_TEST_OUTPUT/browser/.
 // Prints "N passed, M failed" last; exits non-zero on any failure.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const BIN = process.env.KLAXON_BIN;
-const OUTPUT_ROOT = process.env.KLAXON_TEST_OUTPUT || path.join(os.tmpdir(), 'klaxon-test-output');
-const OUT = path.join(OUTPUT_ROOT, 'browser');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ADMIN_PASSWORD = 'test-admin-pw';
-const READY_TIMEOUT_MS = 20_000;
-const STEP_TIMEOUT_MS = 15_000; // any single wait in the browser
+import {
+  ADMIN_PASSWORD,
+  BIN,
+  CHROMIUM,
+  LAUNCH_ARGS,
+  OUT,
+  STEP_TIMEOUT_MS,
+  Server,
+  assertNoReload,
+  byTestId,
+  exactText,
+  expectText,
+  freePort,
+  log,
+  login,
+  markNoReload,
+  screenshot,
+  sleep,
+  waitLive,
+  watchPage,
+} from './harness.mjs';
+
 const TEST_TIMEOUT_MS = 90_000; // one test case
 const TOTAL_TIMEOUT_MS = 240_000; // the whole run (ctest allows 300 s)
-
-const log = (...args) => console.log('[browser]', ...args);
-
-// ------------------------------------------------------------------ server
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-class Server {
-  constructor() {
-    this.proc = null;
-    this.exited = null;
-    this.logPath = path.join(OUT, 'server.log');
-  }
-
-  async start() {
-    this.port = await freePort();
-    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'klaxon-browser-'));
-    this.base = `http://127.0.0.1:${this.port}`;
-    const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data', this.dataDir, '--admin-password', ADMIN_PASSWORD];
-    log(`starting ${BIN} ${args.join(' ')}`);
-    const logFd = fs.openSync(this.logPath, 'w');
-    this.proc = spawn(BIN, args, { stdio: ['ignore', logFd, logFd] });
-    fs.closeSync(logFd);
-    this.exited = new Promise((resolve) => {
-      this.proc.on('exit', (code, signal) => resolve({ code, signal }));
-      this.proc.on('error', (err) => resolve({ code: null, signal: null, error: err }));
-    });
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    let last = 'no answer';
-    while (Date.now() < deadline) {
-      const early = await Promise.race([this.exited, sleep(0).then(() => null)]);
-      if (early) {
-        throw new Error(`server exited before ready (${JSON.stringify(early)}); log:\n${this.logTail()}`);
-      }
-      try {
-        const res = await fetch(`${this.base}/readyz`, { signal: AbortSignal.timeout(2000) });
-        if (res.status === 200) {
-          log(`server ready on ${this.base}`);
-          return;
-        }
-        last = `HTTP ${res.status}`;
-      } catch (err) {
-        last = err.cause?.code || err.message;
-      }
-      await sleep(100);
-    }
-    throw new Error(`server not ready after ${READY_TIMEOUT_MS / 1000} s (last: ${last}); log:\n${this.logTail()}`);
-  }
-
-  logTail(lines = 40) {
-    try {
-      return fs.readFileSync(this.logPath, 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
-  }
-
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return this.cleanup();
-    this.proc.kill('SIGTERM');
-    const done = await Promise.race([this.exited, sleep(5000).then(() => null)]);
-    if (!done) {
-      log('server ignored SIGTERM for 5 s; killing');
-      this.proc.kill('SIGKILL');
-      await Promise.race([this.exited, sleep(2000)]);
-    }
-    this.cleanup();
-  }
-
-  killNow() {
-    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
-      try {
-        this.proc.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    this.cleanup();
-  }
-
-  cleanup() {
-    if (this.dataDir) {
-      fs.rmSync(this.dataDir, { recursive: true, force: true });
-      this.dataDir = null;
-    }
-  }
-}
-
-// ------------------------------------------------------------------ browser helpers
-
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-// Console problems that matter: script errors and CSP violations. Failed resource loads
-// (the 401 of GET /auth/me before login, a deliberate bad login) are expected.
-function watchPage(page, name, problems) {
-  page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const text = msg.text();
-    if (/Failed to load resource/.test(text)) return;
-    problems.push(`${name}: console error: ${text}`);
-  });
-}
-
-async function screenshot(page, name) {
-  const file = path.join(OUT, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true, timeout: STEP_TIMEOUT_MS });
-  log(`screenshot ${file}`);
-}
-
-const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
-
-async function login(page, base) {
-  await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
-  await byTestId(page, 'login-form').waitFor();
-  await byTestId(page, 'login-username').fill('admin');
-  await byTestId(page, 'login-password').fill(ADMIN_PASSWORD);
-  await byTestId(page, 'login-submit').click();
-  await byTestId(page, 'incident-list').waitFor({ state: 'attached' });
-  await page.waitForURL(/\/ui\/incidents$/);
-  await waitLive(page);
-}
-
-// The console shows data-state="open" once the event stream is connected.
-async function waitLive(page) {
-  await page.locator('[data-testid="connection"][data-state="open"]').waitFor({ state: 'attached' });
-}
-
-// A marker in the window object: still there later means the page was never reloaded.
-async function markNoReload(page) {
-  await page.evaluate(() => {
-    window.__klaxonNoReload = true;
-  });
-}
-
-async function assertNoReload(page, what) {
-  const marker = await page.evaluate(() => window.__klaxonNoReload === true);
-  assert.ok(marker, `${what}: the page was reloaded (live update expected)`);
-}
-
-async function expectText(locator, expected, what) {
-  try {
-    if (expected instanceof RegExp) await locator.filter({ hasText: expected }).first().waitFor();
-    else await locator.filter({ hasText: expected }).first().waitFor();
-  } catch (err) {
-    let actual = '(none)';
-    try {
-      actual = JSON.stringify(await locator.allTextContents());
-    } catch {
-      // ignore
-    }
-    throw new Error(`${what}: expected ${expected} but saw ${actual} (${err.message.split('\n')[0]})`);
-  }
-}
-
-async function exactText(locator, expected, what) {
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
-  let actual = null;
-  while (Date.now() < deadline) {
-    actual = (await locator.textContent({ timeout: STEP_TIMEOUT_MS }))?.trim();
-    if (actual === expected) return;
-    await sleep(100);
-  }
-  throw new Error(`${what}: expected "${expected}", still "${actual}" after ${STEP_TIMEOUT_MS / 1000} s`);
-}
-
-// ------------------------------------------------------------------ the run
 
 async function main() {
   if (!BIN) throw new Error('KLAXON_BIN is not set (path to the klaxon binary)');
