@@ -71,12 +71,15 @@ if lat_path.exists():
         for seg, v in lat["klaxon"]["breakdown"].items():
             md.append(f"| {names.get(seg, seg)} | {f(v['p50_ms'])} | {f(v['p99_ms'])} |")
         rs = by["klaxon"]
-        medk = lambda get: statistics.median(get(r) for r in rs)
+        def medk(get):
+            vals = [v for v in (get(r) for r in rs) if v is not None]
+            return statistics.median(vals) if vals else None
         cm = lambda q: medk(lambda r: r["commits"][q] or 0)
         md += ["", f"Klaxon during the runs (medians): store commits p50 {f(cm('p50_ms'))} ms, p99 {f(cm('p99_ms'))} ms "
-                   f"({f(cm('commands_per_commit'))} commands per commit); engine lateness of the step-1 timers p50 "
-                   f"{f(medk(lambda r: r['engine_lateness']['p50_ms']))} ms, p99 "
-                   f"{f(medk(lambda r: r['engine_lateness']['p99_ms']))} ms; server CPU "
+                   f"({f(cm('commands_per_commit'))} commands per commit); engine lateness of the step-1 timers "
+                   f"(none since step 1 fires in the declaring transaction) p50 "
+                   f"{f(medk(lambda r: (r.get('engine_lateness') or {}).get('p50_ms')))} ms, p99 "
+                   f"{f(medk(lambda r: (r.get('engine_lateness') or {}).get('p99_ms')))} ms; server CPU "
                    f"{f(medk(lambda r: r['threads']['cpu_s']))} s and run-queue wait "
                    f"{f(medk(lambda r: r['threads']['runqueue_wait_s']))} s over "
                    f"{f(medk(lambda r: r['threads']['seconds']))} s (Alertmanager: CPU "

@@ -120,8 +120,10 @@ json Integration::ToJson(const std::string& public_url) const {
           {"urls", urls}};
 }
 
-Result<Integration> AlertService::CreateIntegration(store::Tx& tx, Integration spec,
-                                                    const events::Actor& actor) {
+namespace {
+
+// Checks an integration's fields; normalizes a webhook's mapping in place.
+std::vector<FieldError> ValidateIntegration(Integration& spec) {
   std::vector<FieldError> errs;
   if (spec.name.empty() || spec.name.size() > 100)
     errs.push_back({"/name", "must be 1-100 characters"});
@@ -152,12 +154,24 @@ Result<Integration> AlertService::CreateIntegration(store::Tx& tx, Integration s
   if (spec.group_by.size() > 16) errs.push_back({"/group_by", "at most 16 labels"});
   if (spec.flap_window_s < 0 || spec.flap_window_s > 86400)
     errs.push_back({"/flap_window_seconds", "must be 0-86400"});
+  return errs;
+}
+
+std::string NewIntegrationKey(const std::string& kind) {
+  // 32 characters either way; PagerDuty senders expect 32 lowercase hex digits.
+  return kind == "pagerduty" ? HashToken(RandomToken(32)).substr(0, 32) : RandomToken(24);
+}
+
+}  // namespace
+
+Result<Integration> AlertService::CreateIntegration(store::Tx& tx, Integration spec,
+                                                    const events::Actor& actor) {
+  std::vector<FieldError> errs = ValidateIntegration(spec);
   if (!errs.empty()) return Invalid("invalid integration", std::move(errs));
   auto dup = tx.QueryOne("SELECT id FROM integrations WHERE name = ?", {spec.name});
   if (!dup.ok()) return dup.status();
   if (*dup) return Conflict("an integration named '" + spec.name + "' exists");
-  // 32 characters either way; PagerDuty senders expect 32 lowercase hex digits.
-  spec.key = spec.kind == "pagerduty" ? HashToken(RandomToken(32)).substr(0, 32) : RandomToken(24);
+  spec.key = NewIntegrationKey(spec.kind);
   spec.created_at = clock_.Now();
   auto row = tx.QueryOne(
       "INSERT INTO integrations(name, kind, key, service_id, group_by, auto_resolve, "
@@ -199,13 +213,111 @@ Status AlertService::RevokeIntegration(store::Tx& tx, int64_t id, const events::
   if (in->revoked_at) return Conflict("integration " + in->name + " is already revoked");
   KLAXON_RETURN_IF_ERROR(
       tx.Exec("UPDATE integrations SET revoked_at = ? WHERE id = ?", {clock_.Now(), id}));
+  InvalidateKeys(tx);
   auto seq = log_.Append(tx, events::Event::Of("integration.revoked", actor,
                                                {{"integration_id", id}, {"name", in->name}}));
   return seq.ok() ? Status::Ok() : seq.status();
 }
 
+Result<Integration> AlertService::UpdateIntegration(store::Tx& tx, int64_t id,
+                                                    const IntegrationPatch& patch,
+                                                    const events::Actor& actor) {
+  KLAXON_ASSIGN_OR_RETURN(Integration in, GetIntegration(tx, id));
+  if (in.revoked_at) return Conflict("integration " + in.name + " is revoked");
+  json changed = json::object();
+  if (patch.name && *patch.name != in.name) {
+    in.name = *patch.name;
+    changed["name"] = in.name;
+  }
+  if (patch.service_id) {
+    in.service_id = *patch.service_id;  // nullopt inside: no service
+    changed["service_id"] = in.service_id ? json(*in.service_id) : json();
+  }
+  if (patch.group_by) {
+    in.group_by = *patch.group_by;
+    changed["group_by"] = in.group_by;
+  }
+  if (patch.auto_resolve) {
+    in.auto_resolve = *patch.auto_resolve;
+    changed["auto_resolve"] = in.auto_resolve;
+  }
+  if (patch.flap_window_s) {
+    in.flap_window_s = *patch.flap_window_s;
+    changed["flap_window_seconds"] = in.flap_window_s;
+  }
+  bool rearm = false;
+  for (const auto& [k, v] : patch.settings.items()) {
+    in.settings[k] = v;
+    changed[k] = v;
+    rearm = rearm || k.starts_with("heartbeat_");
+  }
+  std::vector<FieldError> errs = ValidateIntegration(in);
+  if (!errs.empty()) return Invalid("invalid integration", std::move(errs));
+  if (changed.contains("name")) {
+    auto dup = tx.QueryOne("SELECT id FROM integrations WHERE name = ? AND id != ?", {in.name, id});
+    if (!dup.ok()) return dup.status();
+    if (*dup) return Conflict("an integration named '" + in.name + "' exists");
+  }
+  if (changed.empty()) return in;
+  InvalidateKeys(tx);
+  KLAXON_RETURN_IF_ERROR(
+      tx.Exec("UPDATE integrations SET name = ?, service_id = ?, group_by = ?, auto_resolve = ?, "
+              "flap_window_s = ?, settings = ? WHERE id = ?",
+              {in.name, store::Opt(in.service_id), json(in.group_by).dump(),
+               int64_t{in.auto_resolve}, in.flap_window_s, in.settings.dump(), id}));
+  KLAXON_RETURN_IF_ERROR(
+      log_.Append(tx, events::Event::Of(
+                          "integration.updated", actor,
+                          {{"integration_id", id}, {"name", in.name}, {"changed", changed}}))
+          .status());
+  // A new heartbeat interval counts from now.
+  if (rearm && on_created_) KLAXON_RETURN_IF_ERROR(on_created_(tx, in));
+  return in;
+}
+
+Result<Integration> AlertService::RotateIntegrationKey(store::Tx& tx, int64_t id,
+                                                       const events::Actor& actor) {
+  KLAXON_ASSIGN_OR_RETURN(Integration in, GetIntegration(tx, id));
+  if (in.revoked_at) return Conflict("integration " + in.name + " is revoked");
+  in.key = NewIntegrationKey(in.kind);
+  KLAXON_RETURN_IF_ERROR(tx.Exec("UPDATE integrations SET key = ? WHERE id = ?", {in.key, id}));
+  InvalidateKeys(tx);
+  KLAXON_RETURN_IF_ERROR(
+      log_.Append(tx, events::Event::Of("integration.key_rotated", actor,
+                                        {{"integration_id", id}, {"name", in.name}}))
+          .status());
+  return in;
+}
+
+void AlertService::InvalidateKeys(store::Tx& tx) {
+  {
+    std::lock_guard lock(keys_mu_);
+    keys_.clear();
+    keys_generation_++;
+  }
+  tx.OnCommit([this] {
+    std::lock_guard lock(keys_mu_);
+    keys_.clear();
+    keys_generation_++;
+  });
+}
+
+std::optional<Integration> AlertService::CachedByKey(std::string_view key) {
+  std::lock_guard lock(keys_mu_);
+  auto it = keys_.find(std::string(key));
+  if (it == keys_.end()) return std::nullopt;
+  return it->second;
+}
+
 Result<Integration> AlertService::FindByKey(store::Tx& tx, std::string_view key) {
   if (key.empty() || key.size() > 128) return Unauthenticated("unknown integration key");
+  uint64_t generation;
+  {
+    std::lock_guard lock(keys_mu_);
+    auto it = keys_.find(std::string(key));
+    if (it != keys_.end()) return it->second;
+    generation = keys_generation_;
+  }
   auto row =
       tx.QueryOne(std::string("SELECT ") + kIntegrationColumns + " FROM integrations WHERE key = ?",
                   {std::string(key)});
@@ -213,6 +325,12 @@ Result<Integration> AlertService::FindByKey(store::Tx& tx, std::string_view key)
   if (!*row) return Unauthenticated("unknown integration key");
   Integration in = FromRow(**row);
   if (in.revoked_at) return Unauthenticated("integration key has been revoked");
+  if (tx.read_only()) {  // a writer's row may not be committed yet
+    // Not when a change committed since the lookup began: this row may be older.
+    std::lock_guard lock(keys_mu_);
+    if (keys_.size() >= 10000) keys_.clear();
+    if (generation == keys_generation_) keys_.emplace(std::string(key), in);
+  }
   return in;
 }
 

@@ -9,9 +9,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "alerts/suppression.h"
@@ -44,6 +46,17 @@ struct Integration {
   nlohmann::json ToJson(const std::string& public_url) const;
 };
 
+// The fields a PATCH may change; absent ones stay. `settings` holds the kind-specific
+// ones given (heartbeat_interval_seconds, heartbeat_grace_seconds, mapping).
+struct IntegrationPatch {
+  std::optional<std::string> name;
+  std::optional<std::optional<int64_t>> service_id;
+  std::optional<std::vector<std::string>> group_by;
+  std::optional<bool> auto_resolve;
+  std::optional<int64_t> flap_window_s;
+  nlohmann::json settings = nlohmann::json::object();
+};
+
 bool IsIntegrationKind(std::string_view kind);
 // The group_by an integration of `kind` gets when none is given: alertname + service, but
 // dedup_key for PagerDuty, whose every dedup_key is its own incident there.
@@ -72,8 +85,16 @@ class AlertService {
   Result<std::vector<Integration>> ListIntegrations(store::Tx& tx);
   Result<Integration> GetIntegration(store::Tx& tx, int64_t id);
   Status RevokeIntegration(store::Tx& tx, int64_t id, const events::Actor& actor);
+  // Changes settings (kind and key stay); a new heartbeat interval counts from now.
+  Result<Integration> UpdateIntegration(store::Tx& tx, int64_t id, const IntegrationPatch& patch,
+                                        const events::Actor& actor);
+  // A new key; the old one answers 401 from the commit on.
+  Result<Integration> RotateIntegrationKey(store::Tx& tx, int64_t id, const events::Actor& actor);
   // The active integration with this key, or Unauthenticated.
+  // Cached: call it first in a read transaction (its snapshot must not predate the lookup).
   Result<Integration> FindByKey(store::Tx& tx, std::string_view key);
+  // The live integration with `key` if FindByKey cached it (no transaction needed).
+  std::optional<Integration> CachedByKey(std::string_view key);
 
   Result<IngestResult> Ingest(store::Tx& tx, const Integration& in,
                               const std::vector<intake::NormalizedAlert>& batch);
@@ -97,11 +118,18 @@ class AlertService {
                               const intake::NormalizedAlert& a, const std::string& group_key,
                               IngestResult& result);
   Status MaybeAutoResolve(store::Tx& tx, const Integration& in, int64_t incident_id);
+  // Drops the key cache now and again when `tx` commits (a reader between the two may
+  // have cached the old row).
+  void InvalidateKeys(store::Tx& tx);
 
   const Clock& clock_;
   events::EventLog& log_;
   incidents::IncidentService& incidents_;
   std::function<Status(store::Tx&, const Integration&)> on_created_;
+  // FindByKey's cache of live integrations (every intake request looks its key up).
+  std::mutex keys_mu_;
+  std::unordered_map<std::string, Integration> keys_;
+  uint64_t keys_generation_ = 0;  // bumped by every invalidation
 };
 
 // The severity level an alert's `severity` label maps to (critical → SEV-1 …).

@@ -26,6 +26,7 @@
 #include "http/message.h"
 #include "http/router.h"
 #include "incidents/incident_service.h"
+#include "intake/recorder.h"
 #include "paging/catalog.h"
 #include "paging/dispatcher.h"
 #include "paging/pager.h"
@@ -52,6 +53,7 @@ struct ApiDeps {
   paging::Pager& pager;
   engine::Timers& timers;
   paging::Dispatcher& dispatcher;
+  intake::Recorder& intake_log;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -141,6 +143,11 @@ class Api {
   void CreateIntegration(Call& c);
   void GetIntegration(Call& c);
   void RevokeIntegration(Call& c);
+  void UpdateIntegration(Call& c);
+  void RotateIntegrationKey(Call& c);
+  void IntegrationRequests(Call& c);
+  // Wraps `reply` so the request and its answer are kept in the integration's recent log.
+  http::Reply Recording(const http::Request& req, int64_t integration_id, http::Reply reply);
   void ListIncidentAlerts(Call& c);
   void ListSilences(Call& c);
   void CreateSilence(Call& c);

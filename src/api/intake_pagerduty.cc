@@ -48,16 +48,25 @@ void Api::IntakePagerDuty(http::Request& req, http::Reply reply, std::string url
   // PagerDuty generates 32 hex digits; only used by a trigger without a dedup_key.
   std::string generated = HashToken(RandomToken(16)).substr(0, 32);
   auto ev = intake::ParsePagerDutyEvent(req.body, now, generated, !url_key.empty());
-  if (!ev.ok()) return reply(InvalidEvent(ErrorList(ev.status())));
-  std::string key = url_key.empty() ? ev->routing_key : url_key;
+  std::string key = url_key;
+  if (key.empty() && ev.ok()) key = ev->routing_key;
+  if (key.empty() && !ev.ok()) {
+    // Attribute an invalid event to its integration when its routing_key is readable.
+    json j = json::parse(req.body, nullptr, false);
+    if (j.is_object() && j.contains("routing_key") && j["routing_key"].is_string())
+      key = j["routing_key"].get<std::string>();
+  }
 
-  std::optional<alerts::Integration> integration;
-  Status s = d_.store.Read([&](store::Tx& tx) -> Status {
+  std::optional<alerts::Integration> integration = d_.alerts.CachedByKey(key);
+  Status s = integration ? Status::Ok() : d_.store.Read([&](store::Tx& tx) -> Status {
     auto in = d_.alerts.FindByKey(tx, key);
     if (!in.ok()) return in.status();
     integration = *in;
     return Status::Ok();
   });
+  if (s.ok() && integration->kind == "pagerduty")
+    reply = Recording(req, integration->id, std::move(reply));
+  if (!ev.ok()) return reply(InvalidEvent(ErrorList(ev.status())));
   if (s.code() == Code::kUnauthenticated || (s.ok() && integration->kind != "pagerduty"))
     return reply(InvalidEvent(json::array({"Invalid routing key"})));
   if (!s.ok())

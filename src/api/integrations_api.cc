@@ -41,8 +41,106 @@ void Api::ListIntegrations(Call& c) {
     auto list = d_.alerts.ListIntegrations(tx);
     if (!list.ok()) return list.status();
     json items = json::array();
-    for (const auto& in : *list) items.push_back(in.ToJson(d_.public_url));
+    for (const auto& in : *list) {
+      json j = in.ToJson(d_.public_url);
+      j["activity"] = d_.intake_log.Stats(in.id);
+      items.push_back(std::move(j));
+    }
     return json{{"items", items}, {"next_cursor", nullptr}};
+  });
+}
+
+http::Reply Api::Recording(const http::Request& req, int64_t integration_id, http::Reply reply) {
+  auto r = std::make_shared<intake::IntakeRequest>();
+  r->at = d_.clock.Now();
+  r->method = req.method;
+  r->route = req.route;
+  r->content_type = std::string(req.Header("content-type"));
+  r->remote = req.remote;
+  r->request_id = req.request_id;
+  r->body_bytes = req.body.size();
+  r->body = req.body.substr(0, d_.intake_log.max_body() + 4);
+  int64_t start = MonotonicMicros();
+  return [this, r, integration_id, start, reply = std::move(reply)](http::Response resp) {
+    r->status = resp.status;
+    r->response = resp.body.substr(0, 4096);
+    r->duration_ms = static_cast<double>(MonotonicMicros() - start) / 1000.0;
+    d_.intake_log.Record(integration_id, std::move(*r));
+    reply(std::move(resp));
+  };
+}
+
+void Api::IntegrationRequests(Call& c) {
+  auto id = ParseInt64(c.req.params["id"], 1);
+  if (!id) return Fail(c, NotFound("no integration '" + c.req.params["id"] + "'"));
+  ReadJson(c, [this, id = *id](store::Tx& tx) -> Result<json> {
+    auto in = d_.alerts.GetIntegration(tx, id);
+    if (!in.ok()) return in.status();
+    json out = d_.intake_log.Recent(id);
+    out["integration"] = {{"id", in->id}, {"name", in->name}, {"kind", in->kind}};
+    return out;
+  });
+}
+
+void Api::UpdateIntegration(Call& c) {
+  auto id = ParseInt64(c.req.params["id"], 1);
+  if (!id) return Fail(c, NotFound("no integration '" + c.req.params["id"] + "'"));
+  auto body = Body(c);
+  if (!body) return;
+  alerts::IntegrationPatch patch;
+  if (body->contains("name")) patch.name = (*body)["name"].get<std::string>();
+  if (body->contains("group_by"))
+    patch.group_by = (*body)["group_by"].get<std::vector<std::string>>();
+  if (body->contains("auto_resolve")) patch.auto_resolve = (*body)["auto_resolve"].get<bool>();
+  if (body->contains("flap_window_seconds"))
+    patch.flap_window_s = (*body)["flap_window_seconds"].get<int64_t>();
+  for (const char* k : {"heartbeat_interval_seconds", "heartbeat_grace_seconds", "mapping"})
+    if (body->contains(k)) patch.settings[k] = (*body)[k];
+  std::optional<std::optional<std::string>> service;
+  // Body() drops nulls ("not given"); here an explicit null (or "") detaches the service.
+  json raw = json::parse(c.req.body, nullptr, false);
+  bool detach = raw.is_object() && raw.contains("service") &&
+                (raw["service"].is_null() || raw["service"] == "");
+  if (detach) {
+    service.emplace();
+  } else if (body->contains("service")) {
+    const json& s = (*body)["service"];
+    if (s.is_string())
+      service = s.get<std::string>();
+    else if (s.is_number_integer())
+      service = std::to_string(s.get<int64_t>());
+    else
+      return Fail(c, InvalidField("/service", "must be a service id, name or null"));
+  }
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, patch, service, actor](store::Tx& tx) mutable -> Result<json> {
+    if (service) {
+      patch.service_id.emplace();
+      if (*service) {
+        auto s = d_.incidents.FindService(tx, **service);
+        if (!s.ok())
+          return s.status().code() == Code::kNotFound
+                     ? InvalidField("/service", "unknown service '" + **service + "'")
+                     : s.status();
+        patch.service_id = s->id;
+      }
+    }
+    KLAXON_ASSIGN_OR_RETURN(auto in, d_.alerts.UpdateIntegration(tx, id, patch, actor));
+    json j = in.ToJson(d_.public_url);
+    j["activity"] = d_.intake_log.Stats(in.id);
+    return j;
+  });
+}
+
+void Api::RotateIntegrationKey(Call& c) {
+  auto id = ParseInt64(c.req.params["id"], 1);
+  if (!id) return Fail(c, NotFound("no integration '" + c.req.params["id"] + "'"));
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, actor](store::Tx& tx) -> Result<json> {
+    KLAXON_ASSIGN_OR_RETURN(auto in, d_.alerts.RotateIntegrationKey(tx, id, actor));
+    json j = in.ToJson(d_.public_url);
+    j["activity"] = d_.intake_log.Stats(in.id);
+    return j;
   });
 }
 
@@ -92,7 +190,9 @@ void Api::GetIntegration(Call& c) {
   ReadJson(c, [this, id = *id](store::Tx& tx) -> Result<json> {
     auto in = d_.alerts.GetIntegration(tx, id);
     if (!in.ok()) return in.status();
-    return in->ToJson(d_.public_url);
+    json j = in->ToJson(d_.public_url);
+    j["activity"] = d_.intake_log.Stats(id);
+    return j;
   });
 }
 
@@ -186,22 +286,23 @@ void Api::Intake(http::Request& req, http::Reply reply) {
     r.Header("Allow", put_ok ? "POST, PUT" : "POST");
     return reply(std::move(r));
   }
-  std::string_view ct = req.Header("content-type");
-  if (!ct.empty() && !ct.starts_with("application/json"))
-    return fail(Status(Code::kUnsupportedMedia, "intake bodies must be application/json",
-                       {{"content-type", "must be application/json"}}));
-
-  std::optional<alerts::Integration> integration;
-  Status s = d_.store.Read([&](store::Tx& tx) -> Status {
+  std::optional<alerts::Integration> integration = d_.alerts.CachedByKey(key);
+  Status s = integration ? Status::Ok() : d_.store.Read([&](store::Tx& tx) -> Status {
     auto in = d_.alerts.FindByKey(tx, key);
     if (!in.ok()) return in.status();
     integration = *in;
     return Status::Ok();
   });
   if (!s.ok()) return fail(s);
+  // From here on the integration is known: its recent requests show what went wrong.
+  reply = Recording(req, integration->id, std::move(reply));
   if (integration->kind != kind)
     return fail(Status(Code::kNotFound,
                        "this key belongs to a " + integration->kind + " integration; use its URL"));
+  std::string_view ct = req.Header("content-type");
+  if (!ct.empty() && !ct.starts_with("application/json"))
+    return fail(Status(Code::kUnsupportedMedia, "intake bodies must be application/json",
+                       {{"content-type", "must be application/json"}}));
 
   TimeMs now = d_.clock.Now();
   Result<std::vector<intake::NormalizedAlert>> batch = std::vector<intake::NormalizedAlert>{};
@@ -251,9 +352,20 @@ void Api::Heartbeat(http::Request& req, http::Reply reply, std::string key) {
   }
   std::string rid = req.request_id;
   auto next = std::make_shared<TimeMs>(0);
+  // The integration is known inside the transaction; the ping is recorded once it is.
+  auto integration_id = std::make_shared<int64_t>(0);
+  auto request = std::make_shared<http::Request>(req);
+  request->body.resize(std::min(request->body.size(), d_.intake_log.max_body() + 4));
+  request->headers.clear();
+  request->headers.emplace_back("content-type", std::string(req.Header("content-type")));
+  reply = [this, integration_id, request, reply = std::move(reply)](http::Response r) {
+    if (*integration_id == 0) return reply(std::move(r));
+    Recording(*request, *integration_id, reply)(std::move(r));
+  };
   d_.store.Submit(
-      [this, key, next](store::Tx& tx) -> Status {
+      [this, key, next, integration_id](store::Tx& tx) -> Status {
         KLAXON_ASSIGN_OR_RETURN(alerts::Integration in, d_.alerts.FindByKey(tx, key));
+        if (in.kind == "heartbeat") *integration_id = in.id;
         if (in.kind != "heartbeat")
           return Status(Code::kNotFound,
                         "this key belongs to a " + in.kind + " integration; use its URL");

@@ -262,7 +262,7 @@ int Serve(const std::vector<std::string>& args) {
   dopts.smtp.verify_tls = cfg.smtp_verify_tls;
   dopts.max_age_ms = cfg.notify_max_age_s * 1000LL;
   paging::Dispatcher dispatcher(*store, clock, log, metrics, dopts);
-  pager.SetOutboxListener([&dispatcher](int64_t id, TimeMs due) { dispatcher.Wake(id, due); });
+  pager.SetOutboxListener([&dispatcher](const paging::Pager::Queued& q) { dispatcher.Queued(q); });
 
   Status boot = Bootstrap(cfg, *store, auth, incidents, catalog);
   if (!boot.ok()) {
@@ -283,9 +283,27 @@ int Serve(const std::vector<std::string>& args) {
     return 1;
   }
 
-  api::Api api({*store, clock, manual.get(), bus, log, auth, incidents, alert_service, suppression,
-                deadlines, people, catalog, pager, timers, dispatcher, metrics, cfg.PublicUrl(),
-                cfg.PublicUrl().starts_with("https://"), cfg.session_ttl_hours});
+  intake::Recorder intake_log;
+  api::Api api({*store,
+                clock,
+                manual.get(),
+                bus,
+                log,
+                auth,
+                incidents,
+                alert_service,
+                suppression,
+                deadlines,
+                people,
+                catalog,
+                pager,
+                timers,
+                dispatcher,
+                intake_log,
+                metrics,
+                cfg.PublicUrl(),
+                cfg.PublicUrl().starts_with("https://"),
+                cfg.session_ttl_hours});
   http::ServerOptions hopts;
   hopts.host = cfg.listen_host;
   hopts.port = cfg.listen_port;

@@ -47,6 +47,10 @@ constexpr EventKind kKinds[] = {
      "A notification could not be delivered (rejected, or retried past its maximum age)."},
     {"integration.created", "An intake integration (with its secret key) was created."},
     {"integration.revoked", "An integration's key was revoked; its URL now answers 401."},
+    {"integration.updated",
+     "An integration's settings changed (name, service, grouping, auto-resolve, flap window, "
+     "heartbeat interval, mapping); `changed` lists the new values."},
+    {"integration.key_rotated", "An integration got a new key; the old one answers 401."},
     {"alert.fired",
      "An alert started firing (new, or again after resolving) and joined an incident."},
     {"alert.resolved", "The source reported an alert resolved."},

@@ -12,7 +12,10 @@ namespace klaxon::intake {
 namespace internal {
 
 Status Bad(std::string field, std::string message) {
-  return Status(Code::kInvalidArgument, field + ": " + message,
+  // The detail first: the order in which arguments are evaluated is unspecified, so it
+  // must not be built in the same call that moves from `field` and `message`.
+  std::string detail = field + ": " + message;
+  return Status(Code::kInvalidArgument, std::move(detail),
                 {{std::move(field), std::move(message)}});
 }
 

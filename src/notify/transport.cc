@@ -98,7 +98,13 @@ std::string CurlError(CURLcode rc, const char* errbuf) {
 HttpResult PostHttp(const HttpRequest& req, int timeout_ms) {
   GlobalInit();
   HttpResult result;
-  Easy curl(curl_easy_init());
+  // One handle per thread, reset between requests: curl_easy_reset keeps the handle's
+  // connection cache, so consecutive posts to one host reuse the open (TLS) connection.
+  thread_local Easy curl;
+  if (curl)
+    curl_easy_reset(curl.get());
+  else
+    curl.reset(curl_easy_init());
   if (!curl) {
     result.error = "curl_easy_init failed";
     return result;

@@ -78,6 +78,17 @@ void Dispatcher::Wake(int64_t id, TimeMs due) {
   cv_.notify_all();
 }
 
+void Dispatcher::Queued(const QueuedDelivery& q) {
+  if (q.due > clock_.Now()) return Wake(q.id, q.due);
+  auto fresh = q.username.empty() ? nullptr : std::make_shared<const QueuedDelivery>(q);
+  {
+    std::lock_guard lock(mu_);
+    if (!in_flight_.insert(q.id).second) return;
+    ready_.push_back({q.id, q.channel, q.address, std::move(fresh)});
+  }
+  work_cv_.notify_one();
+}
+
 void Dispatcher::Poke() { cv_.notify_all(); }
 
 void Dispatcher::Schedule() {
@@ -111,7 +122,7 @@ void Dispatcher::Schedule() {
           later.emplace_back((*row)->Int(1), id);
           continue;
         }
-        jobs.push_back({id, (*row)->Str(2), (*row)->Str(3)});
+        jobs.push_back({id, (*row)->Str(2), (*row)->Str(3), nullptr});
       }
       return Status::Ok();
     });
@@ -123,10 +134,17 @@ void Dispatcher::Schedule() {
       continue;
     }
     for (auto& l : later) heap_.push(l);
+    size_t added = 0;
     for (auto& j : jobs) {
-      if (in_flight_.insert(j.id).second) ready_.push_back(std::move(j));
+      if (in_flight_.insert(j.id).second) {
+        ready_.push_back(std::move(j));
+        ++added;
+      }
     }
-    work_cv_.notify_all();
+    if (added == 1)
+      work_cv_.notify_one();
+    else if (added > 1)
+      work_cv_.notify_all();
   }
 }
 
@@ -157,6 +175,7 @@ void Dispatcher::Work() {
     }
     Job job = std::move(*pick);
     ready_.erase(pick);
+    if (!ready_.empty()) work_cv_.notify_one();  // pass the rest on to another worker
     running_per_channel_[job.channel]++;
     int64_t interval = static_cast<int64_t>(1000.0 / std::max(options_.per_address_rate, 0.01));
     auto& slot = next_slot_per_address_[job.address];
@@ -167,7 +186,7 @@ void Dispatcher::Work() {
     lock.lock();
     running_per_channel_[job.channel]--;
     in_flight_.erase(job.id);
-    work_cv_.notify_all();
+    if (!ready_.empty()) work_cv_.notify_one();  // a slot on this channel is free again
   }
 }
 
@@ -181,21 +200,31 @@ void Dispatcher::Deliver(const Job& job) {
     std::string username;
   } row;
   bool found = false;
-  Status read = store_.Read([&](store::Tx& tx) {
-    auto r = tx.QueryOne(
-        "SELECT o.kind, o.channel, o.address, o.message, o.status, COALESCE(c.secret, ''), "
-        "o.incident_id, o.user_id, o.attempts, o.due_at, COALESCE(u.username, '') "
-        "FROM outbox o LEFT JOIN contact_methods c ON c.id = o.contact_method_id "
-        "LEFT JOIN users u ON u.id = o.user_id WHERE o.id = ?",
-        {job.id});
-    if (!r.ok()) return r.status();
-    if (!*r) return Status::Ok();
-    const auto& x = **r;
-    row = {x.Str(0),    x.Str(1), x.Str(2), x.Str(3), x.Str(4), x.Str(5),
-           x.OptInt(6), x.Int(7), x.Int(8), x.Int(9), x.Str(10)};
+  Status read = Status::Ok();
+  if (job.fresh) {
+    // Just committed: the row is as queued (a cancellation meanwhile is caught when the
+    // outcome is written, as for any delivery in flight).
+    const QueuedDelivery& q = *job.fresh;
+    row = {q.kind,        q.channel, q.address, q.message, "pending", q.secret,
+           q.incident_id, q.user_id, 0,         q.due,     q.username};
     found = true;
-    return Status::Ok();
-  });
+  } else {
+    read = store_.Read([&](store::Tx& tx) {
+      auto r = tx.QueryOne(
+          "SELECT o.kind, o.channel, o.address, o.message, o.status, COALESCE(c.secret, ''), "
+          "o.incident_id, o.user_id, o.attempts, o.due_at, COALESCE(u.username, '') "
+          "FROM outbox o LEFT JOIN contact_methods c ON c.id = o.contact_method_id "
+          "LEFT JOIN users u ON u.id = o.user_id WHERE o.id = ?",
+          {job.id});
+      if (!r.ok()) return r.status();
+      if (!*r) return Status::Ok();
+      const auto& x = **r;
+      row = {x.Str(0),    x.Str(1), x.Str(2), x.Str(3), x.Str(4), x.Str(5),
+             x.OptInt(6), x.Int(7), x.Int(8), x.Int(9), x.Str(10)};
+      found = true;
+      return Status::Ok();
+    });
+  }
   if (!read.ok()) {
     Wake(job.id, clock_.Now() + 1000);
     return;

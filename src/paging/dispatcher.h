@@ -27,6 +27,7 @@
 #include "events/event.h"
 #include "notify/channels.h"
 #include "notify/transport.h"
+#include "paging/pager.h"
 #include "store/store.h"
 
 namespace klaxon::paging {
@@ -53,6 +54,9 @@ class Dispatcher {
   void Stop();
   // A row was queued (or re-queued) for `due`.
   void Wake(int64_t id, TimeMs due);
+  // A new row was committed: when it is due already it goes straight to a worker, without
+  // the scheduler's read (the worker reads the row anyway).
+  void Queued(const QueuedDelivery& q);
   void Poke();
 
  private:
@@ -60,6 +64,7 @@ class Dispatcher {
     int64_t id = 0;
     std::string channel;
     std::string address;
+    std::shared_ptr<const QueuedDelivery> fresh;  // a first attempt, as committed
   };
   void Schedule();  // the scheduler thread
   void Work();      // a worker thread

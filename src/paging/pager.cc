@@ -95,13 +95,19 @@ Status Pager::Start(store::Tx& tx, int64_t incident_id, const events::Actor& /*a
       "policy_id = excluded.policy_id, state = 'active', step = 0, repeat = 0, "
       "last_step = NULL, last_repeat = NULL, updated_at = excluded.updated_at",
       {incident_id, policy->id, now}));
-  KLAXON_RETURN_IF_ERROR(timers_.Set(tx, kEscalationTimer, incident_id, now));
-  return log_
-      .Append(tx, events::Event::Of(
-                      "escalation.started", EngineActor(),
-                      {{"policy", policy->id}, {"policy_name", policy->name}, {"restart", restart}},
-                      incident_id))
-      .status();
+  KLAXON_RETURN_IF_ERROR(log_.Append(tx, events::Event::Of("escalation.started", EngineActor(),
+                                                           {{"policy", policy->id},
+                                                            {"policy_name", policy->name},
+                                                            {"restart", restart}},
+                                                           incident_id))
+                             .status());
+  if (policy->steps.empty()) {
+    // Nothing to fire: the timer marks the (empty) policy as exhausted.
+    return timers_.Set(tx, kEscalationTimer, incident_id, now);
+  }
+  // Step 1 fires in the declaring transaction: its pages are committed with the incident,
+  // so the first page costs no engine round trip and never queues behind other writes.
+  return FireStep(tx, incident_id, *policy, 0, 0, EngineActor(), true, "declared");
 }
 
 Status Pager::Stop(store::Tx& tx, int64_t incident_id, const std::string& reason,
@@ -295,6 +301,7 @@ Status Pager::PageUser(store::Tx& tx, const incidents::Incident& inc, const User
     item.method = method;
     item.message = m;
     item.not_before = now + delay * kMinute;
+    item.username = user.username;
     KLAXON_RETURN_IF_ERROR(Enqueue(tx, item).status());
   }
   return Status::Ok();
@@ -302,13 +309,14 @@ Status Pager::PageUser(store::Tx& tx, const incidents::Incident& inc, const User
 
 Result<int64_t> Pager::Enqueue(store::Tx& tx, const OutboxItem& item) {
   TimeMs now = clock_.Now();
+  std::string message = item.message.ToJson().dump();
   auto row = tx.QueryOne(
       "INSERT INTO outbox(idem_key, kind, incident_id, user_id, contact_method_id, channel, "
       "address, message, status, attempts, due_at, next_attempt_at, created_at) "
       "VALUES (?,?,?,?,?,?,?,?,'pending',0,?,?,?) ON CONFLICT(idem_key) DO NOTHING RETURNING id",
       {item.idem_key, item.kind, store::Opt(item.incident_id), item.user_id, item.method.id,
-       notify::ChannelName(item.method.kind), item.method.address, item.message.ToJson().dump(),
-       item.not_before, item.not_before, now});
+       notify::ChannelName(item.method.kind), item.method.address, message, item.not_before,
+       item.not_before, now});
   if (!row.ok()) return row.status();
   if (!*row) {
     auto existing = tx.QueryOne("SELECT id FROM outbox WHERE idem_key = ?", {item.idem_key});
@@ -316,8 +324,20 @@ Result<int64_t> Pager::Enqueue(store::Tx& tx, const OutboxItem& item) {
     return *existing ? (*existing)->Int(0) : int64_t{0};
   }
   int64_t id = (*row)->Int(0);
-  if (outbox_listener_)
-    tx.OnCommit([this, id, due = item.not_before] { outbox_listener_(id, due); });
+  if (outbox_listener_) {
+    Queued q;
+    q.id = id;
+    q.due = item.not_before;
+    q.kind = item.kind;
+    q.channel = notify::ChannelName(item.method.kind);
+    q.address = item.method.address;
+    q.secret = item.method.secret;
+    q.incident_id = item.incident_id;
+    q.user_id = item.user_id;
+    q.username = item.username;
+    if (!q.username.empty()) q.message = message;
+    tx.OnCommit([this, q = std::move(q)] { outbox_listener_(q); });
+  }
   return id;
 }
 

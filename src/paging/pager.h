@@ -48,6 +48,21 @@ struct OutboxItem {
   ContactMethod method;
   notify::Message message;
   TimeMs not_before = 0;
+  std::string username;  // when known, the dispatcher needs not read the row back
+};
+
+// A new outbox row as committed: enough to deliver it without reading it back.
+struct QueuedDelivery {
+  int64_t id = 0;
+  TimeMs due = 0;
+  std::string kind;
+  std::string channel;
+  std::string address;
+  std::string message;  // JSON
+  std::string secret;
+  std::optional<int64_t> incident_id;
+  int64_t user_id = 0;
+  std::string username;  // empty: not known here, read the row
 };
 
 class Pager {
@@ -57,8 +72,9 @@ class Pager {
 
   // Wires the tx hook, the timer handlers and the catalog's schedule-change hook.
   void Install();
-  // Called with each queued outbox row id and due time once its Tx commits.
-  void SetOutboxListener(std::function<void(int64_t id, TimeMs due)> fn) {
+  // Called with each new outbox row once its Tx commits.
+  using Queued = QueuedDelivery;
+  void SetOutboxListener(std::function<void(const Queued&)> fn) {
     outbox_listener_ = std::move(fn);
   }
 
@@ -107,7 +123,7 @@ class Pager {
   Catalog& catalog_;
   incidents::IncidentService& incidents_;
   PagerOptions options_;
-  std::function<void(int64_t, TimeMs)> outbox_listener_;
+  std::function<void(const Queued&)> outbox_listener_;
 };
 
 }  // namespace klaxon::paging

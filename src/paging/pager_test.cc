@@ -119,7 +119,7 @@ TEST_F(PagerTest, EscalatesThroughTheStepsRepeatsAndIsExhausted) {
   EXPECT_EQ(fired[0].data["repeat"], 0);
   EXPECT_EQ(fired[0].data["paged"], json({"alice"}));
   EXPECT_EQ(fired[0].data["targets"][0]["user"], "alice");
-  EXPECT_EQ(fired[0].data["via"], "timer");
+  EXPECT_EQ(fired[0].data["via"], "declared");  // step 1 fires in the declaring transaction
   EXPECT_EQ(TimerDue(kEscalation, inc.id), kStart + 5 * kMinute);
   auto esc = Escalation(inc.id);
   ASSERT_TRUE(esc);
@@ -357,12 +357,12 @@ TEST_F(PagerTest, NotificationRulesChooseMethodsAndDelays) {
 }
 
 TEST_F(PagerTest, ASameStepFiringTwiceQueuesItsPagesOnce) {
-  // The declaring transaction sets the first timer; setting it again at the same due time
-  // (here in the same transaction) leaves two heap entries for one timer.
+  // The declaring transaction fires step 1 and sets the timer for step 2; setting it again
+  // at the same due time (here in the same transaction) leaves two heap entries for one timer.
   auto inc = InWrite([&](store::Tx& tx) -> Result<incidents::Incident> {
     KLAXON_ASSIGN_OR_RETURN(incidents::Incident i,
                             incidents_.Declare(tx, {"dup", "", "checkout", "", ""}, admin_));
-    KLAXON_RETURN_IF_ERROR(timers_->Set(tx, kEscalation, i.id, clock_.Now()));
+    KLAXON_RETURN_IF_ERROR(timers_->Set(tx, kEscalation, i.id, kStart + 5 * kMinute));
     return i;
   });
   ASSERT_TRUE(inc.ok()) << inc.status().ToString();
@@ -385,9 +385,11 @@ TEST_F(PagerTest, ASameStepFiringTwiceQueuesItsPagesOnce) {
 TEST_F(PagerTest, EnqueueWithARepeatedKeyKeepsTheFirstRow) {
   std::vector<std::pair<int64_t, TimeMs>> heard;
   std::mutex heard_mu;
-  pager_->SetOutboxListener([&](int64_t id, TimeMs due) {
+  pager_->SetOutboxListener([&](const Pager::Queued& q) {
     std::lock_guard lock(heard_mu);
-    heard.emplace_back(id, due);
+    heard.emplace_back(q.id, q.due);
+    EXPECT_EQ(q.channel, "email");
+    EXPECT_EQ(q.address, "bob@example.com");
   });
   OutboxItem item;
   item.idem_key = "test:once";
@@ -451,7 +453,8 @@ TEST_F(PagerTest, RoleTargetsPageTheHolderOrNobody) {
         {{{"delay_minutes", 5}, {"targets", {{{"type", "role"}, {"name", "commander"}}}}}}}});
   MustCreateService("payments", roles.id);
 
-  // Declared with its commander already assigned (in the same transaction).
+  // Declared with its commander assigned in the same transaction, after step 1 fired at
+  // declaration: the commander hears of the role, and is paged from the next firing on.
   auto a = InWrite([&](store::Tx& tx) -> Result<incidents::Incident> {
     KLAXON_ASSIGN_OR_RETURN(incidents::Incident i,
                             incidents_.Declare(tx, {"a", "", "payments", "", ""}, admin_));
@@ -466,7 +469,7 @@ TEST_F(PagerTest, RoleTargetsPageTheHolderOrNobody) {
   ASSERT_EQ(role_rows.size(), 1u);
   EXPECT_EQ(role_rows[0].user_id, U("erin"));
   EXPECT_EQ(role_rows[0].incident_id, a->id);
-  EXPECT_EQ(PagedUsers(a->id), Us({"erin"}));
+  EXPECT_TRUE(PagedUsers(a->id).empty());
   EXPECT_TRUE(PagedUsers(b.id).empty());
   auto fired_b = Fired(b.id);
   ASSERT_EQ(fired_b.size(), 1u);
@@ -480,7 +483,7 @@ TEST_F(PagerTest, RoleTargetsPageTheHolderOrNobody) {
   EXPECT_EQ(AssignRole(b.id, "commander", "mallory").status().code(), Code::kInvalidArgument);
   AdvanceAndSettle(5 * kMinute);
   EXPECT_EQ(PagedUsers(b.id), Us({"carol"}));
-  EXPECT_EQ(PagedUsers(a->id), Us({"erin", "erin"}));
+  EXPECT_EQ(PagedUsers(a->id), Us({"erin"}));
   auto assigned = Events(b.id, "incident.role_assigned");
   ASSERT_EQ(assigned.size(), 1u);
   EXPECT_EQ(assigned[0].data["user"], "carol");
@@ -570,10 +573,9 @@ TEST_F(PagerTest, EscalateNowOnAnAcknowledgedIncidentIsOneExtraPage) {
   EXPECT_EQ(PagedUsers(), Us({"alice", "dave"}));
 }
 
-TEST_F(PagerTest, RepageBeforeTheFirstStepFiredDoesNotPageStepOneTwice) {
-  // The engine has not fired step 1 yet (here: the re-page runs in the declaring
-  // transaction), so there is nothing to page "again": the first step fires now and
-  // the policy goes on from there.
+TEST_F(PagerTest, RepageRightAfterDeclarePagesStepOneAgainAndRestartsItsWait) {
+  // Step 1 fired in the declaring transaction, so a re-page (even in that transaction)
+  // pages its targets again and restarts step 1's wait.
   auto inc = InWrite([&](store::Tx& tx) -> Result<incidents::Incident> {
     KLAXON_ASSIGN_OR_RETURN(incidents::Incident i,
                             incidents_.Declare(tx, {"early", "", "checkout", "", ""}, admin_));
@@ -582,8 +584,29 @@ TEST_F(PagerTest, RepageBeforeTheFirstStepFiredDoesNotPageStepOneTwice) {
   });
   ASSERT_TRUE(inc.ok()) << inc.status().ToString();
   Settle();
-  EXPECT_EQ(PagedUsers(), Us({"alice"}));
+  EXPECT_EQ(PagedUsers(), Us({"alice", "alice"}));
   EXPECT_EQ(TimerDue(kEscalation, inc->id), kStart + 5 * kMinute);
+  AdvanceAndSettle(5 * kMinute);
+  EXPECT_EQ(PagedUsers(), Us({"alice", "alice", "dave"}));
+  ExpectDistinctKeys();
+}
+
+TEST_F(PagerTest, AnEscalationFromBeforeStepOneFiredAtDeclareStillPagesStepOneOnce) {
+  // Escalations started by earlier versions waited for a timer due at declaration (step
+  // 0, nothing fired yet). Re-paging one fires step 1 once and the policy goes on.
+  incidents::Incident inc = MustDeclare("old", "checkout");
+  ASSERT_TRUE(
+      InWrite([&](store::Tx& tx) -> Status {
+        KLAXON_RETURN_IF_ERROR(
+            tx.Exec("UPDATE escalations SET step = 0, repeat = 0, fired = 0, last_step = NULL, "
+                    "last_repeat = NULL WHERE incident_id = ?",
+                    {inc.id}));
+        KLAXON_RETURN_IF_ERROR(tx.Exec("DELETE FROM outbox WHERE incident_id = ?", {inc.id}));
+        KLAXON_RETURN_IF_ERROR(pager_->Repage(tx, inc.id, admin_).status());
+        return timers_->Set(tx, kEscalation, inc.id, kStart + 5 * kMinute);
+      }).ok());
+  Settle();
+  EXPECT_EQ(PagedUsers(), Us({"alice"}));
   AdvanceAndSettle(5 * kMinute);
   EXPECT_EQ(PagedUsers(), Us({"alice", "dave"}));
 }

@@ -52,6 +52,9 @@ class TestSlowClients(unittest.TestCase):
 
     def test_connection_limit(self):
         server = start_server(self, extra_args=["--max-connections", "5"])
+        # The readiness probe's connection counts until the server has read its EOF, which
+        # can be after our connects: give it that moment so the 5 below all fit.
+        time.sleep(0.3)
         held = [self.connect(server) for _ in range(5)]
         try:
             for s in held:  # a keep-alive request on each proves it was accepted
