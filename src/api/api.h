@@ -31,6 +31,7 @@
 #include "paging/dispatcher.h"
 #include "paging/pager.h"
 #include "paging/people.h"
+#include "status/service.h"
 #include "store/store.h"
 
 namespace klaxon::api {
@@ -54,6 +55,7 @@ struct ApiDeps {
   engine::Timers& timers;
   paging::Dispatcher& dispatcher;
   intake::Recorder& intake_log;
+  status::StatusService& status_page;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -77,6 +79,8 @@ class Api {
   ~Api();
 
   void Handle(http::Request& req, http::Reply reply);
+  // The public listener (--status-listen): the status page and /healthz, nothing else.
+  void HandlePublic(http::Request& req, http::Reply reply);
   // The OpenAPI 3 document, generated from the route table.
   nlohmann::json OpenApi() const;
   // Ends live event streams (before the server stops).
@@ -202,6 +206,33 @@ class Api {
   bool IsPagingPublicPath(const std::string& path) const;
   void PagingPublic(http::Request& req, http::Reply reply);
   void IcalFeed(http::Request& req, http::Reply reply);
+
+  // The public status page (/status…, /api/v2/*.json): no login, rendered once per change.
+  bool IsStatusPublicPath(const std::string& path) const;
+  void StatusPublic(http::Request& req, http::Reply reply);
+  std::optional<nlohmann::json> RawBody(Call& c);
+  void GetStatusPage(Call& c);
+  void UpdateStatusPage(Call& c);
+  void ListStatusComponents(Call& c);
+  void CreateStatusComponent(Call& c);
+  void UpdateStatusComponent(Call& c);
+  void DeleteStatusComponent(Call& c);
+  void ListStatusIncidents(Call& c);
+  void GetStatusIncident(Call& c);
+  void CreateStatusIncident(Call& c);
+  void ScheduleStatusMaintenance(Call& c);
+  void AddStatusUpdate(Call& c);
+  struct CachedPage {
+    uint64_t generation = 0;
+    int64_t day = 0;
+    int status = 200;
+    std::string content_type;
+    std::string body;
+    std::string etag;
+    std::string last_modified;
+  };
+  std::mutex status_cache_mu_;
+  std::map<std::string, std::shared_ptr<const CachedPage>> status_cache_;
 
   // Alert intake (outside /api/v1; authenticated by the integration's key).
   bool IsIntakePath(const std::string& path) const;

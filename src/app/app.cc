@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -275,6 +276,8 @@ int Serve(const std::vector<std::string>& args) {
     return tx.Exec("DELETE FROM idempotency_keys WHERE created_at < ?", {clock.Now() - 86'400'000});
   });
 
+  status::StatusService status_page(clock, log, timers, suppression);
+  status_page.Install();
   Status engine_started = deadlines.Install(*store);
   if (engine_started.ok()) engine_started = timers.Start();
   if (engine_started.ok()) engine_started = dispatcher.Start();
@@ -300,6 +303,7 @@ int Serve(const std::vector<std::string>& args) {
                 timers,
                 dispatcher,
                 intake_log,
+                status_page,
                 metrics,
                 cfg.PublicUrl(),
                 cfg.PublicUrl().starts_with("https://"),
@@ -314,26 +318,42 @@ int Serve(const std::vector<std::string>& args) {
   hopts.drain_timeout_s = cfg.drain_timeout_s;
   hopts.idle_timeout_s = cfg.idle_timeout_s;
   hopts.max_connections = static_cast<size_t>(cfg.max_connections);
+  auto observe = [&metrics](const http::Request& req, int status, double secs) {
+    std::string route = req.route.empty() ? "unmatched" : req.route;
+    static const std::set<std::string> kMethods = {"GET",    "POST", "PUT",    "PATCH",
+                                                   "DELETE", "HEAD", "OPTIONS"};
+    std::string method = kMethods.count(req.method) ? req.method : "other";
+    metrics.Add("klaxon_http_requests_total",
+                {{"route", route}, {"method", method}, {"status", std::to_string(status)}});
+    metrics.Observe("klaxon_http_request_duration_seconds", {{"route", route}}, secs);
+    if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
+    // The public status page is read by the crowd during an outage: counted, not logged.
+    if (route == "/status" || route == "/api/v2/*.json") {
+      if (status < 500) return;
+    }
+    LogInfo("request", {{"request_id", req.request_id},
+                        {"method", req.method},
+                        // Intake paths carry the integration's secret key: log the route.
+                        {"path", req.path.starts_with("/intake/") ? req.route : req.path},
+                        {"status", status},
+                        {"ms", secs * 1000},
+                        {"remote", req.remote}});
+  };
   http::Server server(
       hopts, [&api](http::Request& req, http::Reply reply) { api.Handle(req, std::move(reply)); },
-      [&metrics](const http::Request& req, int status, double secs) {
-        std::string route = req.route.empty() ? "unmatched" : req.route;
-        static const std::set<std::string> kMethods = {"GET",    "POST", "PUT",    "PATCH",
-                                                       "DELETE", "HEAD", "OPTIONS"};
-        std::string method = kMethods.count(req.method) ? req.method : "other";
-        metrics.Add("klaxon_http_requests_total",
-                    {{"route", route}, {"method", method}, {"status", std::to_string(status)}});
-        metrics.Observe("klaxon_http_request_duration_seconds", {{"route", route}}, secs);
-        if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
-        LogInfo("request", {{"request_id", req.request_id},
-                            {"method", req.method},
-                            // Intake paths carry the integration's secret key: log the route.
-                            {"path", req.path.starts_with("/intake/") ? req.route : req.path},
-                            {"status", status},
-                            {"ms", secs * 1000},
-                            {"remote", req.remote}});
-      });
+      observe);
+  std::unique_ptr<http::Server> public_server;
+  if (cfg.status_listen_port != 0) {
+    http::ServerOptions popts = hopts;
+    popts.host = cfg.status_listen_host;
+    popts.port = cfg.status_listen_port;
+    public_server = std::make_unique<http::Server>(
+        popts,
+        [&api](http::Request& req, http::Reply reply) { api.HandlePublic(req, std::move(reply)); },
+        observe);
+  }
   Status started = server.Start();
+  if (started.ok() && public_server) started = public_server->Start();
   if (!started.ok()) {
     std::fprintf(stderr, "klaxon serve: %s\n", started.message().c_str());
     return 1;
@@ -343,11 +363,15 @@ int Serve(const std::vector<std::string>& args) {
                              {"clock", cfg.manual_clock ? "manual" : "system"},
                              {"threads", cfg.threads}});
   std::printf("klaxon listening on http://%s:%d\n", cfg.listen_host.c_str(), server.port());
+  if (public_server)
+    std::printf("status page listening on http://%s:%d/status\n", cfg.status_listen_host.c_str(),
+                public_server->port());
   std::fflush(stdout);
 
   int sig = http::Server::WaitForSignal();
   LogInfo("shutting down: draining requests and commits", {{"signal", sig}});
   api.Shutdown();
+  if (public_server) public_server->Stop();
   server.Stop();
   timers.Stop();
   dispatcher.Stop();
@@ -440,6 +464,8 @@ void Usage(FILE* out) {
       "Client (talks to a server over HTTP):\n"
       "  login, logout, incident, service, token   (klaxon COMMAND --help)\n"
       "  oncall, schedule, override, policy, notify   on call and paging\n"
+      "  integration, silence, maintenance   alert intake\n"
+      "  status                the public status page (components, incidents, maintenance)\n"
       "  version               print the version\n"
       "  docs config|events    print docs/config.md or docs/events.md (generated)\n",
       out);

@@ -57,6 +57,11 @@ std::string Invocation::Get(std::string_view name) const {
   return it == options.end() ? "" : it->second;
 }
 
+std::vector<std::string> Invocation::GetAll(std::string_view name) const {
+  const auto it = all_values.find(name);
+  return it == all_values.end() ? std::vector<std::string>{} : it->second;
+}
+
 const OptionSpec* Parser::FindOption(std::string_view name) const {
   for (const auto& option : options_) {
     if (option.name == name) return &option;
@@ -136,6 +141,7 @@ ParseResult Parser::Parse(const std::vector<std::string>& args) const {
     } else if (option_error.empty()) {
       option_error = "option --" + name + " needs a value (" + std::string(option->metavar) + ")";
     }
+    invocation.all_values[name].push_back(value);
     invocation.options[name] = std::move(value);
   }
 
@@ -216,6 +222,7 @@ std::string Parser::Usage(const CommandSpec& command) const {
     const OptionSpec* option = FindOption(use.name);
     if (option == nullptr) continue;
     usage += use.required ? " " + OptionSyntax(*option) : " [" + OptionSyntax(*option) + "]";
+    if (option->repeatable) usage += "...";
   }
   return usage;
 }
@@ -259,6 +266,7 @@ std::string Parser::CommandHelp(const CommandSpec& command) const {
       const OptionSpec* option = FindOption(use.name);
       if (option == nullptr) continue;
       std::string help(use.help.empty() ? option->help : use.help);
+      if (option->repeatable) help += " (repeatable)";
       if (use.required) help += " (required)";
       text += HelpLine(OptionHelpSyntax(*option), help);
     }

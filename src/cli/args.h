@@ -3,7 +3,8 @@
 //
 // Options are `--name VALUE`, `--name=VALUE` or `--name` (flags), and `-x VALUE` for the
 // few that have a one-letter form; global options may appear anywhere, the others only
-// with the commands that list them; `--` ends options.
+// with the commands that list them; `--` ends options. An option given twice keeps its
+// last value, except that a repeatable one (--matcher A --matcher B) keeps every value.
 // Help text and usage lines are generated from the same tables. Pure functions over
 // caller-owned tables; the CommandSpec pointers in an Invocation point into the table.
 #pragma once
@@ -33,8 +34,9 @@ struct OptionSpec {
   std::string_view name;     // "status" for --status.
   std::string_view metavar;  // "STATUS"; empty for a flag.
   std::string_view help;
-  bool global = false;     // Accepted by every command.
-  char short_name = '\0';  // 'f' for -f; '\0' for none.
+  bool global = false;      // Accepted by every command.
+  char short_name = '\0';   // 'f' for -f; '\0' for none.
+  bool repeatable = false;  // May be given more than once; Invocation::GetAll has every value.
 
   bool flag() const { return metavar.empty(); }
 };
@@ -64,11 +66,15 @@ struct Invocation {
   bool help = false;                     // --help / -h: print help for `help_topic`.
   std::string help_topic;                // "", a group ("incident") or a command path.
   std::vector<std::string> args;
-  std::map<std::string, std::string, std::less<>> options;  // Flags map to "".
+  std::map<std::string, std::string, std::less<>> options;  // Flags map to ""; the last wins.
+  // Every value of each option, in command-line order (for repeatable options).
+  std::map<std::string, std::vector<std::string>, std::less<>> all_values;
 
   bool Has(std::string_view name) const { return options.contains(name); }
   // The option's value, or "" when absent.
   std::string Get(std::string_view name) const;
+  // Every value the option was given, in order; empty when absent.
+  std::vector<std::string> GetAll(std::string_view name) const;
 };
 
 struct ParseResult {
@@ -87,7 +93,8 @@ class Parser {
   // `args` excludes the program name: {"incident", "list", "--limit", "5"}.
   ParseResult Parse(const std::vector<std::string>& args) const;
 
-  // "usage: klaxon incident status ID STATUS [--message TEXT]".
+  // "usage: klaxon incident status ID STATUS [--message TEXT]"; a repeatable option shows
+  // as "--matcher MATCHER..." (or "[--label LABEL]...").
   std::string Usage(const CommandSpec& command) const;
   // Help for "" (everything), a group, or a command path; nullopt if there is no such topic.
   std::optional<std::string> Help(std::string_view topic) const;

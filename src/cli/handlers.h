@@ -4,6 +4,12 @@
 // counted, options already checked against the command's list) and returns the exit code.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
 #include "cli/args.h"
 
 namespace klaxon::cli {
@@ -53,5 +59,63 @@ int NotifyAddRuleCommand(Context& context, const Invocation& invocation);
 int NotifyTestCommand(Context& context, const Invocation& invocation);
 int NotifyVerifyCommand(Context& context, const Invocation& invocation);
 int NotifyListCommand(Context& context, const Invocation& invocation);
+
+// intake_commands.cc
+int IntegrationListCommand(Context& context, const Invocation& invocation);
+int IntegrationShowCommand(Context& context, const Invocation& invocation);
+int IntegrationCreateCommand(Context& context, const Invocation& invocation);
+int IntegrationUpdateCommand(Context& context, const Invocation& invocation);
+int IntegrationRotateKeyCommand(Context& context, const Invocation& invocation);
+int IntegrationDeleteCommand(Context& context, const Invocation& invocation);
+int IntegrationRequestsCommand(Context& context, const Invocation& invocation);
+int SilenceListCommand(Context& context, const Invocation& invocation);
+int SilenceCreateCommand(Context& context, const Invocation& invocation);
+int SilenceExpireCommand(Context& context, const Invocation& invocation);
+int MaintenanceListCommand(Context& context, const Invocation& invocation);
+int MaintenanceCreateCommand(Context& context, const Invocation& invocation);
+int MaintenanceDeleteCommand(Context& context, const Invocation& invocation);
+
+// status_commands.cc
+int StatusShowCommand(Context& context, const Invocation& invocation);
+// `status component|incident|maintenance ACTION...`: binds the action and its arguments
+// against StatusActionTable() (options, required options, positional arguments; usage
+// errors as the parser words them) and runs the action's handler.
+int StatusActionCommand(Context& context, const Invocation& invocation);
+int StatusComponentListCommand(Context& context, const Invocation& invocation);
+int StatusComponentAddCommand(Context& context, const Invocation& invocation);
+int StatusComponentSetCommand(Context& context, const Invocation& invocation);
+int StatusComponentDeleteCommand(Context& context, const Invocation& invocation);
+int StatusIncidentListCommand(Context& context, const Invocation& invocation);
+int StatusIncidentPublishCommand(Context& context, const Invocation& invocation);
+int StatusIncidentUpdateCommand(Context& context, const Invocation& invocation);
+int StatusIncidentShowCommand(Context& context, const Invocation& invocation);
+int StatusMaintenanceScheduleCommand(Context& context, const Invocation& invocation);
+
+// commands.cc: the actions StatusActionCommand dispatches to, with three-word paths
+// ("status component set").
+std::span<const CommandSpec> StatusActionTable();
+
+// A component status as the API names it ("partial_outage") from its name or short form
+// (operational, degraded, partial, major, maintenance; any case); nullopt for anything else.
+std::optional<std::string> ParseComponentStatusArg(std::string_view text);
+
+// The argument parsers of intake_commands.cc, exposed for its tests.
+
+// A label matcher as the API takes it ({"name","op","value"}).
+struct MatcherArg {
+  std::string name;
+  std::string op;  // "=", "!=", "=~" or "!~".
+  std::string value;
+};
+
+// An Alertmanager-style matcher: `name=value`, `name!=value`, `name=~regex`, `name!~regex`;
+// blanks around the name, the operator and an unquoted value are ignored; the value may be
+// double-quoted (`name="a b"`, with \" and \\ escapes). A regex must compile (ECMAScript,
+// as the server does). Nullopt when malformed, with the reason in `why` when it is given.
+std::optional<MatcherArg> ParseMatcherArg(std::string_view text, std::string* why = nullptr);
+
+// A duration such as `90m`, `2h`, `1d`, `1h30m`, `45s` (units s, m, h, d, w) in
+// milliseconds; nullopt for anything else, zero included.
+std::optional<int64_t> ParseDurationArg(std::string_view text);
 
 }  // namespace klaxon::cli

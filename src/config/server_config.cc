@@ -59,6 +59,27 @@ const std::vector<Option>& Table() {
          c.listen_port = static_cast<int>(port);
          return "";
        }},
+      {"status-listen", "host:port", "",
+       "a second address serving only the public status page (/status, /api/v2/*.json), so "
+       "the console need not be exposed",
+       false,
+       [](ServerConfig& c, const std::string& v) -> std::string {
+         if (v.empty()) {
+           c.status_listen_port = 0;
+           return "";
+         }
+         size_t colon = v.rfind(':');
+         if (colon == std::string::npos || colon == 0) return "must be HOST:PORT";
+         int64_t port;
+         std::string err = ParseInt(std::string_view(v).substr(colon + 1), 1, 65535, port);
+         if (!err.empty()) return "port " + err;
+         std::string host = v.substr(0, colon);
+         if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+           host = host.substr(1, host.size() - 2);
+         c.status_listen_host = host;
+         c.status_listen_port = static_cast<int>(port);
+         return "";
+       }},
       {"data", "path", "./var", "directory for the SQLite file and anything else on disk", false,
        [](ServerConfig& c, const std::string& v) -> std::string {
          if (v.empty()) return "must not be empty";

@@ -21,6 +21,9 @@ namespace klaxon::config {
 struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8080;
+  // A second listener serving only the public status page (and /healthz); port 0: none.
+  std::string status_listen_host;
+  int status_listen_port = 0;
   std::string data_dir = "./var";
   std::string db;  // store URL; empty → sqlite:<data>/klaxon.db
   bool manual_clock = false;

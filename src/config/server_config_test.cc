@@ -360,6 +360,7 @@ TEST_F(ServerConfigTest, EveryOptionIsAcceptedAsAFlagEnvAndFileKey) {
   // A valid example value per option type, so a table entry that no source can set fails.
   auto example = [](const Option& o) -> std::string {
     if (o.name == "listen") return "127.0.0.1:1234";
+    if (o.name == "status-listen") return "0.0.0.0:8081";
     if (o.name == "db") return "sqlite:/tmp/x.db";
     if (o.name == "public-url") return "https://x.example";
     if (o.name == "clock") return "manual";

@@ -51,6 +51,20 @@ constexpr EventKind kKinds[] = {
      "An integration's settings changed (name, service, grouping, auto-resolve, flap window, "
      "heartbeat interval, mapping); `changed` lists the new values."},
     {"integration.key_rotated", "An integration got a new key; the old one answers 401."},
+    {"status.page_updated", "The public status page's settings (name, URL, branding) changed."},
+    {"status.component_created", "A status page component (or group) was added."},
+    {"status.component_updated",
+     "A status page component changed (name, group, position, or its status: old and new)."},
+    {"status.component_deleted", "A status page component was removed."},
+    {"status.incident_published",
+     "A public incident was published on the status page (from an internal incident or on its "
+     "own)."},
+    {"status.incident_updated", "A public incident got an update (status, text, components)."},
+    {"status.maintenance_scheduled",
+     "A maintenance was scheduled on the status page; alerts of its services are silenced for "
+     "the window."},
+    {"status.maintenance_updated",
+     "A maintenance moved on (scheduled, in progress, verifying, completed), by hand or on time."},
     {"alert.fired",
      "An alert started firing (new, or again after resolving) and joined an incident."},
     {"alert.resolved", "The source reported an alert resolved."},

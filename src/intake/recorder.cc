@@ -37,6 +37,7 @@ std::string ErrorOf(const IntakeRequest& r) {
                            : e.is_object() && e.contains("field")
                                ? e.value("field", "") + ": " + e.value("message", "")
                                : e.dump();
+        if (out.find(item) != std::string::npos) continue;  // the detail says it already
         out += (out.empty() ? "" : "; ") + item;
       }
     }

@@ -49,6 +49,14 @@ TEST(Recorder, AnErrorKeepsTheDetailAndFieldErrors) {
   EXPECT_EQ(j["stats"]["last_error"], "Invalid routing key");
 }
 
+TEST(Recorder, AFieldErrorTheDetailAlreadyNamesIsNotRepeated) {
+  Recorder rec;
+  rec.Record(1, Req(5, 422, "{}",
+                    R"({"detail":"/alerts/0/labels/x: must be a string","errors":[{"field":)"
+                    R"("/alerts/0/labels/x","message":"must be a string"}]})"));
+  EXPECT_EQ(rec.Recent(1)["items"][0]["error"], "/alerts/0/labels/x: must be a string");
+}
+
 TEST(Recorder, LongBodiesAreCutAndSaySo) {
   Recorder rec(20, 16);
   IntakeRequest r = Req(1, 200, std::string(100, 'x'));

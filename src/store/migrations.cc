@@ -260,6 +260,67 @@ CREATE TABLE settings (
 ALTER TABLE integrations ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX alerts_firing_leases ON alerts(status, ends_at);
 )sql"},
+    {7, "status page: components, public incidents and maintenances, updates, history", R"sql(
+CREATE TABLE status_components (
+  id INTEGER PRIMARY KEY,
+  public_id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  group_id INTEGER REFERENCES status_components(id),
+  is_group INTEGER NOT NULL DEFAULT 0,
+  position INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT 'operational',
+  showcase INTEGER NOT NULL DEFAULT 1,
+  only_show_if_degraded INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE TABLE status_component_services (
+  component_id INTEGER NOT NULL REFERENCES status_components(id),
+  service_id INTEGER NOT NULL REFERENCES services(id),
+  PRIMARY KEY (component_id, service_id)
+);
+CREATE TABLE status_history (
+  id INTEGER PRIMARY KEY,
+  component_id INTEGER NOT NULL REFERENCES status_components(id),
+  status TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX status_history_by_time ON status_history(at);
+CREATE TABLE status_incidents (
+  id INTEGER PRIMARY KEY,
+  public_id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  impact TEXT NOT NULL,
+  incident_id INTEGER REFERENCES incidents(id),
+  started_at INTEGER NOT NULL,
+  monitoring_at INTEGER,
+  resolved_at INTEGER,
+  scheduled_for INTEGER,
+  scheduled_until INTEGER,
+  auto_transition INTEGER NOT NULL DEFAULT 1,
+  postmortem TEXT NOT NULL DEFAULT '',
+  components TEXT NOT NULL DEFAULT '[]',
+  silence_windows TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX status_incidents_by_update ON status_incidents(kind, updated_at);
+CREATE TABLE status_updates (
+  id INTEGER PRIMARY KEY,
+  public_id TEXT NOT NULL UNIQUE,
+  status_incident_id INTEGER NOT NULL REFERENCES status_incidents(id),
+  status TEXT NOT NULL,
+  body TEXT NOT NULL,
+  affected TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL,
+  display_at INTEGER NOT NULL
+);
+CREATE INDEX status_updates_by_incident ON status_updates(status_incident_id, id);
+)sql"},
 };
 }  // namespace
 

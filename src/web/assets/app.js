@@ -44,6 +44,22 @@
     'contact_method.verified',
     'notification_rule.added',
     'notification_rule.removed',
+    'integration.created',
+    'integration.updated',
+    'integration.key_rotated',
+    'integration.revoked',
+    'silence.created',
+    'silence.expired',
+    'maintenance.scheduled',
+    'maintenance.cancelled',
+    'status.page_updated',
+    'status.component_created',
+    'status.component_updated',
+    'status.component_deleted',
+    'status.incident_published',
+    'status.incident_updated',
+    'status.maintenance_scheduled',
+    'status.maintenance_updated',
   ];
 
   const state = {
@@ -58,6 +74,8 @@
   };
 
   const $ = (sel, root = document) => root.querySelector(sel);
+  const isAdmin = () => !!(state.user && state.user.role === 'admin');
+  const canRespond = () => !!(state.user && state.user.role !== 'viewer');
   const main = () => document.getElementById('main');
 
   // ---------------------------------------------------------------- DOM helpers
@@ -261,11 +279,42 @@
     clearInvalid();
     for (const item of Array.isArray(problem.errors) ? problem.errors : []) {
       const field = String(item.field || '').replace(/^\//, '');
-      list.append(el('li', { dataset: { field } }, el('strong', { text: field || 'request' }), `: ${item.message || 'is invalid'}`));
-      const input = fieldMap && fieldMap[field] ? document.getElementById(fieldMap[field]) : null;
-      if (input) input.setAttribute('aria-invalid', 'true');
+      const message = item.message || 'is invalid';
+      list.append(el('li', { dataset: { field } }, el('strong', { text: field || 'request' }), `: ${message}`));
+      const input = fieldInput(fieldMap, field);
+      if (input) markInvalid(input, message);
     }
     alert.hidden = false;
+  }
+
+  // The form control of a problem's field: its own entry in the map, else the nearest
+  // parent path's ("matchers/0/value", then "matchers/0", then "matchers").
+  function fieldInput(fieldMap, field) {
+    if (!fieldMap) return null;
+    let key = field;
+    for (;;) {
+      if (fieldMap[key]) return document.getElementById(fieldMap[key]);
+      const cut = key.lastIndexOf('/');
+      if (cut < 0) return null;
+      key = key.slice(0, cut);
+    }
+  }
+
+  // Marks a control invalid and puts the message next to it (also read with the control).
+  function markInvalid(input, message) {
+    input.setAttribute('aria-invalid', 'true');
+    if (!input.id) return;
+    const id = `${input.id}-error`;
+    let note = document.getElementById(id);
+    if (!note) {
+      note = el('p', { id, className: 'field-error', dataset: { testid: 'field-error', for: input.id } });
+      const container = input.closest('.field, fieldset, form') || input.parentElement;
+      container.append(note);
+      const described = input.getAttribute('aria-describedby');
+      input.dataset.describedby = described || '';
+      input.setAttribute('aria-describedby', described ? `${described} ${id}` : id);
+    }
+    note.textContent = note.textContent ? `${note.textContent}; ${message}` : message;
   }
 
   function clearAlert() {
@@ -278,7 +327,15 @@
   }
 
   function clearInvalid() {
-    for (const node of document.querySelectorAll('[aria-invalid="true"]')) node.removeAttribute('aria-invalid');
+    for (const node of document.querySelectorAll('[aria-invalid="true"]')) {
+      node.removeAttribute('aria-invalid');
+      if (node.dataset.describedby !== undefined) {
+        if (node.dataset.describedby) node.setAttribute('aria-describedby', node.dataset.describedby);
+        else node.removeAttribute('aria-describedby');
+        delete node.dataset.describedby;
+      }
+    }
+    for (const note of document.querySelectorAll('.field-error')) note.remove();
   }
 
   // Runs an action from a form or button: disables the trigger while in flight, shows
@@ -303,6 +360,9 @@
     document.getElementById('nav').hidden = !loggedIn;
     document.getElementById('session').hidden = !loggedIn;
     if (!loggedIn) document.getElementById('failed-banner').hidden = true;
+    // Integrations hold secret keys: only admins get the link (the page explains to others).
+    const integrations = document.querySelector('#nav [data-testid="nav-integrations"]');
+    if (integrations) integrations.hidden = !isAdmin();
     const who = document.getElementById('whoami');
     if (loggedIn && state.user) {
       who.textContent = `${state.user.name || state.user.username} (${state.user.role})`;
@@ -522,6 +582,14 @@
     if (schedule) return { name: 'schedule', id: decodeURIComponent(schedule[1]), nav: 'oncall' };
     if (path === '/ui/policies') return { name: 'policies' };
     if (path === '/ui/notifications') return { name: 'notifications' };
+    if (path === '/ui/integrations') return { name: 'integrations' };
+    const integration = /^\/ui\/integrations\/(\d+)$/.exec(path);
+    if (integration) return { name: 'integration', id: integration[1], nav: 'integrations' };
+    if (path === '/ui/silences') return { name: 'silences' };
+    if (path === '/ui/maintenance') return { name: 'maintenance' };
+    if (path === '/ui/status') return { name: 'status' };
+    const statusIncident = /^\/ui\/status\/incidents\/([^/]+)$/.exec(path);
+    if (statusIncident) return { name: 'status-incident', id: decodeURIComponent(statusIncident[1]), nav: 'status' };
     return { name: 'not-found' };
   }
 
@@ -556,6 +624,12 @@
     else if (route.name === 'schedule') state.view = scheduleView(route.id);
     else if (route.name === 'policies') state.view = policiesView();
     else if (route.name === 'notifications') state.view = notificationsView();
+    else if (route.name === 'integrations') state.view = integrationsView();
+    else if (route.name === 'integration') state.view = integrationView(route.id);
+    else if (route.name === 'silences') state.view = silencesView();
+    else if (route.name === 'maintenance') state.view = maintenanceView();
+    else if (route.name === 'status') state.view = statusPageView();
+    else if (route.name === 'status-incident') state.view = statusIncidentView(route.id);
     else state.view = notFoundView();
   }
 
@@ -1000,6 +1074,18 @@
           summary: `Could not notify ${pick(data, 'user') || 'someone'} by ${pick(data, 'channel') || 'a contact method'}`,
           text: pick(data, 'error'),
         };
+      case 'status.incident_published': {
+        const details = [pick(data, 'status'), pick(data, 'impact') ? `${pick(data, 'impact')} impact` : ''].filter(Boolean).join(', ');
+        return {
+          summary: `${who} published it on the status page as “${pick(data, 'name')}”${details ? ` (${details})` : ''}`,
+          text: '',
+        };
+      }
+      case 'status.incident_updated': {
+        const a = pick(data, 'from');
+        const b = pick(data, 'to');
+        return { summary: `${who} posted a status page update${a && b && a !== b ? ` (${a} → ${b})` : b ? ` (${b})` : ''}`, text: '' };
+      }
       default: {
         const text = Object.entries(data)
           .filter(([, v]) => v !== null && v !== '' && typeof v !== 'object')
@@ -2595,6 +2681,2608 @@
       },
       onEvent(event) {
         if (String(event.kind || '').startsWith('notification.') || event.kind === 'escalation.step_fired') reload();
+      },
+      onStreamOpen() {
+        reload();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- shared: alert intake
+
+  const KIND_INFO = {
+    alertmanager: {
+      label: 'Alertmanager',
+      primary: 'webhook',
+      hint: 'Alertmanager posts its webhook to the URL: add a receiver with webhook_configs and send_resolved: true.',
+    },
+    prometheus: {
+      label: 'Prometheus',
+      primary: 'api',
+      hint: 'Prometheus sends its alerts straight to Klaxon, as to an Alertmanager (API v2): set path_prefix and the target.',
+    },
+    grafana: {
+      label: 'Grafana',
+      primary: 'webhook',
+      hint: 'A Grafana Alerting contact point of type Webhook posts to the URL.',
+    },
+    pagerduty: {
+      label: 'PagerDuty',
+      primary: 'events_v2',
+      hint: 'PagerDuty Events API v2 senders post to the URL with the key as routing_key.',
+    },
+    webhook: {
+      label: 'Webhook',
+      primary: 'webhook',
+      hint: 'Anything that can POST JSON; its fields are found with the mapping (JSON pointers).',
+    },
+    heartbeat: {
+      label: 'Heartbeat',
+      primary: 'ping',
+      hint: 'The job requests the ping URL (GET or POST) each time it runs; a missed ping opens an incident, the next one resolves it.',
+    },
+  };
+
+  const URL_LABELS = {
+    webhook: 'Webhook URL',
+    bearer_webhook: 'Webhook URL without the key (send the key as bearer token or basic-auth password)',
+    api: 'Alerts API URL (Alertmanager API v2)',
+    path_prefix: 'path_prefix (prometheus.yml)',
+    bearer_api: 'Alerts API URL without the key (send the key as bearer token or basic-auth password)',
+    events_v2: 'Events API v2 URL (the key goes in routing_key)',
+    events_v2_with_key: 'Events API v2 URL with the key in the path',
+    ping: 'Ping URL',
+  };
+
+  const kindLabel = (kind) => (KIND_INFO[kind] ? KIND_INFO[kind].label : String(kind || ''));
+  const defaultGroupBy = (kind) => (kind === 'pagerduty' ? ['dedup_key'] : ['alertname', 'service']);
+
+  // "90 s", "5 min", "2 h", "1 d", "1 h 30 min".
+  function formatSeconds(total) {
+    const s = Number(total);
+    if (!Number.isFinite(s)) return '';
+    if (s % 86400 === 0 && s >= 86400) return `${s / 86400} d`;
+    if (s % 3600 === 0 && s >= 3600) return `${s / 3600} h`;
+    if (s >= 3600 && s % 60 === 0) return `${Math.floor(s / 3600)} h ${(s % 3600) / 60} min`;
+    if (s % 60 === 0 && s >= 60) return `${s / 60} min`;
+    return `${s} s`;
+  }
+
+  const formatMinutes = (m) => formatSeconds(Number(m) * 60);
+
+  // The labels of a comma- (or space-) separated input.
+  function parseLabelList(text) {
+    return String(text || '')
+      .split(/[,\s]+/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+
+  // A read-only input with a Copy button and a visible label. The primary one is a
+  // textarea so that a long URL wraps and shows whole, even on a phone.
+  function copyField(id, label, value, { primary = false, testid = 'copy-field', data = {} } = {}) {
+    const input = primary
+      ? el('textarea', { id, readonly: true, rows: '2', spellcheck: 'false', dataset: { testid: `${testid}-value` } })
+      : el('input', {
+          id,
+          type: 'text',
+          readonly: true,
+          spellcheck: 'false',
+          autocomplete: 'off',
+          dataset: { testid: `${testid}-value` },
+        });
+    input.value = value;
+    const button = el('button', {
+      type: 'button',
+      className: 'button-secondary',
+      text: 'Copy',
+      'aria-label': `Copy: ${label}`,
+      dataset: { testid: `${testid}-copy` },
+    });
+    button.addEventListener('click', () => copyFrom(input, button));
+    input.addEventListener('focus', () => input.select());
+    return el(
+      'div',
+      { className: `field copy-field${primary ? ' primary' : ''}`, dataset: { testid, ...data } },
+      el('label', { for: id, text: label }),
+      el('div', { className: 'copy-row' }, input, button),
+    );
+  }
+
+  // The URLs of an integration, the one its sender needs first, then its key.
+  function integrationUrlFields(integration, idPrefix) {
+    const urls = integration.urls || {};
+    const info = KIND_INFO[integration.kind] || {};
+    const keys = Object.keys(urls).sort((a, b) => (a === info.primary ? -1 : b === info.primary ? 1 : 0));
+    const fields = keys.map((key) =>
+      copyField(`${idPrefix}-url-${key.replace(/[^a-z0-9_-]/gi, '')}`, URL_LABELS[key] || key, String(urls[key]), {
+        primary: key === info.primary,
+        testid: 'integration-url',
+        data: { urlKey: key },
+      }),
+    );
+    if (integration.key) {
+      fields.push(
+        copyField(`${idPrefix}-key`, integration.kind === 'pagerduty' ? 'Key (routing_key)' : 'Key', String(integration.key), {
+          testid: 'integration-key',
+        }),
+      );
+    }
+    return fields;
+  }
+
+  // A configuration example for the sender, with this integration's URL in it.
+  function integrationSnippet(integration) {
+    const urls = integration.urls || {};
+    const key = String(integration.key || '');
+    switch (integration.kind) {
+      case 'alertmanager':
+        return [
+          '# alertmanager.yml',
+          'receivers:',
+          '  - name: klaxon',
+          '    webhook_configs:',
+          `      - url: ${urls.webhook}`,
+          '        send_resolved: true',
+        ].join('\n');
+      case 'prometheus': {
+        let target = 'klaxon:8080';
+        let https = false;
+        try {
+          const u = new URL(urls.api);
+          target = u.host;
+          https = u.protocol === 'https:';
+        } catch {
+          // keep the placeholder
+        }
+        return [
+          '# prometheus.yml',
+          'alerting:',
+          '  alertmanagers:',
+          '    - api_version: v2',
+          ...(https ? ['      scheme: https'] : []),
+          `      path_prefix: ${urls.path_prefix}`,
+          '      static_configs:',
+          `        - targets: ["${target}"]`,
+        ].join('\n');
+      }
+      case 'grafana':
+        return [
+          'Grafana → Alerting → Contact points → Add contact point',
+          '  Integration: Webhook',
+          `  URL: ${urls.webhook}`,
+          '  HTTP Method: POST',
+        ].join('\n');
+      case 'pagerduty':
+        return [
+          `curl -H 'Content-Type: application/json' ${urls.events_v2} \\`,
+          `  -d '{"routing_key": "${key}", "event_action": "trigger",`,
+          `       "payload": {"summary": "Disk full on db-1", "source": "db-1", "severity": "critical"}}'`,
+        ].join('\n');
+      case 'heartbeat': {
+        const every = Number((integration.settings || {}).heartbeat_interval_seconds || 0);
+        const minutes = every >= 60 && every % 60 === 0 && every <= 3600 ? every / 60 : 5;
+        return [
+          '# at the end of the job, for example in a crontab:',
+          `*/${minutes} * * * *  /usr/local/bin/the-job && curl -fsS --retry 3 ${urls.ping}`,
+        ].join('\n');
+      }
+      case 'webhook':
+        return [
+          `curl -H 'Content-Type: application/json' ${urls.webhook} \\`,
+          `  -d '{"title": "Disk full on db-1", "status": "firing", "severity": "critical", "labels": {"host": "db-1"}}'`,
+        ].join('\n');
+      default:
+        return '';
+    }
+  }
+
+  // Re-indents JSON text two spaces a level without parsing its values, so numbers,
+  // escapes and duplicate keys stay exactly as sent. Call only with valid JSON.
+  function reindentJson(raw) {
+    let out = '';
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    const newline = () => `\n${'  '.repeat(Math.max(0, depth))}`;
+    for (let i = 0; i < raw.length; i += 1) {
+      const c = raw[i];
+      if (inString) {
+        out += c;
+        if (escaped) escaped = false;
+        else if (c === '\\') escaped = true;
+        else if (c === '"') inString = false;
+        continue;
+      }
+      if (c === '"') {
+        inString = true;
+        out += c;
+      } else if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+        // insignificant whitespace
+      } else if (c === '{' || c === '[') {
+        let j = i + 1;
+        while (j < raw.length && ' \t\n\r'.includes(raw[j])) j += 1;
+        if (raw[j] === (c === '{' ? '}' : ']')) {
+          out += c + raw[j];
+          i = j;
+        } else {
+          depth += 1;
+          out += c + newline();
+        }
+      } else if (c === '}' || c === ']') {
+        depth -= 1;
+        out += newline() + c;
+      } else if (c === ',') {
+        out += `,${newline()}`;
+      } else if (c === ':') {
+        out += ': ';
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
+
+  // A body for display: {text, json}. JSON is re-indented; anything else is shown as is.
+  function prettyBody(value) {
+    const raw = String(value ?? '');
+    if (!raw.trim()) return { text: '(empty)', json: false, empty: true };
+    try {
+      JSON.parse(raw);
+    } catch {
+      return { text: raw, json: false };
+    }
+    return { text: reindentJson(raw), json: true };
+  }
+
+  let servicesPromise = null;
+  let servicesLoadedAt = 0;
+  function loadServices() {
+    if (servicesPromise && Date.now() - servicesLoadedAt < 30000) return servicesPromise;
+    servicesLoadedAt = Date.now();
+    servicesPromise = api('GET', '/services')
+      .then((data) => (data.items || []).slice().sort((a, b) => String(a.name).localeCompare(String(b.name))))
+      .catch((err) => {
+        servicesPromise = null;
+        throw err;
+      });
+    return servicesPromise;
+  }
+
+  function fillServiceSelect(select, services, noneText) {
+    const previous = select.value;
+    const options = services.map((svc) => el('option', { value: String(svc.id), text: svc.name }));
+    if (noneText !== undefined) options.unshift(el('option', { value: '', text: noneText }));
+    select.replaceChildren(...options);
+    if ([...select.options].some((o) => o.value === previous)) select.value = previous;
+  }
+
+  function fillZoneList(datalist) {
+    const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+    datalist.replaceChildren(...['UTC', ...zones.filter((z) => z !== 'UTC')].map((zone) => el('option', { value: zone })));
+  }
+
+  // A "N units" pair of inputs (number + unit select) in seconds or minutes; null if not a
+  // whole positive number.
+  function unitValue(numberInput, unitSelect) {
+    const text = numberInput.value.trim();
+    if (!/^\d+$/.test(text)) return null;
+    return Number(text) * Number(unitSelect.value);
+  }
+
+  function adminsOnlyView() {
+    document.title = 'Integrations · Klaxon';
+    main().replaceChildren(cloneTemplate('tpl-admins-only'));
+    const who = state.user ? `${state.user.username} (${state.user.role})` : 'someone else';
+    main().querySelector('[data-field="role"]').textContent = `You are signed in as ${who}.`;
+    focusHeading();
+    return {};
+  }
+
+  const isForbidden = (err) => err instanceof ApiError && err.status === 403;
+
+  // ---------------------------------------------------------------- integrations list
+
+  function integrationsView() {
+    if (!isAdmin()) return adminsOnlyView();
+    document.title = 'Integrations · Klaxon';
+    const ctx = { alive: true, loaded: false, services: [] };
+    main().replaceChildren(cloneTemplate('tpl-integrations'));
+    const root = main().querySelector('[data-testid="integrations"]');
+    const q = (sel) => root.querySelector(sel);
+    const tid = (id) => root.querySelector(`[data-testid="${id}"]`);
+    const form = q('#integration-form');
+    const name = q('#int-name');
+    const kind = q('#int-kind');
+    const service = q('#int-service');
+    const groupBy = q('#int-group-by');
+    const mapping = q('#int-mapping');
+    const fieldMap = {
+      name: 'int-name',
+      kind: 'int-kind',
+      service: 'int-service',
+      group_by: 'int-group-by',
+      heartbeat_interval_seconds: 'int-hb-interval',
+      heartbeat_grace_seconds: 'int-hb-grace',
+      mapping: 'int-mapping',
+    };
+
+    function describeKind() {
+      const k = kind.value;
+      tid('int-kind-hint').textContent = (KIND_INFO[k] || {}).hint || '';
+      q('[data-field="heartbeat-fields"]').hidden = k !== 'heartbeat';
+      q('[data-field="mapping-field"]').hidden = k !== 'webhook';
+      q('[data-field="group-by-field"]').hidden = k === 'heartbeat';
+      groupBy.placeholder = defaultGroupBy(k).join(', ');
+    }
+    kind.addEventListener('change', describeKind);
+    describeKind();
+
+    tid('integration-new').addEventListener('click', () => {
+      name.scrollIntoView({ block: 'center' });
+      name.focus();
+    });
+
+    tid('created-dismiss').addEventListener('click', () => {
+      tid('integration-created').hidden = true;
+      tid('created-urls').replaceChildren();
+      name.focus();
+    });
+
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const errors = [];
+      const body = { name: name.value.trim(), kind: kind.value };
+      if (!body.name) errors.push({ field: '/name', message: 'is required' });
+      if (service.value) body.service = Number(service.value);
+      if (kind.value !== 'heartbeat') {
+        const labels = parseLabelList(groupBy.value);
+        if (labels.length) body.group_by = labels;
+      }
+      if (kind.value === 'heartbeat') {
+        const interval = unitValue(q('#int-hb-interval'), q('#int-hb-interval-unit'));
+        if (interval === null) errors.push({ field: '/heartbeat_interval_seconds', message: 'must be a whole number' });
+        else body.heartbeat_interval_seconds = interval;
+        const grace = unitValue(q('#int-hb-grace'), q('#int-hb-grace-unit'));
+        if (grace === null) errors.push({ field: '/heartbeat_grace_seconds', message: 'must be a whole number' });
+        else if (grace > 0) body.heartbeat_grace_seconds = grace;
+      }
+      if (kind.value === 'webhook' && mapping.value.trim()) {
+        try {
+          body.mapping = JSON.parse(mapping.value);
+          if (!body.mapping || typeof body.mapping !== 'object' || Array.isArray(body.mapping)) throw new Error('not an object');
+        } catch {
+          errors.push({ field: '/mapping', message: 'must be a JSON object' });
+        }
+      }
+      if (errors.length) {
+        showError({ status: 0, problem: { title: 'Cannot create the integration yet', errors } }, fieldMap);
+        return;
+      }
+      const created = await act(event.submitter || tid('int-submit'), () => api('POST', '/integrations', body), fieldMap);
+      if (!created || !ctx.alive) return;
+      name.value = '';
+      groupBy.value = '';
+      mapping.value = '';
+      announce(`Created integration ${created.name}.`);
+      showCreated(created);
+      load();
+    });
+
+    function showCreated(integration) {
+      const box = tid('integration-created');
+      tid('created-name').textContent = integration.name;
+      tid('created-urls').replaceChildren(...integrationUrlFields(integration, 'created'));
+      const open = tid('created-open');
+      open.href = `/ui/integrations/${integration.id}`;
+      box.dataset.integrationId = String(integration.id);
+      box.hidden = false;
+      box.scrollIntoView({ block: 'nearest' });
+      q('.secret-title').focus();
+    }
+
+    function row(integration) {
+      const activity = integration.activity || {};
+      const revoked = !!integration.revoked_at;
+      const svc = ctx.services.find((s) => s.id === integration.service_id);
+      const settings = integration.settings || {};
+      const lastRequest = activity.last_request_at
+        ? el(
+            'span',
+            {},
+            (() => {
+              const t = el('time', { dataset: { age: '' } });
+              fillTime(t, activity.last_request_at);
+              return t;
+            })(),
+            activity.last_status ? el('span', { className: 'muted', text: ` · ${activity.last_status}` }) : null,
+          )
+        : el('span', { className: 'muted', text: 'never' });
+      const errorCount = Number(activity.errors || 0);
+      return el(
+        'tr',
+        {
+          dataset: {
+            testid: 'integration-row',
+            integrationId: String(integration.id),
+            state: revoked ? 'revoked' : 'active',
+            kind: integration.kind,
+          },
+        },
+        el(
+          'td',
+          { dataset: { label: 'Name' } },
+          el('a', { href: `/ui/integrations/${integration.id}`, dataset: { link: '', testid: 'integration-name' }, text: integration.name }),
+        ),
+        el(
+          'td',
+          { dataset: { label: 'Kind' } },
+          el(
+            'span',
+            {},
+            el('span', { className: 'badge kind', text: kindLabel(integration.kind), dataset: { testid: 'integration-kind' } }),
+            integration.kind === 'heartbeat' && settings.heartbeat_interval_seconds
+              ? el('span', { className: 'muted', text: ` every ${formatSeconds(settings.heartbeat_interval_seconds)}` })
+              : null,
+          ),
+        ),
+        el('td', { dataset: { label: 'Service', testid: 'integration-service' }, text: svc ? svc.name : '—' }),
+        el(
+          'td',
+          { dataset: { label: 'State' } },
+          el('span', {
+            className: 'badge int-state',
+            text: revoked ? 'Revoked' : 'Active',
+            title: revoked ? `Revoked ${formatTime(integration.revoked_at)}` : null,
+            dataset: { state: revoked ? 'revoked' : 'active', testid: 'integration-state' },
+          }),
+        ),
+        el('td', { className: 'num', dataset: { label: 'Requests', testid: 'integration-requests' }, text: String(activity.requests ?? 0) }),
+        el('td', {
+          className: `num${errorCount ? ' error-count' : ''}`,
+          dataset: { label: 'Errors', testid: 'integration-errors' },
+          text: String(errorCount),
+        }),
+        el('td', { dataset: { label: 'Last request', testid: 'integration-last-request' } }, lastRequest),
+        el('td', {
+          className: 'error-text',
+          title: activity.last_error_at ? `At ${formatTime(activity.last_error_at)}` : null,
+          dataset: { label: 'Last error', testid: 'integration-last-error' },
+          text: activity.last_error || '',
+        }),
+      );
+    }
+
+    async function load() {
+      try {
+        const [data, services] = await Promise.all([api('GET', '/integrations'), loadServices().catch(() => [])]);
+        if (!ctx.alive) return;
+        if (!ctx.loaded) fillServiceSelect(service, services, 'None (from the alert\'s service label)');
+        ctx.services = services;
+        const items = (data.items || [])
+          .slice()
+          .sort((a, b) => Number(!!a.revoked_at) - Number(!!b.revoked_at) || String(a.name).localeCompare(String(b.name)));
+        tid('integration-list').replaceChildren(...items.map(row));
+        tid('integration-table').closest('.table-wrap').hidden = items.length === 0;
+        tid('integrations-empty').hidden = items.length > 0;
+        if (!ctx.loaded) {
+          ctx.loaded = true;
+          focusHeading();
+        }
+      } catch (err) {
+        if (!ctx.alive || (err && err.sessionEnded)) return;
+        if (isForbidden(err)) {
+          ctx.alive = false;
+          adminsOnlyView();
+          return;
+        }
+        showError(err);
+      }
+    }
+    const reload = debounce(load, 200);
+    load();
+    const tick = setInterval(() => {
+      if (document.visibilityState !== 'hidden') reload();
+    }, 30000);
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+        clearInterval(tick);
+      },
+      onEvent(event) {
+        if (/^(integration|service)\./.test(String(event.kind || ''))) reload();
+      },
+      onStreamOpen() {
+        reload();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- integration page
+
+  function integrationView(id) {
+    if (!isAdmin()) return adminsOnlyView();
+    document.title = 'Integration · Klaxon';
+    const ctx = { alive: true, integration: null, services: [], expanded: new Set(), confirm: null, dirty: false, generation: 0 };
+    main().replaceChildren(el('p', { className: 'loading', text: 'Loading integration…' }));
+    const path = `/integrations/${encodeURIComponent(id)}`;
+    let page = null;
+    const q = (sel) => page.querySelector(sel);
+    const tid = (testid) => page.querySelector(`[data-testid="${testid}"]`);
+    const fieldMap = {
+      name: 'edit-name',
+      service: 'edit-service',
+      group_by: 'edit-group-by',
+      auto_resolve: 'edit-auto-resolve',
+      flap_window_seconds: 'edit-flap',
+      heartbeat_interval_seconds: 'edit-hb-interval',
+      heartbeat_grace_seconds: 'edit-hb-grace',
+      mapping: 'edit-mapping',
+    };
+
+    function build() {
+      main().replaceChildren(cloneTemplate('tpl-integration'));
+      page = main().querySelector('[data-testid="integration-detail"]');
+      tid('requests-refresh').addEventListener('click', async () => {
+        const button = tid('requests-refresh');
+        button.disabled = true;
+        try {
+          await Promise.all([loadRequests(), loadIntegration()]);
+          announce('Recent requests refreshed.');
+        } finally {
+          if (button.isConnected) button.disabled = false;
+        }
+      });
+      tid('rotate-key').addEventListener('click', () =>
+        askConfirm(
+          tid('rotate-key'),
+          'Rotate the key? The current key and URLs stop working at once (401): every sender must get the new URL.',
+          'Rotate key',
+          false,
+          rotate,
+        ),
+      );
+      tid('revoke').addEventListener('click', () =>
+        askConfirm(
+          tid('revoke'),
+          `Revoke ${ctx.integration ? ctx.integration.name : 'this integration'}? Its URLs answer 401 from now on and it cannot be used again.`,
+          'Revoke integration',
+          true,
+          revoke,
+        ),
+      );
+      tid('confirm-yes').addEventListener('click', async () => {
+        const action = ctx.confirm;
+        hideConfirm();
+        if (action) await action.run(tid('confirm-yes'));
+      });
+      tid('confirm-no').addEventListener('click', () => {
+        const trigger = ctx.confirm && ctx.confirm.trigger;
+        hideConfirm();
+        if (trigger && !trigger.hidden) trigger.focus();
+      });
+      const form = q('#int-edit-form');
+      form.addEventListener('input', () => {
+        ctx.dirty = true;
+      });
+      form.addEventListener('submit', save);
+    }
+
+    function askConfirm(trigger, text, yesLabel, danger, run) {
+      ctx.confirm = { trigger, run };
+      tid('confirm-text').textContent = text;
+      const yes = tid('confirm-yes');
+      yes.textContent = yesLabel;
+      yes.className = danger ? 'button-danger' : '';
+      tid('confirm').hidden = false;
+      tid('confirm-text').focus();
+    }
+
+    function hideConfirm() {
+      tid('confirm').hidden = true;
+      ctx.confirm = null;
+    }
+
+    async function rotate(button) {
+      const updated = await act(button, () => api('POST', `${path}/rotate-key`));
+      if (!updated || !ctx.alive) return;
+      fill(updated);
+      const list = tid('url-list');
+      list.classList.remove('flash');
+      void list.offsetWidth; // restart the highlight
+      list.classList.add('flash');
+      announce('The key was rotated: the old URLs now answer 401. Give every sender the new URL.');
+      const primary = list.querySelector('.copy-field.primary textarea') || list.querySelector('input');
+      if (primary) primary.focus();
+    }
+
+    async function revoke(button) {
+      const ok = await act(button, async () => {
+        await api('DELETE', path);
+        return true;
+      });
+      if (!ok || !ctx.alive) return;
+      announce('The integration was revoked: its URLs now answer 401.');
+      await loadIntegration();
+      focusHeading();
+    }
+
+    function fillHeader(integration) {
+      const revoked = !!integration.revoked_at;
+      document.title = `${integration.name} · Integrations · Klaxon`;
+      page.dataset.integrationId = String(integration.id);
+      page.dataset.state = revoked ? 'revoked' : 'active';
+      tid('integration-title').textContent = integration.name;
+      tid('integration-kind').textContent = kindLabel(integration.kind);
+      const badge = tid('integration-state');
+      badge.textContent = revoked ? 'Revoked' : 'Active';
+      badge.dataset.state = revoked ? 'revoked' : 'active';
+      badge.title = revoked ? `Revoked ${formatTime(integration.revoked_at)}` : `Created ${formatTime(integration.created_at)}`;
+      const svc = ctx.services.find((s) => s.id === integration.service_id);
+      tid('integration-service').textContent = svc ? `Service: ${svc.name}` : 'No service (alerts name theirs with a service label)';
+    }
+
+    function fillUrls(integration) {
+      const revoked = !!integration.revoked_at;
+      tid('send-hint').textContent = (KIND_INFO[integration.kind] || {}).hint || '';
+      const list = tid('url-list');
+      // Keep the URLs (and a focused input) when nothing changed.
+      const signature = JSON.stringify([integration.urls, integration.key]);
+      if (list.dataset.signature !== signature) {
+        list.replaceChildren(...integrationUrlFields(integration, 'int'));
+        list.dataset.signature = signature;
+        tid('integration-snippet').textContent = integrationSnippet(integration);
+      }
+      list.classList.toggle('revoked', revoked);
+      tid('integration-revoked-note').hidden = !revoked;
+      q('[data-field="key-actions"]').hidden = revoked;
+      if (revoked) hideConfirm();
+    }
+
+    function fillForm(integration) {
+      const revoked = !!integration.revoked_at;
+      const settings = integration.settings || {};
+      q('#edit-name').value = integration.name || '';
+      fillServiceSelect(q('#edit-service'), ctx.services, 'None (from the alert\'s service label)');
+      const svc = integration.service_id === null || integration.service_id === undefined ? '' : String(integration.service_id);
+      if (svc && ![...q('#edit-service').options].some((o) => o.value === svc)) {
+        q('#edit-service').append(el('option', { value: svc, text: `service ${svc}` }));
+      }
+      q('#edit-service').value = svc;
+      q('#edit-group-by').value = (integration.group_by || []).join(', ');
+      q('#edit-group-by').placeholder = defaultGroupBy(integration.kind).join(', ');
+      q('[data-field="edit-group-by-field"]').hidden = integration.kind === 'heartbeat';
+      q('#edit-flap').value = String(integration.flap_window_seconds ?? '');
+      q('#edit-auto-resolve').checked = !!integration.auto_resolve;
+      const heartbeat = integration.kind === 'heartbeat';
+      q('[data-field="edit-heartbeat-fields"]').hidden = !heartbeat;
+      if (heartbeat) {
+        q('#edit-hb-interval').value = String(settings.heartbeat_interval_seconds ?? '');
+        q('#edit-hb-grace').value = String(settings.heartbeat_grace_seconds ?? 0);
+        tid('edit-hb-hint').textContent = settings.heartbeat_interval_seconds
+          ? `Now every ${formatSeconds(settings.heartbeat_interval_seconds)}. A new interval counts from now.`
+          : 'A new interval counts from now.';
+      }
+      const webhook = integration.kind === 'webhook';
+      q('[data-field="edit-mapping-field"]').hidden = !webhook;
+      if (webhook) q('#edit-mapping').value = JSON.stringify(settings.mapping || {}, null, 2);
+      q('[data-field="edit-fieldset"]').disabled = revoked;
+      tid('settings-revoked').hidden = !revoked;
+      ctx.dirty = false;
+    }
+
+    function fill(integration) {
+      const first = !ctx.integration;
+      const changed = !ctx.integration || JSON.stringify(ctx.integration) !== JSON.stringify(integration);
+      ctx.integration = integration;
+      fillHeader(integration);
+      fillUrls(integration);
+      if (first || (changed && !ctx.dirty) || integration.revoked_at) fillForm(integration);
+      if (integration.activity) fillActivity(integration.activity);
+    }
+
+    async function save(event) {
+      event.preventDefault();
+      const current = ctx.integration;
+      if (!current || current.revoked_at) return;
+      const settings = current.settings || {};
+      const body = {};
+      const errors = [];
+      const name = q('#edit-name').value.trim();
+      if (!name) errors.push({ field: '/name', message: 'is required' });
+      else if (name !== current.name) body.name = name;
+      const svc = q('#edit-service').value ? Number(q('#edit-service').value) : null;
+      if (svc !== (current.service_id ?? null)) body.service = svc;
+      if (current.kind !== 'heartbeat') {
+        const labels = parseLabelList(q('#edit-group-by').value);
+        if (labels.join(',') !== (current.group_by || []).join(',')) body.group_by = labels;
+      }
+      const flap = q('#edit-flap').value.trim();
+      if (!/^\d+$/.test(flap)) errors.push({ field: '/flap_window_seconds', message: 'must be a whole number of seconds' });
+      else if (Number(flap) !== current.flap_window_seconds) body.flap_window_seconds = Number(flap);
+      const autoResolve = q('#edit-auto-resolve').checked;
+      if (autoResolve !== !!current.auto_resolve) body.auto_resolve = autoResolve;
+      if (current.kind === 'heartbeat') {
+        const interval = q('#edit-hb-interval').value.trim();
+        const grace = q('#edit-hb-grace').value.trim();
+        if (!/^\d+$/.test(interval)) errors.push({ field: '/heartbeat_interval_seconds', message: 'must be a whole number of seconds' });
+        else if (Number(interval) !== settings.heartbeat_interval_seconds) body.heartbeat_interval_seconds = Number(interval);
+        if (!/^\d+$/.test(grace)) errors.push({ field: '/heartbeat_grace_seconds', message: 'must be a whole number of seconds' });
+        else if (Number(grace) !== Number(settings.heartbeat_grace_seconds ?? 0)) body.heartbeat_grace_seconds = Number(grace);
+      }
+      if (current.kind === 'webhook') {
+        const text = q('#edit-mapping').value.trim() || '{}';
+        try {
+          const parsed = JSON.parse(text);
+          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+          if (JSON.stringify(parsed) !== JSON.stringify(settings.mapping || {})) body.mapping = parsed;
+        } catch {
+          errors.push({ field: '/mapping', message: 'must be a JSON object' });
+        }
+      }
+      if (errors.length) {
+        showError({ status: 0, problem: { title: 'Cannot save the settings yet', errors } }, fieldMap);
+        return;
+      }
+      if (!Object.keys(body).length) {
+        clearAlert();
+        announce('Nothing to save.');
+        return;
+      }
+      const updated = await act(event.submitter || tid('edit-save'), () => api('PATCH', path, body), fieldMap);
+      if (!updated || !ctx.alive) return;
+      ctx.dirty = false;
+      ctx.integration = null; // refill the form from the answer
+      fill(updated);
+      announce('Settings saved.');
+    }
+
+    function fillActivity(stats) {
+      setText(tid('activity-requests'), String(stats.requests ?? 0));
+      const errors = tid('activity-errors');
+      setText(errors, String(stats.errors ?? 0));
+      errors.classList.toggle('error-count', Number(stats.errors || 0) > 0);
+      const last = tid('activity-last-request');
+      if (stats.last_request_at) {
+        const t = el('time', { dataset: { age: '' } });
+        fillTime(t, stats.last_request_at);
+        last.replaceChildren(t, stats.last_status ? ` · ${stats.last_status}` : '');
+        last.classList.remove('empty-value');
+      } else {
+        setText(last, '', 'never');
+      }
+      const lastError = tid('activity-last-error');
+      if (stats.last_error_at) {
+        const t = el('time', { dataset: { age: '' } });
+        fillTime(t, stats.last_error_at);
+        lastError.replaceChildren(t, ': ', el('span', { className: 'error-text', text: stats.last_error || '' }));
+        lastError.classList.remove('empty-value');
+      } else {
+        setText(lastError, '', 'none');
+      }
+    }
+
+    function statusClass(status) {
+      const n = Number(status) || 0;
+      return n >= 500 ? '5xx' : n >= 400 ? '4xx' : n >= 300 ? '3xx' : n >= 200 ? '2xx' : 'other';
+    }
+
+    function requestRows(r, index) {
+      const key = r.request_id || `${r.at}-${index}`;
+      const detailId = `request-detail-${index}`;
+      const open = ctx.expanded.has(key);
+      const toggle = el(
+        'button',
+        {
+          type: 'button',
+          className: 'expander',
+          'aria-expanded': open ? 'true' : 'false',
+          'aria-controls': detailId,
+          title: 'Show the body and the answer',
+          dataset: { testid: 'request-toggle' },
+        },
+        el('span', { className: 'expander-icon', 'aria-hidden': 'true', text: '▸' }),
+        el('time', { dateTime: r.at, title: formatAge(r.at), text: formatTime(r.at) }),
+      );
+      const duration = Number(r.duration_ms);
+      const row = el(
+        'tr',
+        { className: `request-row${open ? ' open' : ''}`, dataset: { testid: 'request-row', status: String(r.status), requestId: String(r.request_id || '') } },
+        el('td', { dataset: { label: 'Time' } }, toggle),
+        el('td', { dataset: { label: 'Method', testid: 'request-method' }, text: r.method || '' }),
+        el(
+          'td',
+          { dataset: { label: 'Status' } },
+          el('span', { className: 'badge http-status', text: String(r.status), dataset: { class: statusClass(r.status), testid: 'request-status' } }),
+        ),
+        el('td', {
+          className: 'num',
+          dataset: { label: 'Duration', testid: 'request-duration' },
+          text: Number.isFinite(duration) ? `${duration < 10 ? duration.toFixed(1) : Math.round(duration)} ms` : '',
+        }),
+        el('td', { className: 'error-text', dataset: { label: 'Error', testid: 'request-error' }, text: r.error || '' }),
+      );
+      const body = prettyBody(r.body);
+      const answer = prettyBody(r.response);
+      const size = Number(r.body_bytes || 0);
+      const detail = el(
+        'tr',
+        { id: detailId, className: 'request-detail', hidden: !open, dataset: { testid: 'request-detail' } },
+        el(
+          'td',
+          { colspan: '5' },
+          el(
+            'dl',
+            { className: 'details request-meta' },
+            el('dt', { text: 'Route' }),
+            el('dd', {}, el('code', { text: r.route || '' })),
+            el('dt', { text: 'Content type' }),
+            el('dd', { text: r.content_type || '—' }),
+            el('dt', { text: 'From' }),
+            el('dd', { text: r.remote || '—' }),
+            el('dt', { text: 'Request id' }),
+            el('dd', {}, el('code', { text: r.request_id || '—' })),
+            el('dt', { text: 'Body size' }),
+            el('dd', { text: `${size} byte${size === 1 ? '' : 's'}${body.json ? ' of JSON' : ''}` }),
+          ),
+          el('h3', { text: 'Body' }),
+          el('pre', { className: `code-block${body.empty ? ' muted' : ''}`, dataset: { testid: 'request-body', format: body.json ? 'json' : 'text' }, text: body.text }),
+          el('h3', { text: 'Answer' }),
+          el('pre', { className: `code-block${answer.empty ? ' muted' : ''}`, dataset: { testid: 'request-response', format: answer.json ? 'json' : 'text' }, text: answer.text }),
+        ),
+      );
+      toggle.addEventListener('click', () => {
+        const nowOpen = detail.hidden;
+        detail.hidden = !nowOpen;
+        toggle.setAttribute('aria-expanded', nowOpen ? 'true' : 'false');
+        row.classList.toggle('open', nowOpen);
+        if (nowOpen) ctx.expanded.add(key);
+        else ctx.expanded.delete(key);
+      });
+      return [row, detail];
+    }
+
+    async function loadRequests() {
+      const generation = ++ctx.generation;
+      try {
+        const data = await api('GET', `${path}/requests`);
+        if (!ctx.alive || generation !== ctx.generation) return;
+        const items = data.items || [];
+        const list = tid('request-list');
+        const focused = list.contains(document.activeElement) ? document.activeElement.closest('tr') : null;
+        const focusedId = focused ? focused.dataset.requestId : null;
+        list.replaceChildren(...items.flatMap((r, i) => requestRows(r, i)));
+        list.dataset.count = String(items.length);
+        tid('request-table').hidden = items.length === 0;
+        tid('requests-empty').hidden = items.length > 0;
+        if (data.stats) fillActivity(data.stats);
+        if (focusedId) {
+          const again = [...list.querySelectorAll('tr[data-request-id]')].find((tr) => tr.dataset.requestId === focusedId);
+          if (again) again.querySelector('[data-testid="request-toggle"]').focus();
+        }
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+
+    async function loadIntegration() {
+      try {
+        const integration = await api('GET', path);
+        if (ctx.alive) fill(integration);
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+
+    async function load() {
+      try {
+        const [integration, services] = await Promise.all([api('GET', path), loadServices().catch(() => [])]);
+        if (!ctx.alive) return;
+        ctx.services = services;
+        const first = !page;
+        if (first) build();
+        fill(integration);
+        if (first) focusHeading();
+        await loadRequests();
+      } catch (err) {
+        if (!ctx.alive || (err && err.sessionEnded)) return;
+        if (err instanceof ApiError && err.status === 404 && !page) {
+          ctx.alive = false;
+          notFoundView(`There is no integration ${id}.`);
+        } else if (isForbidden(err)) {
+          ctx.alive = false;
+          adminsOnlyView();
+        } else {
+          if (!page) main().replaceChildren(el('p', { className: 'empty', text: 'The integration could not be loaded.' }));
+          showError(err);
+        }
+      }
+    }
+    const reload = debounce(load, 200);
+
+    load();
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+      },
+      onEvent(event) {
+        const kind = String(event.kind || '');
+        if (!page || !ctx.integration) return;
+        if (kind.startsWith('service.')) reload();
+        if (!kind.startsWith('integration.')) return;
+        const data = event.data || {};
+        if (String(data.integration_id) === String(ctx.integration.id)) loadIntegration();
+      },
+      onStreamOpen() {
+        if (page) reload();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- silences
+
+  const MATCHER_OPS = ['=', '!=', '=~', '!~'];
+
+  function matcherText(m) {
+    const value = m.value === '' ? '""' : m.value;
+    return `${m.name}${m.op || '='}${value}`;
+  }
+
+  function matcherChips(matchers) {
+    return el(
+      'ul',
+      { className: 'chips', 'aria-label': 'Matchers' },
+      ...(matchers || []).map((m) =>
+        el('li', { className: 'chip', dataset: { op: m.op || '=', testid: 'matcher-chip' } }, el('code', { text: matcherText(m) })),
+      ),
+    );
+  }
+
+  function silencesView() {
+    document.title = 'Silences · Klaxon';
+    const ctx = { alive: true, loaded: false, rowSeq: 0 };
+    const canAct = canRespond();
+    main().replaceChildren(cloneTemplate('tpl-silences'));
+    const root = main().querySelector('[data-testid="silences"]');
+    const q = (sel) => root.querySelector(sel);
+    const tid = (id) => root.querySelector(`[data-testid="${id}"]`);
+    const form = q('#silence-form');
+    const rows = tid('matcher-rows');
+    const EXPIRED_SHOWN = 20;
+
+    tid('silence-form-panel').hidden = !canAct;
+    tid('silences-readonly').hidden = canAct;
+
+    function matcherRow(values = {}) {
+      const n = (ctx.rowSeq += 1);
+      const nameId = `matcher-${n}-name`;
+      const opId = `matcher-${n}-op`;
+      const valueId = `matcher-${n}-value`;
+      const name = el('input', {
+        id: nameId,
+        type: 'text',
+        autocapitalize: 'none',
+        spellcheck: 'false',
+        autocomplete: 'off',
+        placeholder: 'alertname',
+        dataset: { testid: 'matcher-name' },
+      });
+      name.value = values.name || '';
+      const op = el('select', { id: opId, dataset: { testid: 'matcher-op' } }, ...MATCHER_OPS.map((o) => el('option', { value: o, text: o })));
+      op.value = values.op || '=';
+      const value = el('input', {
+        id: valueId,
+        type: 'text',
+        autocapitalize: 'none',
+        spellcheck: 'false',
+        autocomplete: 'off',
+        dataset: { testid: 'matcher-value' },
+      });
+      value.value = values.value || '';
+      const remove = el('button', { type: 'button', className: 'button-secondary small', text: 'Remove', dataset: { testid: 'matcher-remove' } });
+      const row = el(
+        'div',
+        { className: 'matcher-row', dataset: { testid: 'matcher-row', names: `${nameId} ${opId} ${valueId}` } },
+        el('div', { className: 'field' }, el('label', { for: nameId, text: 'Label' }), name),
+        el('div', { className: 'field' }, el('label', { for: opId, text: 'Match' }), op),
+        el('div', { className: 'field' }, el('label', { for: valueId, text: 'Value' }), value),
+        el('div', { className: 'matcher-remove' }, remove),
+      );
+      remove.addEventListener('click', () => {
+        const next = row.nextElementSibling || row.previousElementSibling;
+        row.remove();
+        if (!rows.children.length) rows.append(matcherRow());
+        numberRows();
+        const target = next ? next.querySelector('input') : rows.querySelector('input');
+        if (target) target.focus();
+      });
+      return row;
+    }
+
+    function numberRows() {
+      [...rows.children].forEach((row, i) => {
+        const remove = row.querySelector('[data-testid="matcher-remove"]');
+        const name = row.querySelector('[data-testid="matcher-name"]').value.trim();
+        remove.setAttribute('aria-label', `Remove matcher ${i + 1}${name ? ` (${name})` : ''}`);
+      });
+    }
+
+    function resetForm() {
+      rows.replaceChildren(matcherRow());
+      numberRows();
+      q('#silence-comment').value = '';
+      q('#silence-start').value = '';
+      q('#silence-duration').value = '2';
+      q('#silence-duration-unit').value = '60';
+      q('#silence-end').value = '';
+      q('input[name="silence-ends"][value="duration"]').checked = true;
+      describeEnds();
+    }
+
+    function endMode() {
+      const checked = q('input[name="silence-ends"]:checked');
+      return checked ? checked.value : 'duration';
+    }
+
+    function describeEnds() {
+      const byTime = endMode() === 'time';
+      q('[data-field="duration-row"]').hidden = byTime;
+      q('#silence-end').hidden = !byTime;
+      if (byTime && !q('#silence-end').value) {
+        const end = new Date(Date.now() + 2 * 3600000);
+        end.setMinutes(Math.ceil(end.getMinutes() / 15) * 15, 0, 0);
+        q('#silence-end').value = toLocalInput(end);
+      }
+    }
+
+    for (const radio of form.querySelectorAll('input[name="silence-ends"]')) radio.addEventListener('change', describeEnds);
+    tid('matcher-add').addEventListener('click', () => {
+      const row = matcherRow();
+      rows.append(row);
+      numberRows();
+      row.querySelector('input').focus();
+    });
+    rows.addEventListener('change', numberRows);
+    resetForm();
+
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const fieldMap = {
+        comment: 'silence-comment',
+        starts_at: 'silence-start',
+        ends_at: endMode() === 'time' ? 'silence-end' : 'silence-duration',
+        duration_minutes: 'silence-duration',
+        matchers: 'silence-matchers',
+      };
+      const errors = [];
+      const matchers = [];
+      for (const row of rows.children) {
+        const name = row.querySelector('[data-testid="matcher-name"]');
+        const op = row.querySelector('[data-testid="matcher-op"]');
+        const value = row.querySelector('[data-testid="matcher-value"]');
+        if (!name.value.trim() && !value.value) continue; // an unused row
+        const i = matchers.length;
+        fieldMap[`matchers/${i}`] = name.id;
+        fieldMap[`matchers/${i}/name`] = name.id;
+        fieldMap[`matchers/${i}/op`] = op.id;
+        fieldMap[`matchers/${i}/value`] = value.id;
+        if (!name.value.trim()) errors.push({ field: `/matchers/${i}/name`, message: 'is required' });
+        matchers.push({ name: name.value.trim(), op: op.value, value: value.value });
+      }
+      if (!matchers.length) errors.push({ field: '/matchers', message: 'add at least one matcher' });
+      const body = { matchers };
+      const startText = q('#silence-start').value;
+      const start = startText ? parseTime(startText) : null;
+      if (startText && !start) errors.push({ field: '/starts_at', message: 'is not a valid time' });
+      if (start) body.starts_at = start.toISOString();
+      if (endMode() === 'time') {
+        const end = parseTime(q('#silence-end').value);
+        if (!end) errors.push({ field: '/ends_at', message: 'is required' });
+        else if (end <= (start || new Date())) errors.push({ field: '/ends_at', message: `must be after ${start ? 'the start' : 'now'}` });
+        else body.ends_at = end.toISOString();
+      } else {
+        const minutes = unitValue(q('#silence-duration'), q('#silence-duration-unit'));
+        if (!minutes) errors.push({ field: '/duration_minutes', message: 'must be a whole number above 0' });
+        else body.duration_minutes = minutes;
+      }
+      const comment = q('#silence-comment').value.trim();
+      if (comment) body.comment = comment;
+      if (errors.length) {
+        showError({ status: 0, problem: { title: 'Cannot create the silence yet', errors } }, fieldMap);
+        return;
+      }
+      const created = await act(event.submitter || tid('silence-submit'), () => api('POST', '/silences', body), fieldMap);
+      if (!created || !ctx.alive) return;
+      announce(`Silence created: ${(created.matchers || []).map(matcherText).join(', ')}, until ${formatDayTime(created.ends_at)}.`);
+      resetForm();
+      load();
+    });
+
+    function silenceItem(s) {
+      const labels = { active: 'Active', pending: 'Starts later', expired: 'Expired' };
+      const text = (s.matchers || []).map(matcherText).join(', ');
+      const expire =
+        canAct && s.state !== 'expired'
+          ? el('button', {
+              type: 'button',
+              className: 'button-danger small',
+              text: 'Expire',
+              'aria-label': `Expire the silence ${text}`,
+              dataset: { testid: 'silence-expire' },
+            })
+          : null;
+      if (expire) {
+        expire.addEventListener('click', async () => {
+          const ok = await act(expire, async () => {
+            await api('DELETE', `/silences/${s.id}`);
+            return true;
+          });
+          if (!ok || !ctx.alive) return;
+          announce(`Silence ${text} expired.`);
+          load();
+        });
+      }
+      const time = (value) => el('time', { dateTime: value, title: formatTime(value), text: formatDayTime(value) });
+      const when =
+        s.state === 'pending'
+          ? ['Starts ', time(s.starts_at), ` (${formatRelative(s.starts_at)}), ends `, time(s.ends_at)]
+          : s.state === 'active'
+            ? ['Since ', time(s.starts_at), ', ends ', time(s.ends_at), ` (${formatRelative(s.ends_at)})`]
+            : [time(s.starts_at), ' → ', time(s.ends_at)];
+      return el(
+        'li',
+        { className: 'item', dataset: { testid: 'silence', silenceId: String(s.id), state: s.state } },
+        el(
+          'div',
+          { className: 'item-main' },
+          el(
+            'div',
+            { className: 'item-title' },
+            el('span', { className: 'badge silence-state', text: labels[s.state] || s.state, dataset: { state: s.state, testid: 'silence-state' } }),
+            matcherChips(s.matchers),
+          ),
+          el(
+            'p',
+            { className: 'item-sub', dataset: { testid: 'silence-when' } },
+            ...when,
+            s.created_by ? el('span', { dataset: { testid: 'silence-creator' }, text: ` · by ${s.created_by}` }) : null,
+          ),
+          s.comment ? el('p', { className: 'prose silence-comment', dataset: { testid: 'silence-comment' }, text: s.comment }) : null,
+        ),
+        expire ? el('div', { className: 'item-actions' }, expire) : null,
+      );
+    }
+
+    async function load() {
+      try {
+        const data = await api('GET', '/silences');
+        if (!ctx.alive) return;
+        const items = data.items || [];
+        const of = (st) => items.filter((s) => s.state === st);
+        const active = of('active').sort((a, b) => String(a.ends_at).localeCompare(String(b.ends_at)));
+        const pending = of('pending').sort((a, b) => String(a.starts_at).localeCompare(String(b.starts_at)));
+        const expired = of('expired');
+        tid('silence-list-active').replaceChildren(...active.map(silenceItem));
+        tid('silences-active-empty').hidden = active.length > 0;
+        tid('silence-list-pending').replaceChildren(...pending.map(silenceItem));
+        tid('silences-pending-panel').hidden = pending.length === 0;
+        tid('silence-list-expired').replaceChildren(...expired.slice(0, EXPIRED_SHOWN).map(silenceItem));
+        tid('silences-expired-empty').hidden = expired.length > 0;
+        const more = tid('silences-expired-more');
+        more.hidden = expired.length <= EXPIRED_SHOWN;
+        more.textContent = `And ${expired.length - EXPIRED_SHOWN} older (GET /api/v1/silences lists them all).`;
+        if (!ctx.loaded) {
+          ctx.loaded = true;
+          focusHeading();
+        }
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+    const reload = debounce(load, 200);
+    load();
+    const tick = setInterval(() => {
+      if (document.visibilityState !== 'hidden') reload();
+    }, 30000);
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+        clearInterval(tick);
+      },
+      onEvent(event) {
+        if (String(event.kind || '').startsWith('silence.')) reload();
+      },
+      onStreamOpen() {
+        reload();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- maintenance windows
+
+  const WEEKDAYS = [
+    ['mon', 'Mon'],
+    ['tue', 'Tue'],
+    ['wed', 'Wed'],
+    ['thu', 'Thu'],
+    ['fri', 'Fri'],
+    ['sat', 'Sat'],
+    ['sun', 'Sun'],
+  ];
+
+  function maintenanceView() {
+    document.title = 'Maintenance · Klaxon';
+    const ctx = { alive: true, loaded: false, services: [] };
+    const canAct = canRespond();
+    main().replaceChildren(cloneTemplate('tpl-maintenance'));
+    const root = main().querySelector('[data-testid="maintenance"]');
+    const q = (sel) => root.querySelector(sel);
+    const tid = (id) => root.querySelector(`[data-testid="${id}"]`);
+    const form = q('#mw-form');
+    const fieldMap = {
+      service: 'mw-service',
+      name: 'mw-name',
+      starts_at: 'mw-starts',
+      ends_at: 'mw-ends',
+      weekdays: 'mw-weekdays',
+      start: 'mw-start-time',
+      duration_minutes: 'mw-duration',
+      time_zone: 'mw-tz',
+    };
+
+    tid('mw-form-panel').hidden = !canAct;
+    tid('maintenance-readonly').hidden = canAct;
+
+    q('[data-field="weekday-boxes"]').replaceChildren(
+      ...WEEKDAYS.map(([value, label]) =>
+        el('label', {}, el('input', { type: 'checkbox', name: 'weekday', value, dataset: { testid: `mw-day-${value}` } }), ` ${label}`),
+      ),
+    );
+    fillZoneList(q('#mw-tz-list'));
+    q('#mw-tz').value = browserTimeZone() || 'UTC';
+
+    function defaultTimes() {
+      const start = new Date();
+      start.setMinutes(0, 0, 0);
+      start.setHours(start.getHours() + 1);
+      q('#mw-starts').value = toLocalInput(start);
+      q('#mw-ends').value = toLocalInput(new Date(start.getTime() + 2 * 3600000));
+    }
+    defaultTimes();
+
+    const weekly = () => q('input[name="mw-kind"]:checked').value === 'weekly';
+    function describeKind() {
+      q('[data-field="once-fields"]').hidden = weekly();
+      q('[data-field="weekly-fields"]').hidden = !weekly();
+    }
+    for (const radio of form.querySelectorAll('input[name="mw-kind"]')) radio.addEventListener('change', describeKind);
+    describeKind();
+
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const errors = [];
+      const body = { name: q('#mw-name').value.trim() };
+      if (!q('#mw-service').value) errors.push({ field: '/service', message: ctx.services.length ? 'is required' : 'create a service first' });
+      else body.service = Number(q('#mw-service').value);
+      if (!body.name) errors.push({ field: '/name', message: 'is required' });
+      if (weekly()) {
+        body.weekdays = [...form.querySelectorAll('input[name="weekday"]:checked')].map((box) => box.value);
+        if (!body.weekdays.length) errors.push({ field: '/weekdays', message: 'pick at least one day' });
+        body.start = q('#mw-start-time').value.slice(0, 5);
+        if (!/^\d{2}:\d{2}$/.test(body.start)) errors.push({ field: '/start', message: 'is required (HH:MM)' });
+        const minutes = unitValue(q('#mw-duration'), q('#mw-duration-unit'));
+        if (!minutes) errors.push({ field: '/duration_minutes', message: 'must be a whole number above 0' });
+        else body.duration_minutes = minutes;
+        body.time_zone = q('#mw-tz').value.trim();
+        if (!body.time_zone) errors.push({ field: '/time_zone', message: 'is required' });
+      } else {
+        const start = parseTime(q('#mw-starts').value);
+        const end = parseTime(q('#mw-ends').value);
+        if (!start) errors.push({ field: '/starts_at', message: 'is required' });
+        if (!end) errors.push({ field: '/ends_at', message: 'is required' });
+        else if (start && end <= start) errors.push({ field: '/ends_at', message: 'must be after the start' });
+        if (start) body.starts_at = start.toISOString();
+        if (end) body.ends_at = end.toISOString();
+      }
+      if (errors.length) {
+        showError({ status: 0, problem: { title: 'Cannot schedule the maintenance yet', errors } }, fieldMap);
+        return;
+      }
+      const created = await act(event.submitter || tid('mw-submit'), () => api('POST', '/maintenance', body), fieldMap);
+      if (!created || !ctx.alive) return;
+      announce(`Maintenance ${created.name} scheduled.`);
+      q('#mw-name').value = '';
+      load();
+    });
+
+    function scheduleText(w) {
+      if (Array.isArray(w.weekdays)) {
+        const order = WEEKDAYS.map(([v]) => v);
+        const days = w.weekdays
+          .slice()
+          .sort((a, b) => order.indexOf(a) - order.indexOf(b))
+          .map((d) => (WEEKDAYS.find(([v]) => v === d) || [d, d])[1]);
+        const every = days.length === 7 ? 'Every day' : `Every ${days.join(', ')}`;
+        return `${every} at ${w.start} for ${formatMinutes(w.duration_minutes)} (${w.time_zone} time)`;
+      }
+      return `${formatDayTime(w.starts_at)} → ${formatDayTime(w.ends_at)}`;
+    }
+
+    function windowItem(w) {
+      const recurring = Array.isArray(w.weekdays);
+      const over = !w.active && !w.next_start;
+      const status = w.active ? 'active' : over ? 'over' : 'scheduled';
+      const statusText = { active: 'In progress', over: 'Over', scheduled: 'Scheduled' }[status];
+      const cancel = canAct
+        ? el('button', {
+            type: 'button',
+            className: 'button-danger small',
+            text: over ? 'Delete' : 'Cancel',
+            'aria-label': `${over ? 'Delete' : 'Cancel'} maintenance window ${w.name}`,
+            dataset: { testid: 'mw-cancel' },
+          })
+        : null;
+      if (cancel) {
+        cancel.addEventListener('click', async () => {
+          const ok = await act(cancel, async () => {
+            await api('DELETE', `/maintenance/${w.id}`);
+            return true;
+          });
+          if (!ok || !ctx.alive) return;
+          announce(`Maintenance window ${w.name} cancelled.`);
+          load();
+        });
+      }
+      let next = null;
+      if (w.active && !recurring) {
+        next = el('p', { className: 'item-sub', dataset: { testid: 'mw-next' } }, `Ends ${formatRelative(w.ends_at)}.`);
+      } else if (w.next_start) {
+        next = el(
+          'p',
+          { className: 'item-sub', dataset: { testid: 'mw-next' } },
+          w.active ? 'In progress. Next start: ' : 'Next start: ',
+          el('time', { dateTime: w.next_start, title: formatTime(w.next_start), text: formatDayTime(w.next_start) }),
+          ` (${formatRelative(w.next_start)}, your time)`,
+        );
+      }
+      return el(
+        'li',
+        { className: 'item', dataset: { testid: 'mw-window', windowId: String(w.id), status, kind: recurring ? 'weekly' : 'once' } },
+        el(
+          'div',
+          { className: 'item-main' },
+          el(
+            'p',
+            { className: 'item-title' },
+            el('strong', { text: w.name, dataset: { testid: 'mw-name-text' } }),
+            el('span', { className: 'badge mw-state', text: statusText, dataset: { state: status, testid: 'mw-state' } }),
+            el('span', { className: 'badge kind', text: recurring ? 'Weekly' : 'Once' }),
+          ),
+          el('p', { className: 'item-sub', dataset: { testid: 'mw-schedule' }, text: scheduleText(w) }),
+          next,
+        ),
+        cancel ? el('div', { className: 'item-actions' }, cancel) : null,
+      );
+    }
+
+    function rank(w) {
+      return w.active ? 0 : w.next_start ? 1 : 2;
+    }
+
+    async function load() {
+      try {
+        const [data, services] = await Promise.all([api('GET', '/maintenance'), loadServices().catch(() => ctx.services)]);
+        if (!ctx.alive) return;
+        ctx.services = services;
+        fillServiceSelect(q('#mw-service'), services);
+        if (!services.length) q('#mw-service').append(el('option', { value: '', text: 'No services yet' }));
+        const items = data.items || [];
+        const byService = new Map();
+        for (const w of items) {
+          const key = String(w.service_id);
+          if (!byService.has(key)) byService.set(key, []);
+          byService.get(key).push(w);
+        }
+        const nameOf = (sid) => {
+          const svc = services.find((s) => String(s.id) === sid);
+          return svc ? svc.name : `service ${sid}`;
+        };
+        const groups = [...byService.keys()].sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+        tid('maintenance-list').replaceChildren(
+          ...groups.map((sid) => {
+            const windows = byService
+              .get(sid)
+              .slice()
+              .sort((a, b) => rank(a) - rank(b) || String(a.next_start || a.ends_at || '').localeCompare(String(b.next_start || b.ends_at || '')));
+            const headingId = `mw-service-${sid.replace(/[^0-9a-z_-]/gi, '')}`;
+            const active = windows.some((w) => w.active);
+            return el(
+              'section',
+              { className: 'panel', 'aria-labelledby': headingId, dataset: { testid: 'mw-service-group', serviceId: sid } },
+              el(
+                'h2',
+                { id: headingId, className: 'item-title' },
+                el('span', { text: nameOf(sid) }),
+                active ? el('span', { className: 'badge mw-state', text: 'In maintenance', dataset: { state: 'active' } }) : null,
+              ),
+              el('ul', { className: 'item-list', 'aria-labelledby': headingId }, ...windows.map(windowItem)),
+            );
+          }),
+        );
+        tid('maintenance-empty').hidden = items.length > 0;
+        if (!ctx.loaded) {
+          ctx.loaded = true;
+          focusHeading();
+        }
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+    const reload = debounce(load, 200);
+    load();
+    const tick = setInterval(() => {
+      if (document.visibilityState !== 'hidden') reload();
+    }, 30000);
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+        clearInterval(tick);
+      },
+      onEvent(event) {
+        if (/^(maintenance|service)\./.test(String(event.kind || ''))) reload();
+      },
+      onStreamOpen() {
+        reload();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- status page (admin side)
+
+  const COMPONENT_STATUSES = [
+    ['operational', 'Operational'],
+    ['degraded_performance', 'Degraded performance'],
+    ['partial_outage', 'Partial outage'],
+    ['major_outage', 'Major outage'],
+    ['under_maintenance', 'Under maintenance'],
+  ];
+  const SP_INCIDENT_STATUSES = [
+    ['investigating', 'Investigating'],
+    ['identified', 'Identified'],
+    ['monitoring', 'Monitoring'],
+    ['resolved', 'Resolved'],
+    ['postmortem', 'Postmortem'],
+  ];
+  const SP_MAINTENANCE_STATUSES = [
+    ['scheduled', 'Scheduled'],
+    ['in_progress', 'In progress'],
+    ['verifying', 'Verifying'],
+    ['completed', 'Completed'],
+  ];
+  const SP_IMPACTS = [
+    ['none', 'None'],
+    ['minor', 'Minor'],
+    ['major', 'Major'],
+    ['critical', 'Critical'],
+  ];
+  const COMPONENT_RANK = { operational: 0, under_maintenance: 1, degraded_performance: 2, partial_outage: 3, major_outage: 4 };
+
+  const labelOf = (pairs, value) => (pairs.find(([v]) => v === value) || [value, humanize(String(value || ''))])[1];
+  const componentStatusLabel = (status) => labelOf(COMPONENT_STATUSES, status);
+  const isMaintenance = (i) => i && i.kind === 'maintenance';
+  const spStatusLabel = (i, status) => labelOf(isMaintenance(i) ? SP_MAINTENANCE_STATUSES : SP_INCIDENT_STATUSES, status);
+  const spIsOpen = (i) => (isMaintenance(i) ? i.status !== 'completed' : i.status !== 'resolved' && i.status !== 'postmortem');
+  // Components are addressed by their public id: a row id could also be some component's name.
+  const componentPath = (c) => `/status/components/${encodeURIComponent(c.public_id)}`;
+  const statusIncidentPath = (id) => `/status/incidents/${encodeURIComponent(id)}`;
+
+  function fillOptions(select, pairs, value) {
+    select.replaceChildren(...pairs.map(([v, label]) => el('option', { value: v, text: label })));
+    if (value !== undefined) select.value = value;
+  }
+
+  function componentStatusBadge(status, testid = 'sp-component-status-text') {
+    return el('span', { className: 'badge sp-comp-status', text: componentStatusLabel(status), dataset: { status, testid } });
+  }
+
+  function spStatusBadge(i, testid = 'sp-incident-status') {
+    return el('span', { className: 'badge sp-status', text: spStatusLabel(i, i.status), dataset: { status: i.status, testid } });
+  }
+
+  function spImpactBadge(i) {
+    if (isMaintenance(i)) return el('span', { className: 'badge sp-impact', text: 'Maintenance', dataset: { impact: 'maintenance', testid: 'sp-incident-impact' } });
+    return el('span', {
+      className: 'badge sp-impact',
+      text: `${labelOf(SP_IMPACTS, i.impact)} impact`,
+      dataset: { impact: i.impact, testid: 'sp-incident-impact' },
+    });
+  }
+
+  const timeTag = (value) => el('time', { dateTime: value, title: formatTime(value), text: formatDayTime(value) });
+
+  // "Group › Component" for pickers; the component alone at the top level.
+  function componentLabel(c, components) {
+    const group = c.group ? components.find((g) => g.id === c.group.id) : null;
+    return group ? `${group.name} › ${c.name}` : c.name;
+  }
+
+  // The worst status of a group's components (what the public page shows for the group).
+  function groupStatus(group, components) {
+    let worst = 'operational';
+    for (const c of components) {
+      if (c.group && c.group.id === group.id && (COMPONENT_RANK[c.status] || 0) > (COMPONENT_RANK[worst] || 0)) worst = c.status;
+    }
+    return worst;
+  }
+
+  // One row per component (groups excluded): a label and a select with "" = no change.
+  // Keeps what was picked across rebuilds (keyed by public id).
+  function fillComponentPicks(container, components, idPrefix, { emptyText, first = [] } = {}) {
+    const previous = new Map();
+    for (const select of container.querySelectorAll('select')) previous.set(select.dataset.publicId, { value: select.value, auto: select.dataset.auto });
+    const leaves = components.filter((c) => !c.is_group);
+    const ordered = [...leaves.filter((c) => first.includes(c.id)), ...leaves.filter((c) => !first.includes(c.id))];
+    container.replaceChildren(
+      ...ordered.map((c) => {
+        const id = `${idPrefix}-${c.id}`;
+        const select = el(
+          'select',
+          { id, dataset: { publicId: c.public_id, componentId: String(c.id), testid: 'sp-pick-status' } },
+          el('option', { value: '', text: emptyText }),
+          ...COMPONENT_STATUSES.map(([v, label]) => el('option', { value: v, text: label })),
+        );
+        const before = previous.get(c.public_id);
+        if (before) {
+          select.value = before.value;
+          if (before.auto) select.dataset.auto = before.auto;
+        }
+        return el(
+          'div',
+          { className: 'sp-pick', dataset: { testid: 'sp-pick', publicId: c.public_id, affected: first.includes(c.id) ? 'true' : 'false' } },
+          el('label', { for: id }, el('bdi', { text: componentLabel(c, components) }), el('span', { className: 'muted sp-pick-now', text: ` (now ${componentStatusLabel(c.status).toLowerCase()})` })),
+          select,
+        );
+      }),
+    );
+    return ordered.length;
+  }
+
+  // {public_id: status} of the picks that are set, and the field map entries for errors.
+  function readComponentPicks(container, fieldMap) {
+    const out = {};
+    for (const select of container.querySelectorAll('select')) {
+      if (!select.value) continue;
+      out[select.dataset.publicId] = select.value;
+      fieldMap[`components/${select.dataset.publicId}`] = select.id;
+    }
+    return out;
+  }
+
+  function internalIncidentRef(value) {
+    const text = String(value || '').trim();
+    const match = /^(?:INC-)?(\d+)$/i.exec(text);
+    return match ? Number(match[1]) : null;
+  }
+
+  // The overall line of the public page, from its JSON (public, same origin).
+  async function publicOverall() {
+    const response = await fetch('/api/v2/status.json', { cache: 'no-store', credentials: 'omit' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const data = await response.json();
+    return data && data.status ? data.status : null;
+  }
+
+  function statusPageView() {
+    document.title = 'Status page · Klaxon';
+    const admin = isAdmin();
+    const responder = canRespond();
+    const ctx = {
+      alive: true,
+      loaded: false,
+      components: [],
+      services: [],
+      incidents: [],
+      page: null,
+      settingsDirty: false,
+      editing: null, // {id, node} of the component whose edit form is open
+      confirming: null, // component id whose delete is being confirmed
+      linkSeq: 0,
+    };
+    main().replaceChildren(cloneTemplate('tpl-status'));
+    const root = main().querySelector('[data-testid="status-admin"]');
+    const q = (sel) => root.querySelector(sel);
+    const tid = (id) => root.querySelector(`[data-testid="${id}"]`);
+
+    tid('status-readonly').hidden = responder;
+    tid('status-responder-note').hidden = !responder || admin;
+    tid('sp-publish-panel').hidden = !responder;
+    tid('sp-mt-panel').hidden = !responder;
+    tid('sp-settings-panel').hidden = !admin;
+    q('#sp-component-form').hidden = !admin;
+
+    fillOptions(q('#sp-inc-impact'), SP_IMPACTS, 'minor');
+    fillOptions(q('#sp-inc-status'), SP_INCIDENT_STATUSES.filter(([v]) => v !== 'postmortem'), 'investigating');
+    fillZoneList(q('#sp-page-tz-list'));
+
+    const params = new URLSearchParams(location.search);
+    const fromIncident = internalIncidentRef(params.get('incident'));
+    if (fromIncident) q('#sp-inc-internal').value = `INC-${fromIncident}`;
+
+    // ------------------------------------------------------------ components
+
+    function withFocusKept(container, rebuild) {
+      const active = document.activeElement;
+      const id = active && container.contains(active) ? active.id : '';
+      rebuild();
+      if (id) {
+        const again = document.getElementById(id);
+        if (again) again.focus();
+      }
+    }
+
+    function serviceBoxes(container, idPrefix, checked) {
+      container.replaceChildren(
+        ...ctx.services.map((svc) =>
+          el(
+            'label',
+            {},
+            el('input', {
+              type: 'checkbox',
+              id: `${idPrefix}-${svc.id}`,
+              value: String(svc.id),
+              checked: checked.includes(svc.id),
+              dataset: { testid: 'sp-service-box' },
+            }),
+            ' ',
+            el('bdi', { text: svc.name }),
+          ),
+        ),
+      );
+      if (!ctx.services.length) container.append(el('span', { className: 'muted', text: 'No services yet.' }));
+    }
+
+    const checkedValues = (container) => [...container.querySelectorAll('input[type="checkbox"]:checked')].map((box) => box.value);
+
+    function groupOptions(select, current) {
+      const groups = ctx.components.filter((c) => c.is_group);
+      select.replaceChildren(
+        el('option', { value: '', text: 'None (top level)' }),
+        ...groups.map((g) => el('option', { value: g.public_id, text: g.name })),
+      );
+      select.value = current || '';
+    }
+
+    function componentEditForm(c) {
+      const p = `sp-edit-${c.id}`;
+      const field = (label, input, hint) => el('div', { className: 'field' }, el('label', { for: input.id, text: label }), input, hint || null);
+      const name = el('input', { id: `${p}-name`, type: 'text', maxlength: '200', autocomplete: 'off', dataset: { testid: 'sp-edit-name' } });
+      name.value = c.name;
+      const description = el('input', { id: `${p}-description`, type: 'text', maxlength: '2000', autocomplete: 'off', dataset: { testid: 'sp-edit-description' } });
+      description.value = c.description || '';
+      const position = el('input', { id: `${p}-position`, type: 'number', min: '0', max: '100000', step: '1', inputmode: 'numeric', dataset: { testid: 'sp-edit-position' } });
+      position.value = String(c.position ?? 0);
+      const rows = [el('div', { className: 'field-row' }, field('Name', name), field('Description', description))];
+      let group = null;
+      let services = null;
+      let showcase = null;
+      let onlyDegraded = null;
+      if (!c.is_group) {
+        group = el('select', { id: `${p}-group`, dataset: { testid: 'sp-edit-group' } });
+        const currentGroup = c.group ? ctx.components.find((g) => g.id === c.group.id) : null;
+        groupOptions(group, currentGroup ? currentGroup.public_id : '');
+        rows.push(el('div', { className: 'field-row' }, field('In group', group), field('Position', position)));
+        const boxes = el('div', { className: 'radio-row' });
+        serviceBoxes(boxes, `${p}-svc`, c.services || []);
+        services = el('fieldset', { className: 'field-group', id: `${p}-services` }, el('legend', { text: 'Services' }), boxes);
+        rows.push(services);
+        showcase = el('input', { type: 'checkbox', id: `${p}-showcase`, checked: c.showcase, dataset: { testid: 'sp-edit-showcase' } });
+        onlyDegraded = el('input', { type: 'checkbox', id: `${p}-only-degraded`, checked: c.only_show_if_degraded, dataset: { testid: 'sp-edit-only-degraded' } });
+        rows.push(
+          el('div', { className: 'field check' }, el('label', {}, showcase, ' Show its 90-day uptime bar')),
+          el('div', { className: 'field check' }, el('label', {}, onlyDegraded, ' Only show it while it is not operational')),
+        );
+      } else {
+        rows.push(el('div', { className: 'field-row' }, field('Position', position)));
+      }
+      const save = el('button', { type: 'submit', className: 'small', text: 'Save', dataset: { testid: 'sp-edit-save' } });
+      const cancel = el('button', { type: 'button', className: 'button-secondary small', text: 'Cancel', dataset: { testid: 'sp-edit-cancel' } });
+      const form = el(
+        'form',
+        { className: 'sp-edit', id: `${p}-form`, novalidate: true, 'aria-label': `Edit ${c.name}`, dataset: { testid: 'sp-edit-form' } },
+        ...rows,
+        el('div', { className: 'actions' }, save, cancel),
+      );
+      cancel.addEventListener('click', () => closeEdit(true));
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const fieldMap = { name: name.id, description: description.id, position: position.id };
+        const body = {};
+        const errors = [];
+        if (name.value.trim() !== c.name) body.name = name.value.trim();
+        if (!name.value.trim()) errors.push({ field: '/name', message: 'is required' });
+        if (description.value !== (c.description || '')) body.description = description.value;
+        const pos = position.value.trim() === '' ? 0 : Number(position.value);
+        if (!Number.isInteger(pos) || pos < 0) errors.push({ field: '/position', message: 'must be a whole number from 0' });
+        else if (pos !== c.position) body.position = pos;
+        if (group) {
+          fieldMap.group = group.id;
+          fieldMap.services = services.id;
+          fieldMap.showcase = showcase.id;
+          fieldMap.only_show_if_degraded = onlyDegraded.id;
+          const currentGroup = c.group ? ctx.components.find((g) => g.id === c.group.id) : null;
+          if (group.value !== (currentGroup ? currentGroup.public_id : '')) body.group = group.value || null;
+          const picked = checkedValues(services).map(Number).sort((a, b) => a - b);
+          const had = (c.services || []).slice().sort((a, b) => a - b);
+          if (picked.join(',') !== had.join(',')) body.services = picked;
+          if (showcase.checked !== !!c.showcase) body.showcase = showcase.checked;
+          if (onlyDegraded.checked !== !!c.only_show_if_degraded) body.only_show_if_degraded = onlyDegraded.checked;
+        }
+        if (errors.length) {
+          showError({ status: 0, problem: { title: `Cannot save ${c.name} yet`, errors } }, fieldMap);
+          return;
+        }
+        if (!Object.keys(body).length) {
+          closeEdit(true);
+          return;
+        }
+        const saved = await act(event.submitter || save, () => api('PATCH', componentPath(c), body), fieldMap);
+        if (!saved || !ctx.alive) return;
+        announce(`Saved ${saved.name}.`);
+        closeEdit(false);
+        await load();
+        const again = root.querySelector(`[data-testid="sp-component"][data-component-id="${saved.id}"] [data-testid="sp-component-edit"]`);
+        if (again) again.focus();
+      });
+      return form;
+    }
+
+    function closeEdit(refocus) {
+      if (!ctx.editing) return;
+      const id = ctx.editing.id;
+      ctx.editing.node.remove();
+      ctx.editing = null;
+      clearInvalid();
+      const item = root.querySelector(`[data-testid="sp-component"][data-component-id="${id}"]`);
+      if (item) {
+        const button = item.querySelector('[data-testid="sp-component-edit"]');
+        button.setAttribute('aria-expanded', 'false');
+        if (refocus) button.focus();
+      }
+    }
+
+    function componentItem(c) {
+      const children = c.is_group ? ctx.components.filter((x) => x.group && x.group.id === c.id) : [];
+      const shown = c.is_group ? groupStatus(c, ctx.components) : c.status;
+      const serviceNames = (c.services || []).map((sid) => {
+        const svc = ctx.services.find((s) => s.id === sid);
+        return svc ? svc.name : `service ${sid}`;
+      });
+      let control;
+      if (c.is_group) {
+        control = el(
+          'span',
+          { className: 'sp-status-control' },
+          componentStatusBadge(shown, 'sp-group-status'),
+          el('span', { className: 'muted small-text', text: ' follows its components' }),
+        );
+      } else if (responder) {
+        const id = `sp-st-${c.id}`;
+        const select = el(
+          'select',
+          { id, dataset: { testid: 'sp-component-status', status: c.status } },
+          ...COMPONENT_STATUSES.map(([v, label]) => el('option', { value: v, text: label })),
+        );
+        select.value = c.status;
+        select.addEventListener('change', async () => {
+          const want = select.value;
+          const saved = await act(select, () => api('PATCH', componentPath(c), { status: want }));
+          if (!ctx.alive) return;
+          if (!saved) {
+            select.value = c.status;
+            return;
+          }
+          c.status = saved.status;
+          select.dataset.status = saved.status;
+          announce(`${saved.name} is now ${componentStatusLabel(saved.status).toLowerCase()} on the public page.`);
+          reload();
+        });
+        control = el(
+          'span',
+          { className: 'sp-status-control' },
+          el('label', { for: id, className: 'visually-hidden', text: `Status of ${c.name}` }),
+          select,
+        );
+      } else {
+        control = el('span', { className: 'sp-status-control' }, componentStatusBadge(c.status));
+      }
+      const flags = [];
+      if (c.is_group) flags.push(el('span', { className: 'badge kind', text: 'Group', dataset: { testid: 'sp-component-group-badge' } }));
+      if (!c.is_group && !c.showcase) flags.push(el('span', { className: 'badge kind', text: 'No uptime bar' }));
+      if (!c.is_group && c.only_show_if_degraded) flags.push(el('span', { className: 'badge kind', text: 'Shown only when not operational' }));
+
+      let actions = null;
+      if (admin) {
+        const edit = el('button', {
+          type: 'button',
+          className: 'button-secondary small',
+          text: 'Edit',
+          'aria-expanded': 'false',
+          'aria-controls': `sp-edit-${c.id}-form`,
+          'aria-label': `Edit ${c.name}`,
+          dataset: { testid: 'sp-component-edit' },
+        });
+        const remove = el('button', {
+          type: 'button',
+          className: 'button-danger small',
+          text: 'Delete',
+          'aria-label': `Delete ${c.name}`,
+          dataset: { testid: 'sp-component-delete' },
+        });
+        edit.addEventListener('click', () => {
+          if (ctx.editing && ctx.editing.id === c.id) {
+            closeEdit(true);
+            return;
+          }
+          closeEdit(false);
+          const node = componentEditForm(c);
+          ctx.editing = { id: c.id, node };
+          edit.setAttribute('aria-expanded', 'true');
+          item.append(node);
+          node.querySelector('input').focus();
+        });
+        remove.addEventListener('click', () => {
+          ctx.confirming = c.id;
+          showDeleteConfirm();
+        });
+        actions = el('div', { className: 'item-actions' }, edit, remove);
+      }
+
+      const item = el(
+        'li',
+        {
+          className: `item sp-component${c.group ? ' in-group' : ''}${c.is_group ? ' sp-group' : ''}`,
+          dataset: { testid: 'sp-component', componentId: String(c.id), publicId: c.public_id, status: shown, kind: c.is_group ? 'group' : 'component' },
+        },
+        el(
+          'div',
+          { className: 'item-main' },
+          el('p', { className: 'item-title' }, el('strong', { dataset: { testid: 'sp-component-name' } }, el('bdi', { text: c.name })), ...flags),
+          c.description ? el('p', { className: 'item-sub', text: c.description, dataset: { testid: 'sp-component-description' } }) : null,
+          serviceNames.length ? el('p', { className: 'item-sub', text: `Services: ${serviceNames.join(', ')}`, dataset: { testid: 'sp-component-services' } }) : null,
+          c.is_group && !children.length ? el('p', { className: 'item-sub', text: 'No components yet: an empty group is not shown.' }) : null,
+        ),
+        control,
+        actions,
+      );
+
+      function showDeleteConfirm() {
+        const existing = item.querySelector('.confirm-box');
+        if (existing) {
+          existing.querySelector('.confirm-text').focus();
+          return;
+        }
+        const yes = el('button', { type: 'button', className: 'button-danger small', text: 'Delete', dataset: { testid: 'sp-delete-yes' } });
+        const no = el('button', { type: 'button', className: 'button-secondary small', text: 'Cancel', dataset: { testid: 'sp-delete-no' } });
+        const text = c.is_group
+          ? `Delete the group ${c.name}? Move or delete its components first.`
+          : `Delete ${c.name}? It leaves the public page with its uptime history.`;
+        const boxId = `sp-del-${c.id}-text`;
+        const box = el(
+          'div',
+          { className: 'confirm-box', role: 'group', 'aria-labelledby': boxId, dataset: { testid: 'sp-delete-confirm' } },
+          el('p', { id: boxId, className: 'confirm-text', tabindex: '-1', text }),
+          el('div', { className: 'actions' }, yes, no),
+        );
+        no.addEventListener('click', () => {
+          ctx.confirming = null;
+          box.remove();
+          const again = item.querySelector('[data-testid="sp-component-delete"]');
+          if (again) again.focus();
+        });
+        yes.addEventListener('click', async () => {
+          const ok = await act(yes, async () => {
+            await api('DELETE', componentPath(c));
+            return true;
+          });
+          if (!ok || !ctx.alive) return;
+          ctx.confirming = null;
+          if (ctx.editing && ctx.editing.id === c.id) ctx.editing = null;
+          announce(`Deleted ${c.name}.`);
+          await load();
+          const heading = document.getElementById('sp-components-heading');
+          heading.tabIndex = -1;
+          heading.focus();
+        });
+        item.append(box);
+        box.querySelector('.confirm-text').focus();
+      }
+      item.showDeleteConfirm = showDeleteConfirm;
+      return item;
+    }
+
+    function renderComponents() {
+      withFocusKept(root, () => renderComponentsNow());
+    }
+
+    function renderComponentsNow() {
+      const list = tid('sp-component-list');
+      {
+        const items = ctx.components.map(componentItem);
+        list.replaceChildren(...items);
+        if (ctx.editing) {
+          const item = items.find((li) => li.dataset.componentId === String(ctx.editing.id));
+          if (item) {
+            item.append(ctx.editing.node);
+            item.querySelector('[data-testid="sp-component-edit"]').setAttribute('aria-expanded', 'true');
+          } else {
+            ctx.editing = null;
+          }
+        }
+        if (ctx.confirming !== null) {
+          const item = items.find((li) => li.dataset.componentId === String(ctx.confirming));
+          if (item) item.showDeleteConfirm();
+          else ctx.confirming = null;
+        }
+      }
+      tid('sp-components-empty').hidden = ctx.components.length > 0;
+
+      // The pickers of the forms follow the components.
+      const picks = q('#sp-inc-components [data-field="component-picks"]');
+      const count = fillComponentPicks(picks, ctx.components, 'sp-inc-comp', { emptyText: 'Not affected' });
+      q('#sp-inc-components [data-field="no-components"]').hidden = count > 0;
+      const boxes = q('#sp-mt-components [data-field="component-boxes"]');
+      const checked = new Set(checkedValues(boxes));
+      const leaves = ctx.components.filter((c) => !c.is_group);
+      boxes.replaceChildren(
+        ...leaves.map((c) =>
+          el(
+            'label',
+            {},
+            el('input', {
+              type: 'checkbox',
+              id: `sp-mt-comp-${c.id}`,
+              value: c.public_id,
+              checked: checked.has(c.public_id),
+              dataset: { testid: 'sp-mt-component' },
+            }),
+            ' ',
+            el('bdi', { text: componentLabel(c, ctx.components) }),
+          ),
+        ),
+      );
+      q('#sp-mt-components [data-field="no-components"]').hidden = leaves.length > 0;
+      if (admin) {
+        const groupSelect = q('#sp-comp-group');
+        groupOptions(groupSelect, groupSelect.value);
+        const serviceContainer = q('#sp-comp-services [data-field="service-boxes"]');
+        serviceBoxes(serviceContainer, 'sp-comp-svc', checkedValues(serviceContainer).map(Number));
+      }
+    }
+
+    const describeIsGroup = () => {
+      const isGroup = q('#sp-comp-is-group').checked;
+      for (const node of q('#sp-component-form').querySelectorAll('[data-field="component-only"]')) node.hidden = isGroup;
+      tid('sp-comp-submit').textContent = isGroup ? 'Add group' : 'Add component';
+    };
+    q('#sp-comp-is-group').addEventListener('change', describeIsGroup);
+    describeIsGroup();
+
+    q('#sp-component-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const fieldMap = {
+        name: 'sp-comp-name',
+        description: 'sp-comp-description',
+        group: 'sp-comp-group',
+        position: 'sp-comp-position',
+        services: 'sp-comp-services',
+        showcase: 'sp-comp-showcase',
+        only_show_if_degraded: 'sp-comp-only-degraded',
+        is_group: 'sp-comp-is-group',
+      };
+      const errors = [];
+      const isGroup = q('#sp-comp-is-group').checked;
+      const body = { name: q('#sp-comp-name').value.trim() };
+      if (!body.name) errors.push({ field: '/name', message: 'is required' });
+      const description = q('#sp-comp-description').value.trim();
+      if (description) body.description = description;
+      const position = q('#sp-comp-position').value.trim();
+      if (position) {
+        if (!/^\d+$/.test(position)) errors.push({ field: '/position', message: 'must be a whole number from 0' });
+        else body.position = Number(position);
+      }
+      if (isGroup) {
+        body.is_group = true;
+      } else {
+        if (q('#sp-comp-group').value) body.group = q('#sp-comp-group').value;
+        const services = checkedValues(q('#sp-comp-services')).map(Number);
+        if (services.length) body.services = services;
+        if (!q('#sp-comp-showcase').checked) body.showcase = false;
+        if (q('#sp-comp-only-degraded').checked) body.only_show_if_degraded = true;
+      }
+      if (errors.length) {
+        showError({ status: 0, problem: { title: 'Cannot add it yet', errors } }, fieldMap);
+        return;
+      }
+      const created = await act(event.submitter || tid('sp-comp-submit'), () => api('POST', '/status/components', body), fieldMap);
+      if (!created || !ctx.alive) return;
+      announce(created.is_group ? `Added the group ${created.name}.` : `Added ${created.name}.`);
+      q('#sp-comp-name').value = '';
+      q('#sp-comp-description').value = '';
+      q('#sp-comp-position').value = '';
+      q('#sp-comp-group').value = '';
+      for (const box of q('#sp-comp-services').querySelectorAll('input:checked')) box.checked = false;
+      q('#sp-comp-showcase').checked = true;
+      q('#sp-comp-only-degraded').checked = false;
+      await load();
+      q('#sp-comp-name').focus();
+    });
+
+    // ------------------------------------------------------------ incidents and maintenances
+
+    function incidentItem(i) {
+      const maint = isMaintenance(i);
+      const names = (i.components || [])
+        .map((cid) => ctx.components.find((c) => c.id === cid))
+        .filter(Boolean)
+        .map((c) => c.name);
+      const latest = (i.updates || [])[0];
+      const when = maint
+        ? el('p', { className: 'item-sub', dataset: { testid: 'sp-incident-when' } }, timeTag(i.scheduled_for), ' → ', timeTag(i.scheduled_until), i.auto_transition ? '' : ' · moved by hand')
+        : el(
+            'p',
+            { className: 'item-sub', dataset: { testid: 'sp-incident-when' } },
+            'Started ',
+            timeTag(i.started_at),
+            i.resolved_at ? el('span', {}, ' · resolved ', timeTag(i.resolved_at)) : ` · updated ${formatAge(i.updated_at)}`,
+          );
+      return el(
+        'li',
+        {
+          className: 'item sp-incident',
+          dataset: { testid: 'sp-incident', kind: i.kind, status: i.status, incidentId: String(i.id), publicId: i.public_id },
+        },
+        el(
+          'div',
+          { className: 'item-main' },
+          el(
+            'p',
+            { className: 'item-title' },
+            el('a', { href: `/ui/status/incidents/${i.id}`, dataset: { link: '', testid: 'sp-incident-name' } }, el('bdi', { text: i.name })),
+            spImpactBadge(i),
+            spStatusBadge(i),
+          ),
+          when,
+          names.length
+            ? el('p', { className: 'item-sub', dataset: { testid: 'sp-incident-affected' } }, 'Affected: ', ...names.flatMap((n, k) => (k ? [', ', el('bdi', { text: n })] : [el('bdi', { text: n })])))
+            : null,
+          latest && latest.body ? el('p', { className: 'item-sub sp-latest', text: latest.body, dataset: { testid: 'sp-incident-latest' } }) : null,
+          i.incident
+            ? el(
+                'p',
+                { className: 'item-sub' },
+                'From ',
+                el('a', { href: `/ui/incidents/${i.incident}`, dataset: { link: '', testid: 'sp-incident-internal' }, text: `INC-${i.incident}` }),
+                ' (internal)',
+              )
+            : null,
+        ),
+        el(
+          'div',
+          { className: 'item-actions' },
+          el('a', { className: 'button button-secondary small', href: i.url, 'aria-label': `${i.name} on the public page`, text: 'Public page', dataset: { testid: 'sp-incident-public' } }),
+        ),
+      );
+    }
+
+    function renderIncidents() {
+      const open = ctx.incidents.filter(spIsOpen);
+      const order = (i) => (isMaintenance(i) ? (i.status === 'scheduled' ? 2 : 1) : 0);
+      open.sort((a, b) => order(a) - order(b) || (order(a) === 2 ? String(a.scheduled_for).localeCompare(String(b.scheduled_for)) : 0));
+      const done = ctx.incidents.filter((i) => !spIsOpen(i)).slice(0, 20);
+      tid('sp-open-list').replaceChildren(...open.map(incidentItem));
+      tid('sp-open-empty').hidden = open.length > 0;
+      tid('sp-recent-list').replaceChildren(...done.map(incidentItem));
+      tid('sp-recent-empty').hidden = done.length > 0;
+    }
+
+    q('#sp-publish-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const fieldMap = { name: 'sp-inc-name', body: 'sp-inc-body', impact: 'sp-inc-impact', status: 'sp-inc-status', incident: 'sp-inc-internal', components: 'sp-inc-components' };
+      const errors = [];
+      const body = {
+        name: q('#sp-inc-name').value.trim(),
+        body: q('#sp-inc-body').value.trim(),
+        impact: q('#sp-inc-impact').value,
+        status: q('#sp-inc-status').value,
+      };
+      if (!body.name) errors.push({ field: '/name', message: 'is required' });
+      if (!body.body) errors.push({ field: '/body', message: 'is required' });
+      const internal = q('#sp-inc-internal').value.trim();
+      if (internal) {
+        const ref = internalIncidentRef(internal);
+        if (ref === null) errors.push({ field: '/incident', message: 'must be an incident reference such as INC-12' });
+        else body.incident = ref;
+      }
+      const components = readComponentPicks(q('#sp-inc-components'), fieldMap);
+      if (Object.keys(components).length) body.components = components;
+      if (errors.length) {
+        showError({ status: 0, problem: { title: 'Cannot publish the incident yet', errors } }, fieldMap);
+        return;
+      }
+      const created = await act(event.submitter || tid('sp-inc-submit'), () => api('POST', '/status/incidents', body), fieldMap);
+      if (!created || !ctx.alive) return;
+      announce(`Published ${created.name} on the status page.`);
+      navigate(`/ui/status/incidents/${created.id}`);
+    });
+
+    function defaultWindow() {
+      const start = new Date();
+      start.setMinutes(0, 0, 0);
+      start.setHours(start.getHours() + 1);
+      q('#sp-mt-start').value = toLocalInput(start);
+      q('#sp-mt-end').value = toLocalInput(new Date(start.getTime() + 2 * 3600000));
+    }
+    defaultWindow();
+
+    q('#sp-mt-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const fieldMap = { name: 'sp-mt-name', body: 'sp-mt-body', scheduled_for: 'sp-mt-start', scheduled_until: 'sp-mt-end', components: 'sp-mt-components', auto_transition: 'sp-mt-auto' };
+      const errors = [];
+      const body = { name: q('#sp-mt-name').value.trim() };
+      if (!body.name) errors.push({ field: '/name', message: 'is required' });
+      const start = parseTime(q('#sp-mt-start').value);
+      const end = parseTime(q('#sp-mt-end').value);
+      if (!start) errors.push({ field: '/scheduled_for', message: 'is required' });
+      if (!end) errors.push({ field: '/scheduled_until', message: 'is required' });
+      else if (start && end <= start) errors.push({ field: '/scheduled_until', message: 'must be after the start' });
+      if (start) body.scheduled_for = start.toISOString();
+      if (end) body.scheduled_until = end.toISOString();
+      const components = checkedValues(q('#sp-mt-components'));
+      if (components.length) body.components = components;
+      const message = q('#sp-mt-body').value.trim();
+      if (message) body.body = message;
+      body.auto_transition = q('#sp-mt-auto').checked;
+      if (errors.length) {
+        showError({ status: 0, problem: { title: 'Cannot schedule the maintenance yet', errors } }, fieldMap);
+        return;
+      }
+      const created = await act(event.submitter || tid('sp-mt-submit'), () => api('POST', '/status/maintenances', body), fieldMap);
+      if (!created || !ctx.alive) return;
+      announce(`Scheduled ${created.name}: ${formatDayTime(created.scheduled_for)} to ${formatDayTime(created.scheduled_until)}.`);
+      q('#sp-mt-name').value = '';
+      q('#sp-mt-body').value = '';
+      for (const box of q('#sp-mt-components').querySelectorAll('input:checked')) box.checked = false;
+      q('#sp-mt-auto').checked = true;
+      defaultWindow();
+      await load();
+    });
+
+    // ------------------------------------------------------------ page settings
+
+    const normalizeColor = (value) => {
+      const text = String(value || '').toLowerCase();
+      if (/^#[0-9a-f]{3}$/.test(text)) return `#${text[1]}${text[1]}${text[2]}${text[2]}${text[3]}${text[3]}`;
+      return /^#[0-9a-f]{6}$/.test(text) ? text : '#2563eb';
+    };
+
+    function linkRow(values = {}) {
+      const n = (ctx.linkSeq += 1);
+      const labelId = `sp-link-${n}-label`;
+      const urlId = `sp-link-${n}-url`;
+      const label = el('input', { id: labelId, type: 'text', maxlength: '50', autocomplete: 'off', placeholder: 'Support', dataset: { testid: 'sp-link-label' } });
+      label.value = values.label || '';
+      const url = el('input', { id: urlId, type: 'url', maxlength: '500', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://', dataset: { testid: 'sp-link-url' } });
+      url.value = values.url || '';
+      const remove = el('button', { type: 'button', className: 'button-secondary small', text: 'Remove', dataset: { testid: 'sp-link-remove' } });
+      const row = el(
+        'div',
+        { className: 'matcher-row sp-link-row', dataset: { testid: 'sp-link-row' } },
+        el('div', { className: 'field' }, el('label', { for: labelId, text: 'Label' }), label),
+        el('div', { className: 'field' }, el('label', { for: urlId, text: 'URL' }), url),
+        el('div', { className: 'matcher-remove' }, remove),
+      );
+      remove.setAttribute('aria-label', `Remove link ${values.label || ''}`.trim());
+      remove.addEventListener('click', () => {
+        const next = row.nextElementSibling || row.previousElementSibling;
+        row.remove();
+        ctx.settingsDirty = true;
+        (next ? next.querySelector('input') : tid('sp-link-add')).focus();
+      });
+      return row;
+    }
+
+    function fillSettings(page) {
+      ctx.page = page;
+      q('#sp-page-name').value = page.name || '';
+      q('#sp-page-url').value = page.url || '';
+      q('#sp-page-tz').value = page.time_zone || '';
+      q('#sp-page-logo').value = page.logo_url || '';
+      q('#sp-page-accent').value = normalizeColor(page.accent_color);
+      q('[data-field="accent-text"]').textContent = normalizeColor(page.accent_color);
+      q('#sp-page-about').value = page.about || '';
+      tid('sp-link-rows').replaceChildren(...(page.links || []).map(linkRow));
+      ctx.settingsDirty = false;
+      const publicUrl = page.public_url || '/status';
+      for (const link of [tid('status-public-link'), tid('status-public-url')]) link.href = publicUrl;
+      tid('status-public-url').textContent = publicUrl;
+    }
+
+    const settingsForm = q('#sp-settings-form');
+    settingsForm.addEventListener('input', () => {
+      ctx.settingsDirty = true;
+      q('[data-field="accent-text"]').textContent = q('#sp-page-accent').value;
+    });
+    tid('sp-link-add').addEventListener('click', () => {
+      const rows = tid('sp-link-rows');
+      if (rows.children.length >= 10) {
+        showError({ status: 0, problem: { title: 'At most 10 links', errors: [{ field: '/links', message: 'at most 10' }] } }, { links: 'sp-page-links' });
+        return;
+      }
+      const row = linkRow();
+      rows.append(row);
+      ctx.settingsDirty = true;
+      row.querySelector('input').focus();
+    });
+
+    settingsForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const page = ctx.page || {};
+      const fieldMap = { name: 'sp-page-name', url: 'sp-page-url', time_zone: 'sp-page-tz', logo_url: 'sp-page-logo', accent_color: 'sp-page-accent', about: 'sp-page-about', links: 'sp-page-links' };
+      const errors = [];
+      const body = {};
+      const text = (id) => q(id).value.trim();
+      if (!text('#sp-page-name')) errors.push({ field: '/name', message: 'is required' });
+      if (text('#sp-page-name') !== (page.name || '')) body.name = text('#sp-page-name');
+      // Only what changed: the URL shown may be the server's default, not a setting.
+      if (text('#sp-page-url') !== (page.url || '')) body.url = text('#sp-page-url');
+      if (text('#sp-page-tz') !== (page.time_zone || '')) body.time_zone = text('#sp-page-tz');
+      if (!text('#sp-page-tz')) errors.push({ field: '/time_zone', message: 'is required' });
+      if (text('#sp-page-logo') !== (page.logo_url || '')) body.logo_url = text('#sp-page-logo');
+      if (q('#sp-page-accent').value.toLowerCase() !== normalizeColor(page.accent_color)) body.accent_color = q('#sp-page-accent').value.toLowerCase();
+      if (q('#sp-page-about').value !== (page.about || '')) body.about = q('#sp-page-about').value;
+      const links = [];
+      for (const row of tid('sp-link-rows').children) {
+        const label = row.querySelector('[data-testid="sp-link-label"]');
+        const url = row.querySelector('[data-testid="sp-link-url"]');
+        if (!label.value.trim() && !url.value.trim()) continue;
+        const i = links.length;
+        fieldMap[`links/${i}`] = label.id;
+        fieldMap[`links/${i}/label`] = label.id;
+        fieldMap[`links/${i}/url`] = url.id;
+        if (!label.value.trim()) errors.push({ field: `/links/${i}/label`, message: 'is required' });
+        if (!url.value.trim()) errors.push({ field: `/links/${i}/url`, message: 'is required' });
+        links.push({ label: label.value.trim(), url: url.value.trim() });
+      }
+      if (JSON.stringify(links) !== JSON.stringify((page.links || []).map((l) => ({ label: l.label, url: l.url })))) body.links = links;
+      if (errors.length) {
+        showError({ status: 0, problem: { title: 'Cannot save the settings yet', errors } }, fieldMap);
+        return;
+      }
+      if (!Object.keys(body).length) {
+        announce('Nothing changed.');
+        return;
+      }
+      const saved = await act(event.submitter || tid('sp-page-save'), () => api('PATCH', '/status/page', body), fieldMap);
+      if (!saved || !ctx.alive) return;
+      announce('Status page settings saved.');
+      try {
+        fillSettings(await api('GET', '/status/page'));
+      } catch (err) {
+        if (!(err && err.sessionEnded)) showError(err);
+      }
+      refreshOverall();
+    });
+
+    // ------------------------------------------------------------ loading
+
+    async function refreshOverall() {
+      try {
+        const overall = await publicOverall();
+        if (!ctx.alive || !overall) return;
+        const box = tid('status-overall');
+        box.dataset.indicator = overall.indicator || 'none';
+        tid('status-overall-text').textContent = overall.description || '';
+        box.hidden = false;
+      } catch {
+        // The line stays as it was; the public page itself is the reference.
+      }
+    }
+
+    async function load() {
+      try {
+        const [components, incidents, services, page] = await Promise.all([
+          api('GET', '/status/components'),
+          api('GET', '/status/incidents'),
+          loadServices().catch(() => ctx.services),
+          ctx.page && ctx.settingsDirty ? Promise.resolve(null) : api('GET', '/status/page'),
+        ]);
+        if (!ctx.alive) return;
+        ctx.components = components.items || [];
+        ctx.incidents = incidents.items || [];
+        ctx.services = services || [];
+        if (page && !ctx.settingsDirty) fillSettings(page);
+        renderComponents();
+        renderIncidents();
+        refreshOverall();
+        if (!ctx.loaded) {
+          ctx.loaded = true;
+          if (fromIncident && responder) {
+            q('#sp-inc-name').scrollIntoView({ block: 'center' });
+            q('#sp-inc-name').focus();
+          } else {
+            focusHeading();
+          }
+          loadOpenIncidents();
+        }
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+
+    // Suggestions for the internal incident field: the open ones.
+    async function loadOpenIncidents() {
+      if (!responder) return;
+      try {
+        const data = await api('GET', '/incidents?status=open&limit=50');
+        if (!ctx.alive) return;
+        q('#sp-inc-internal-list').replaceChildren(
+          ...(data.items || []).map((inc) => el('option', { value: `INC-${inc.id}`, text: inc.title })),
+        );
+      } catch {
+        // Only suggestions.
+      }
+    }
+
+    const reload = debounce(load, 200);
+    load();
+    const tick = setInterval(() => {
+      if (document.visibilityState !== 'hidden') reload();
+    }, 60000);
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+        clearInterval(tick);
+      },
+      onEvent(event) {
+        if (/^(status|service)\./.test(String(event.kind || ''))) reload();
+      },
+      onStreamOpen() {
+        reload();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- status page incident
+
+  function statusIncidentView(id) {
+    document.title = 'Status page · Klaxon';
+    const responder = canRespond();
+    const ctx = { alive: true, loaded: false, incident: null, components: [], dirty: false };
+    main().replaceChildren(el('p', { className: 'loading', text: 'Loading…' }));
+    let root = null;
+    const q = (sel) => root.querySelector(sel);
+    const tid = (testid) => root.querySelector(`[data-testid="${testid}"]`);
+
+    function build() {
+      main().replaceChildren(cloneTemplate('tpl-status-incident'));
+      root = main().querySelector('[data-testid="sp-incident-detail"]');
+      tid('sp-update-panel').hidden = !responder;
+      fillOptions(q('#sp-up-impact'), SP_IMPACTS);
+      const form = q('#sp-update-form');
+      form.addEventListener('input', () => {
+        ctx.dirty = true;
+      });
+      q('#sp-up-status').addEventListener('change', describeStatus);
+      form.addEventListener('submit', submit);
+    }
+
+    // Resolving suggests operational for the affected components still set to "no change";
+    // picking another status takes the suggestion back.
+    function describeStatus() {
+      const i = ctx.incident;
+      if (!i) return;
+      const status = q('#sp-up-status').value;
+      const closing = !isMaintenance(i) && (status === 'resolved' || status === 'postmortem');
+      for (const select of q('#sp-up-components').querySelectorAll('select')) {
+        const affected = (i.components || []).includes(Number(select.dataset.componentId));
+        const current = ctx.components.find((c) => String(c.id) === select.dataset.componentId);
+        if (closing && affected && !select.value && current && current.status !== 'operational') {
+          select.value = 'operational';
+          select.dataset.auto = '1';
+        } else if (!closing && select.dataset.auto) {
+          select.value = '';
+          delete select.dataset.auto;
+        }
+      }
+      q('[data-field="postmortem-field"]').hidden = status !== 'postmortem';
+    }
+
+    function fill(i) {
+      const maint = isMaintenance(i);
+      document.title = `${i.name} · Status page · Klaxon`;
+      setText(tid('sp-detail-name'), i.name);
+      const kind = tid('sp-detail-kind');
+      kind.textContent = maint ? 'Maintenance' : 'Incident';
+      const impact = tid('sp-detail-impact');
+      impact.hidden = maint;
+      impact.textContent = maint ? '' : `${labelOf(SP_IMPACTS, i.impact)} impact`;
+      impact.dataset.impact = i.impact;
+      const status = tid('sp-detail-status');
+      status.textContent = spStatusLabel(i, i.status);
+      status.dataset.status = i.status;
+      const link = tid('sp-detail-public');
+      link.href = i.url;
+      const internal = q('[data-field="internal"]');
+      internal.replaceChildren();
+      if (i.incident) {
+        internal.append(' · from ', el('a', { href: `/ui/incidents/${i.incident}`, dataset: { link: '', testid: 'sp-detail-internal' }, text: `INC-${i.incident}` }), ' (internal, not shown)');
+      }
+      q('[data-field="window-label"]').textContent = maint ? 'Window' : 'Started';
+      const windowCell = q('[data-field="window"]');
+      windowCell.replaceChildren(
+        ...(maint
+          ? [timeTag(i.scheduled_for), ' → ', timeTag(i.scheduled_until), i.auto_transition ? ' (moves on time by itself)' : ' (moved by hand)']
+          : [timeTag(i.started_at)]),
+      );
+      q('[data-field="resolved-label"]').textContent = maint ? 'Completed' : 'Resolved';
+      const resolved = q('[data-field="resolved"]');
+      resolved.classList.toggle('empty-value', !i.resolved_at);
+      resolved.replaceChildren(i.resolved_at ? timeTag(i.resolved_at) : maint ? 'Not completed' : 'Not yet');
+      q('[data-field="maintenance-note"]').hidden = !maint;
+      const affected = (i.components || []).map((cid) => ctx.components.find((c) => c.id === cid)).filter(Boolean);
+      const comps = q('[data-field="components"]');
+      comps.classList.toggle('empty-value', !affected.length);
+      comps.replaceChildren(
+        affected.length
+          ? el(
+              'ul',
+              { className: 'sp-affected' },
+              ...affected.map((c) =>
+                el('li', { dataset: { testid: 'sp-detail-component', publicId: c.public_id } }, el('bdi', { text: c.name }), ' ', componentStatusBadge(c.status)),
+              ),
+            )
+          : 'None',
+      );
+
+      // The update form.
+      const statusSelect = q('#sp-up-status');
+      const statuses = maint ? SP_MAINTENANCE_STATUSES : SP_INCIDENT_STATUSES;
+      if (!ctx.dirty || statusSelect.options.length !== statuses.length) fillOptions(statusSelect, statuses, i.status);
+      const impactSelect = q('#sp-up-impact');
+      const keep = labelOf(SP_IMPACTS, i.impact);
+      const previousImpact = ctx.dirty ? impactSelect.value : '';
+      impactSelect.replaceChildren(
+        el('option', { value: '', text: `${keep} (unchanged)` }),
+        ...SP_IMPACTS.filter(([v]) => v !== i.impact).map(([v, label]) => el('option', { value: v, text: label })),
+      );
+      impactSelect.value = previousImpact;
+      if (impactSelect.value !== previousImpact) impactSelect.value = '';
+      q('[data-field="impact-field"]').hidden = maint;
+      q('#sp-up-components').hidden = maint;
+      if (!maint) {
+        fillComponentPicks(q('#sp-up-components [data-field="component-picks"]'), ctx.components, 'sp-up-comp', {
+          emptyText: 'No change',
+          first: i.components || [],
+        });
+      }
+      q('[data-field="postmortem-field"]').hidden = statusSelect.value !== 'postmortem';
+      if (!ctx.dirty && i.postmortem) q('#sp-up-postmortem').value = i.postmortem;
+
+      // Updates, newest first.
+      tid('sp-update-list').replaceChildren(
+        ...(i.updates || []).map((u) =>
+          el(
+            'li',
+            { className: 'item sp-update', dataset: { testid: 'sp-update', status: u.status } },
+            el(
+              'div',
+              { className: 'item-main' },
+              el(
+                'p',
+                { className: 'item-title' },
+                el('span', { className: 'badge sp-status', text: spStatusLabel(i, u.status), dataset: { status: u.status, testid: 'sp-update-status' } }),
+                el('span', { className: 'muted' }, timeTag(u.created_at), ` (${formatAge(u.created_at)})`),
+              ),
+              el('p', { className: 'prose sp-update-body', text: u.body, dataset: { testid: 'sp-update-body' } }),
+              (u.affected_components || []).length
+                ? el(
+                    'ul',
+                    { className: 'sp-affected item-sub', 'aria-label': 'Components' },
+                    ...u.affected_components.map((a) =>
+                      el(
+                        'li',
+                        { dataset: { testid: 'sp-update-component' } },
+                        el('bdi', { text: a.name }),
+                        a.old_status === a.new_status
+                          ? `: ${componentStatusLabel(a.new_status).toLowerCase()}`
+                          : `: ${componentStatusLabel(a.old_status).toLowerCase()} → ${componentStatusLabel(a.new_status).toLowerCase()}`,
+                      ),
+                    ),
+                  )
+                : null,
+            ),
+          ),
+        ),
+      );
+    }
+
+    async function submit(event) {
+      event.preventDefault();
+      const i = ctx.incident;
+      if (!i) return;
+      const maint = isMaintenance(i);
+      const fieldMap = { status: 'sp-up-status', body: 'sp-up-body', impact: 'sp-up-impact', components: 'sp-up-components', postmortem: 'sp-up-postmortem' };
+      const errors = [];
+      const body = { status: q('#sp-up-status').value, body: q('#sp-up-body').value.trim() };
+      if (!body.body) errors.push({ field: '/body', message: 'is required' });
+      if (!maint) {
+        if (q('#sp-up-impact').value) body.impact = q('#sp-up-impact').value;
+        const components = readComponentPicks(q('#sp-up-components'), fieldMap);
+        if (Object.keys(components).length) body.components = components;
+        const postmortem = q('#sp-up-postmortem').value;
+        if (body.status === 'postmortem' && postmortem.trim() && postmortem !== (i.postmortem || '')) body.postmortem = postmortem;
+      }
+      if (errors.length) {
+        showError({ status: 0, problem: { title: 'Cannot post the update yet', errors } }, fieldMap);
+        return;
+      }
+      const saved = await act(event.submitter || tid('sp-up-submit'), () => api('POST', `${statusIncidentPath(i.id)}/updates`, body), fieldMap);
+      if (!saved || !ctx.alive) return;
+      announce(`Update posted: ${spStatusLabel(saved, saved.status)}.`);
+      q('#sp-up-body').value = '';
+      for (const select of q('#sp-up-components').querySelectorAll('select')) {
+        select.value = '';
+        delete select.dataset.auto;
+      }
+      ctx.dirty = false;
+      ctx.incident = saved;
+      try {
+        ctx.components = (await api('GET', '/status/components')).items || [];
+      } catch {
+        // The list refreshes with the next event.
+      }
+      if (!ctx.alive) return;
+      fill(saved);
+      q('#sp-up-body').focus();
+    }
+
+    async function load() {
+      try {
+        const [incident, components] = await Promise.all([api('GET', statusIncidentPath(id)), api('GET', '/status/components')]);
+        if (!ctx.alive) return;
+        ctx.incident = incident;
+        ctx.components = components.items || [];
+        if (!root) build();
+        fill(incident);
+        if (!ctx.loaded) {
+          ctx.loaded = true;
+          focusHeading();
+        }
+      } catch (err) {
+        if (!ctx.alive || (err && err.sessionEnded)) return;
+        if (err instanceof ApiError && err.status === 404 && !ctx.loaded) {
+          ctx.alive = false;
+          notFoundView('There is no such status page incident or maintenance.');
+          return;
+        }
+        showError(err);
+      }
+    }
+
+    const reload = debounce(load, 200);
+    load();
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+      },
+      onEvent(event) {
+        if (String(event.kind || '').startsWith('status.')) reload();
       },
       onStreamOpen() {
         reload();
