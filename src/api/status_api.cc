@@ -129,7 +129,7 @@ void SecurityHeaders(http::Response& r, bool html) {
   r.Header("Referrer-Policy", "strict-origin-when-cross-origin");
   if (html) {
     r.Header("Content-Security-Policy",
-             "default-src 'none'; style-src 'self'; img-src 'self' https: data:; "
+             "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
              "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     r.Header("X-Frame-Options", "DENY");
   } else {

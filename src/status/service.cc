@@ -222,8 +222,8 @@ Result<PageSettings> StatusService::UpdatePage(store::Tx& tx, const json& body,
   text("accent_color", 7, p.accent_color, true);
   text("about", 2000, p.about, false);
   if (!p.url.empty() && !HttpUrl(p.url)) errs.push_back({"/url", "must be an http(s) URL"});
-  if (!p.logo_url.empty() && !p.logo_url.starts_with("https://"))
-    errs.push_back({"/logo_url", "must be an https URL (the page's CSP loads images over https)"});
+  if (!p.logo_url.empty() && !HttpUrl(p.logo_url))
+    errs.push_back({"/logo_url", "must be an http(s) URL"});
   if (body.contains("time_zone") && !ValidZone(p.time_zone))
     errs.push_back({"/time_zone", "unknown time zone"});
   {

@@ -330,7 +330,7 @@ class StatusPageTest(unittest.TestCase):
              "/scheduled_until"),
             ("patch", "/status/page", {"time_zone": "Mars/Olympus"}, 422, "/time_zone"),
             ("patch", "/status/page", {"accent_color": "red;}"}, 422, "/accent_color"),
-            ("patch", "/status/page", {"logo_url": "http://x.example/l.png"}, 422, "/logo_url"),
+            ("patch", "/status/page", {"logo_url": "ftp://x.example/l.png"}, 422, "/logo_url"),
             ("post", "/status/incidents", {"name": "x", "body": "y", "status": 5}, 422,
              "/status"),
             ("post", "/status/components", {"name": "X", "nmae": "typo"}, 422, "/nmae"),
