@@ -34,7 +34,7 @@ int ImpactRank(std::string_view impact);  // none 0 … critical 3; anything els
 struct PageSettings {
   std::string id = "klaxonstatus";  // 12-char public id in the JSON
   std::string name = "Status";
-  std::string url;                   // the page's public URL (absolute)
+  std::string url;                    // the page's public URL (absolute)
   std::string time_zone = "Etc/UTC";  // dates on the page
   std::string logo_url;               // optional, http(s)
   std::string accent_color = "#2563eb";
@@ -115,9 +115,9 @@ struct StatusChange {
 struct Snapshot {
   PageSettings page;
   TimeMs now = 0;
-  TimeMs updated_at = 0;  // the latest change to anything shown
-  std::vector<Component> components;  // ordered: groups and top level by position, children after
-  std::vector<Incident> incidents;    // incidents, newest first (all kinds of statuses)
+  TimeMs updated_at = 0;               // the latest change to anything shown
+  std::vector<Component> components;   // ordered: groups and top level by position, children after
+  std::vector<Incident> incidents;     // incidents, newest first (all kinds of statuses)
   std::vector<Incident> maintenances;  // maintenances, newest first
   std::vector<StatusChange> history;   // per component, oldest first, over the uptime window
 };
