@@ -471,6 +471,8 @@ async function main() {
       // Its page: maintenance statuses, no impact or component pickers.
       await item.locator('[data-testid="sp-incident-name"]').click();
       await a.waitForURL(new RegExp(`/ui/status/incidents/${stored.id}$`));
+      // The page fills the form once the maintenance has loaded: wait for its last status.
+      await byTestId(a, 'sp-up-status').locator('option[value="completed"]').waitFor({ state: 'attached', timeout: 30000 });
       const options = await byTestId(a, 'sp-up-status').locator('option').evaluateAll((os) => os.map((o) => o.value));
       assert.deepEqual(options, ['scheduled', 'in_progress', 'verifying', 'completed']);
       assert.equal(await byTestId(a, 'sp-up-impact').isVisible(), false, 'no impact for a maintenance');
