@@ -107,6 +107,7 @@ void Api::Handle(http::Request& req, http::Reply reply) {
         http::Response::Text(200, d_.metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
   }
   if (IsIntakePath(path)) return Intake(req, std::move(reply));
+  if (IsSubscriptionPath(path)) return StatusSubscriptions(req, std::move(reply));
   if (IsStatusPublicPath(path)) return StatusPublic(req, std::move(reply));
   if (IsPagingPublicPath(path)) return PagingPublic(req, std::move(reply));
   if (!path.starts_with("/api/")) return ServeStatic(req, reply);

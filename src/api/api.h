@@ -32,6 +32,7 @@
 #include "paging/pager.h"
 #include "paging/people.h"
 #include "status/service.h"
+#include "status/subscriptions.h"
 #include "store/store.h"
 
 namespace klaxon::api {
@@ -56,6 +57,7 @@ struct ApiDeps {
   paging::Dispatcher& dispatcher;
   intake::Recorder& intake_log;
   status::StatusService& status_page;
+  status::Subscriptions& subscriptions;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -211,6 +213,15 @@ class Api {
   bool IsStatusPublicPath(const std::string& path) const;
   void StatusPublic(http::Request& req, http::Reply reply);
   std::optional<nlohmann::json> RawBody(Call& c);
+  // Subscriptions (status_subscribe_api.cc): public pages and the admin API.
+  bool IsSubscriptionPath(const std::string& path) const;
+  void StatusSubscriptions(http::Request& req, http::Reply reply);
+  bool SubscribeAllowed(const std::string& client, TimeMs now, int64_t* retry_after_s);
+  void ListStatusSubscribers(Call& c);
+  void AddStatusSubscriber(Call& c);
+  void RemoveStatusSubscriber(Call& c);
+  std::mutex subscribe_mu_;
+  std::map<std::string, std::deque<TimeMs>> subscribe_hits_;
   void GetStatusPage(Call& c);
   void UpdateStatusPage(Call& c);
   void ListStatusComponents(Call& c);

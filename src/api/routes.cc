@@ -223,6 +223,17 @@ void Api::BuildRoutes() {
        "Schedule a maintenance: name, body, scheduled_for, scheduled_until, components, "
        "auto_transition",
        "status page", AnyObj(), 201, AnyObj(), &Api::ScheduleStatusMaintenance},
+      {"GET", "/api/v1/status/subscribers", Role::kAdmin,
+       "Status page subscribers (email and webhook), newest first; ?all=true includes those "
+       "who unsubscribed",
+       "status page", nullptr, 200, AnyObj(), &Api::ListStatusSubscribers},
+      {"POST", "/api/v1/status/subscribers", Role::kAdmin,
+       "Add a subscriber: email and/or webhook, components [component], confirmed (skip the "
+       "confirmation mail); a webhook's signing secret is returned once",
+       "status page", AnyObj(), 201, AnyObj(), &Api::AddStatusSubscriber},
+      {"DELETE", "/api/v1/status/subscribers/{id}", Role::kAdmin,
+       "Remove a subscriber (pending messages to them are cancelled)", "status page", nullptr, 204,
+       nullptr, &Api::RemoveStatusSubscriber},
       {"GET", "/api/v1/incidents/{id}/alerts", Role::kViewer, "The alerts grouped into an incident",
        "incidents", nullptr, 200, ListOf("Alert"), &Api::ListIncidentAlerts},
       // People, schedules, escalation policies, paging (paging_api.cc).

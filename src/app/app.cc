@@ -278,6 +278,22 @@ int Serve(const std::vector<std::string>& args) {
 
   status::StatusService status_page(clock, log, timers, suppression);
   status_page.Install();
+  // Status page subscribers hear about updates through the same outbox as pages.
+  status::Subscriptions subscriptions(clock, log, status_page, cfg.PublicUrl());
+  subscriptions.SetEnqueue(
+      [&pager, &clock](store::Tx& tx, const status::SubscriberDelivery& d) -> Status {
+        paging::OutboxItem item;
+        item.idem_key = d.idem_key;
+        item.kind = d.kind;
+        item.method.kind = notify::ParseChannel(d.channel).value_or(notify::ChannelKind::kEmail);
+        item.method.address = d.address;
+        item.method.secret = d.secret;
+        item.message = d.message;
+        item.subscriber_id = d.subscriber_id;
+        item.not_before = clock.Now();
+        return pager.Enqueue(tx, item).status();
+      });
+  subscriptions.Install();
   Status engine_started = deadlines.Install(*store);
   if (engine_started.ok()) engine_started = timers.Start();
   if (engine_started.ok()) engine_started = dispatcher.Start();
@@ -304,6 +320,7 @@ int Serve(const std::vector<std::string>& args) {
                 dispatcher,
                 intake_log,
                 status_page,
+                subscriptions,
                 metrics,
                 cfg.PublicUrl(),
                 cfg.PublicUrl().starts_with("https://"),

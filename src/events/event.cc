@@ -65,6 +65,16 @@ constexpr EventKind kKinds[] = {
      "the window."},
     {"status.maintenance_updated",
      "A maintenance moved on (scheduled, in progress, verifying, completed), by hand or on time."},
+    {"status.subscriber_added",
+     "Someone subscribed to the status page (pending until the confirmation link is used; "
+     "an admin may add a subscriber confirmed). Addresses are not in the event."},
+    {"status.subscriber_confirmed", "A status page subscriber confirmed their address."},
+    {"status.subscriber_updated", "A status page subscriber chose other components."},
+    {"status.subscriber_removed",
+     "A status page subscriber unsubscribed (or was removed by an admin); pending messages to "
+     "them are cancelled."},
+    {"status.subscribers_notified",
+     "An update of a public incident or maintenance was queued for its subscribers (`count`)."},
     {"alert.fired",
      "An alert started firing (new, or again after resolving) and joined an incident."},
     {"alert.resolved", "The source reported an alert resolved."},

@@ -215,6 +215,7 @@ std::string EventType(const Message& m) {
   if (m.kind == "test") return "contact_method.test";
   if (m.kind == "handoff") return "oncall.handoff";
   if (m.kind == "role") return "incident.role_assigned";
+  if (m.kind == "status") return "status.update";
   return "notification." + m.kind;
 }
 
@@ -233,13 +234,21 @@ Result<HttpRequest> WebhookRequest(const std::string& url, const Message& m, con
                                    const std::string& message_id, const std::string& webhook_secret,
                                    TimeMs now) {
   KLAXON_RETURN_IF_ERROR(ValidMessageId(message_id));
-  KLAXON_ASSIGN_OR_RETURN(std::string text, t.Render("webhook.body", m));
   const std::string type = EventType(m);
-  Json envelope = {{"type", type},
-                   {"timestamp", FormatTime(m.at > 0 ? m.at : now)},
-                   {"text", TruncateText(Trim(OneLine(text)), 2000)},
-                   {"data", m.ToJson()}};
-  HttpRequest req{url, {}, Dump(envelope)};
+  HttpRequest req{url, {}, {}};
+  if (!m.payload.empty()) {
+    // A status page subscriber's notification: the body is the payload as given.
+    Json payload = Json::parse(m.payload, nullptr, false);
+    if (payload.is_discarded()) return InvalidField("/payload", "not JSON");
+    req.body = Dump(payload);
+  } else {
+    KLAXON_ASSIGN_OR_RETURN(std::string text, t.Render("webhook.body", m));
+    Json envelope = {{"type", type},
+                     {"timestamp", FormatTime(m.at > 0 ? m.at : now)},
+                     {"text", TruncateText(Trim(OneLine(text)), 2000)},
+                     {"data", m.ToJson()}};
+    req.body = Dump(envelope);
+  }
   const int64_t ts = now / 1000;
   req.headers = {{"Content-Type", "application/json"},
                  {"User-Agent", "Klaxon/1"},

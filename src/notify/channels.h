@@ -31,6 +31,13 @@ std::optional<ChannelKind> ParseChannel(const std::string& name);
 // too); for "handoff", `title` is the headline ("You are now on call for Primary") and
 // `summary` the open incidents, one a line (empty: "There are no open incidents."). Any
 // other kind with an `incident_ref` (e.g. "role") is shown like a page.
+// Status page subscribers get "status" (an incident or maintenance update: `title` the
+// public incident's name, `status` the update's status label, `summary` the update's
+// text, `console_url` the public incident page, `fields` the affected components) and
+// "subscription" (confirm an email subscription: `confirm_url`; or, when `confirm_url` is
+// empty, a reminder that the address is already subscribed with its `unsubscribe_url`).
+// Both carry `page_name`; `unsubscribe_url` also becomes the mail's List-Unsubscribe
+// (RFC 8058 one-click). For a webhook, a non-empty `payload` (JSON) is the whole body.
 struct Message {
   std::string kind = "page";
   std::string incident_ref;    // "INC-42"
@@ -47,6 +54,10 @@ struct Message {
   std::string verify_code;     // for kind "test"
   std::vector<std::pair<std::string, std::string>> fields;  // extra facts (name, value)
   TimeMs at = 0;
+  std::string page_name;        // status page messages
+  std::string confirm_url;      // "subscription": the confirmation page
+  std::string unsubscribe_url;  // status page messages: one-click unsubscribe
+  std::string payload;          // webhook body (JSON text) instead of the envelope
 
   // The mustache context: every field above by name, plus "is_page", "is_test", etc.
   nlohmann::json ToContext() const;

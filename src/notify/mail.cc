@@ -137,6 +137,13 @@ Result<Mail> BuildMail(const std::string& from, const std::string& to, const Mes
   if (auto ref = OneLine(m.incident_ref); !ref.empty() && IsAscii(ref)) {
     msg += "X-Klaxon-Incident: " + ref + "\r\n";
   }
+  // RFC 2369 / RFC 8058: mail clients show an unsubscribe button that POSTs to the URL.
+  if (auto u = OneLine(m.unsubscribe_url);
+      IsAscii(u) && (u.starts_with("https://") || u.starts_with("http://")) &&
+      u.find_first_of("<> \"") == std::string::npos) {
+    msg += "List-Unsubscribe: <" + u + ">\r\n";
+    msg += "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n";
+  }
   msg += "\r\n";
   msg += "This is a multi-part message in MIME format.\r\n";
   // Base64 bodies never contain "=_", so the boundary cannot occur inside a part.

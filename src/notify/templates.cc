@@ -33,7 +33,11 @@ constexpr const char* kEmailSubject =
     "{{#status}} {{status}}{{/status}}: {{title}}{{/is_incident}}"
     "{{#is_test}}Klaxon verification code: {{verify_code}}{{/is_test}}"
     "{{#is_handoff}}{{#title}}{{title}}{{/title}}{{^title}}You are now on "
-    "call{{/title}}{{/is_handoff}}";
+    "call{{/title}}{{/is_handoff}}"
+    "{{#is_status}}[{{page_name}}] {{title}}{{#status}}: {{status}}{{/status}}{{/is_status}}"
+    "{{#is_subscription}}{{#confirm_url}}Confirm your subscription to {{page_name}}"
+    "{{/confirm_url}}{{^confirm_url}}Your subscription to {{page_name}}{{/confirm_url}}"
+    "{{/is_subscription}}";
 
 constexpr const char* kEmailText = R"({{#is_incident}}
 {{#severity}}[{{severity}}] {{/severity}}{{incident_ref}}: {{title}}
@@ -98,9 +102,47 @@ There are no open incidents.
 Schedule: {{console_url}}
 {{/console_url}}
 {{/is_handoff}}
+{{#is_status}}
+{{title}}
+{{#status}}
+Status: {{status}}
+{{/status}}
+{{#fields}}
+{{name}}: {{value}}
+{{/fields}}
+{{#summary}}
+
+{{summary}}
+{{/summary}}
+{{#console_url}}
+
+Details: {{console_url}}
+{{/console_url}}
+
+You get this message because you subscribed to {{page_name}}.
+{{#unsubscribe_url}}
+Unsubscribe or choose components: {{unsubscribe_url}}
+{{/unsubscribe_url}}
+{{/is_status}}
+{{#is_subscription}}
+{{#confirm_url}}
+Someone, hopefully you, asked to receive status updates from {{page_name}} at this
+address. To confirm, open:
+
+{{confirm_url}}
+
+If it was not you, ignore this message: nothing will be sent unless you confirm.
+{{/confirm_url}}
+{{^confirm_url}}
+This address is already subscribed to status updates from {{page_name}}.
+{{#unsubscribe_url}}
+Manage or unsubscribe: {{unsubscribe_url}}
+{{/unsubscribe_url}}
+{{/confirm_url}}
+{{/is_subscription}}
 
 -- 
-Klaxon{{#at_iso}}, {{at_iso}}{{/at_iso}}
+{{#page_name}}{{page_name}}{{/page_name}}{{^page_name}}Klaxon{{/page_name}}{{#at_iso}}, {{at_iso}}{{/at_iso}}
 )";
 
 constexpr const char* kEmailHtml = R"(<!DOCTYPE html>
@@ -151,7 +193,40 @@ constexpr const char* kEmailHtml = R"(<!DOCTYPE html>
 <p><a href="{{console_url}}">Open the schedule in Klaxon</a></p>
 {{/console_url}}
 {{/is_handoff}}
-<p style="color:#59636e;font-size:12px">Klaxon{{#at_iso}}, {{at_iso}}{{/at_iso}}</p>
+{{#is_status}}
+<h2 style="margin:0 0 12px;font-size:20px">{{title}}</h2>
+{{#status}}
+<p style="margin:0 0 12px;font-weight:bold">{{status}}</p>
+{{/status}}
+{{#has_fields}}
+<table style="border-collapse:collapse;margin:0 0 16px">
+{{#fields}}
+<tr><td style="padding:2px 16px 2px 0;color:#59636e">{{name}}</td><td style="padding:2px 0">{{value}}</td></tr>
+{{/fields}}
+</table>
+{{/has_fields}}
+{{#summary}}
+<div style="white-space:pre-wrap;margin:0 0 16px">{{summary}}</div>
+{{/summary}}
+{{#console_url}}
+<p style="margin:0 0 16px"><a href="{{console_url}}">View on the status page</a></p>
+{{/console_url}}
+<p style="color:#59636e;font-size:12px">You get this message because you subscribed to {{page_name}}.{{#unsubscribe_url}} <a href="{{unsubscribe_url}}">Unsubscribe or choose components</a>.{{/unsubscribe_url}}</p>
+{{/is_status}}
+{{#is_subscription}}
+{{#confirm_url}}
+<p>Someone, hopefully you, asked to receive status updates from {{page_name}} at this address.</p>
+<p><a href="{{confirm_url}}" style="display:inline-block;padding:10px 18px;background:#1a7f37;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:bold">Confirm subscription</a></p>
+<p>If it was not you, ignore this message: nothing will be sent unless you confirm.</p>
+{{/confirm_url}}
+{{^confirm_url}}
+<p>This address is already subscribed to status updates from {{page_name}}.</p>
+{{#unsubscribe_url}}
+<p><a href="{{unsubscribe_url}}">Manage or unsubscribe</a></p>
+{{/unsubscribe_url}}
+{{/confirm_url}}
+{{/is_subscription}}
+<p style="color:#59636e;font-size:12px">{{#page_name}}{{page_name}}{{/page_name}}{{^page_name}}Klaxon{{/page_name}}{{#at_iso}}, {{at_iso}}{{/at_iso}}</p>
 </body>
 </html>
 )";
@@ -266,7 +341,8 @@ constexpr const char* kWebhookBody =
     "{{/is_incident}}"
     "{{#is_test}}Klaxon verification code: {{verify_code}}{{/is_test}}"
     "{{#is_handoff}}{{#title}}{{title}}{{/title}}{{^title}}You are now on "
-    "call{{/title}}{{/is_handoff}}";
+    "call{{/title}}{{/is_handoff}}"
+    "{{#is_status}}{{page_name}}: {{title}}{{#status}} ({{status}}){{/status}}{{/is_status}}";
 
 enum class Escape { kNone, kHtml, kMrkdwn, kMattermost, kDiscord };
 
@@ -487,7 +563,11 @@ nlohmann::json Message::ToJson() const {
               {"recipient_name", FixUtf8(recipient_name)},
               {"verify_code", FixUtf8(verify_code)},
               {"fields", std::move(f)},
-              {"at", at}};
+              {"at", at},
+              {"page_name", FixUtf8(page_name)},
+              {"confirm_url", FixUtf8(confirm_url)},
+              {"unsubscribe_url", FixUtf8(unsubscribe_url)},
+              {"payload", FixUtf8(payload)}};
 }
 
 Message Message::FromJson(const nlohmann::json& j) {
@@ -514,13 +594,18 @@ Message Message::FromJson(const nlohmann::json& j) {
     }
   }
   if (auto it = j.find("at"); it != j.end() && it->is_number_integer()) m.at = it->get<TimeMs>();
+  m.page_name = Str(j, "page_name");
+  m.confirm_url = Str(j, "confirm_url");
+  m.unsubscribe_url = Str(j, "unsubscribe_url");
+  m.payload = Str(j, "payload");
   return m;
 }
 
 nlohmann::json Message::ToContext() const {
   Json c = ToJson();
   // Only http(s) links reach a template (no javascript: in a mail or a chat button).
-  for (const char* k : {"console_url", "ack_url", "resolve_url", "runbook_url"}) {
+  for (const char* k :
+       {"console_url", "ack_url", "resolve_url", "runbook_url", "confirm_url", "unsubscribe_url"}) {
     c[k] = SafeUrl(c[k].get<std::string>());
   }
   // Templates put the summary on lines of its own; a trailing newline would add a blank one.
@@ -535,9 +620,13 @@ nlohmann::json Message::ToContext() const {
   c["is_test"] = kind == "test";
   c["is_handoff"] = kind == "handoff";
   c["is_resolved"] = kind == "resolved";
+  c["is_status"] = kind == "status";
+  c["is_subscription"] = kind == "subscription";
   // Pages, resolutions and other news about an incident (a role assigned, say).
   c["is_incident"] = kind == "page" || kind == "resolved" ||
-                     (kind != "test" && kind != "handoff" && !incident_ref.empty());
+                     (kind != "test" && kind != "handoff" && kind != "status" &&
+                      kind != "subscription" && !incident_ref.empty());
+  c.erase("payload");
   c["has_actions"] = kind != "test" && (!c["ack_url"].get<std::string>().empty() ||
                                         !c["resolve_url"].get<std::string>().empty());
   c["verify_url"] = kind == "test" ? c["ack_url"] : Json("");

@@ -2,6 +2,7 @@
 
 #include <date/date.h>
 #include <date/tz.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <chrono>
@@ -212,6 +213,26 @@ std::string MaintenanceStatusAt(const Incident& m, TimeMs now) {
     return m.status == "verifying" ? m.status : "in_progress";
   }
   return m.status;
+}
+
+std::string_view StatusLabel(std::string_view st) {
+  if (st == "investigating") return "Investigating";
+  if (st == "identified") return "Identified";
+  if (st == "monitoring") return "Monitoring";
+  if (st == "resolved") return "Resolved";
+  if (st == "postmortem") return "Postmortem";
+  if (st == "scheduled") return "Scheduled";
+  if (st == "in_progress") return "In progress";
+  if (st == "verifying") return "Verifying";
+  if (st == "completed") return "Completed";
+  return {};
+}
+
+std::string NewPublicId() {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out(12, 'a');
+  for (auto& ch : out) ch = kAlphabet[randombytes_uniform(36)];
+  return out;
 }
 
 }  // namespace klaxon::status

@@ -27,6 +27,10 @@ std::string_view Label(ComponentStatus s);
 // Maintenances: scheduled, in_progress, verifying, completed.
 bool IsIncidentStatus(std::string_view s);
 bool IsMaintenanceStatus(std::string_view s);
+// "Investigating", "In progress", … for an incident or maintenance status; empty if unknown.
+std::string_view StatusLabel(std::string_view status);
+// A new 12-character public id (lowercase letters and digits, like the hosted service's).
+std::string NewPublicId();
 // none < minor < major < critical (maintenances: "maintenance").
 bool IsImpact(std::string_view s);
 int ImpactRank(std::string_view impact);  // none 0 … critical 3; anything else 0

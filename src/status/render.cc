@@ -476,20 +476,8 @@ json IncidentList(const Ctx& ctx, const std::vector<Incident>& list, std::string
 // ---------------------------------------------------------------------------------------
 // HTML pieces
 
-std::string_view IncidentStatusLabel(std::string_view st) {
-  if (st == "investigating") return "Investigating";
-  if (st == "identified") return "Identified";
-  if (st == "monitoring") return "Monitoring";
-  if (st == "resolved") return "Resolved";
-  if (st == "postmortem") return "Postmortem";
-  if (st == "scheduled") return "Scheduled";
-  if (st == "in_progress") return "In progress";
-  if (st == "verifying") return "Verifying";
-  if (st == "completed") return "Completed";
-  return {};
-}
 std::string StatusLabelHtml(std::string_view st) {
-  std::string_view l = IncidentStatusLabel(st);
+  std::string_view l = StatusLabel(st);
   return l.empty() ? T(st) : std::string(l);
 }
 
@@ -591,6 +579,7 @@ std::string Foot(const Ctx& ctx) {
   f += "<li><a href=\"/status/history/" + CurrentMonth(ctx) + "\">Incident history</a></li>\n";
   f += "<li><a href=\"/status/feed.atom\" type=\"application/atom+xml\">Atom feed</a></li>\n";
   f += "<li><a href=\"/status/feed.rss\" type=\"application/rss+xml\">RSS feed</a></li>\n";
+  f += "<li><a href=\"/status/subscribe\">Subscribe to updates</a></li>\n";
   f += "</ul></nav>\n<p class=\"powered\">Powered by "
        "Klaxon</p>\n</div>\n</footer>\n</body>\n</html>\n";
   return f;
@@ -822,7 +811,7 @@ TimeMs FeedUpdated(const Snapshot& s, const std::vector<const Incident*>& items)
 // The entry's text: impact, window, affected components, postmortem, then the updates.
 std::string EntryText(const Ctx& ctx, const Incident& i) {
   std::string t = std::string(ImpactLabel(i)) + " \u00B7 ";
-  std::string_view label = IncidentStatusLabel(EffectiveStatus(ctx, i));
+  std::string_view label = StatusLabel(EffectiveStatus(ctx, i));
   t += label.empty() ? EffectiveStatus(ctx, i) : std::string(label);
   t += "\n";
   if (i.maintenance() && i.scheduled_for)
@@ -836,7 +825,7 @@ std::string EntryText(const Ctx& ctx, const Incident& i) {
   }
   if (!i.postmortem.empty()) t += "\nPostmortem\n" + i.postmortem + "\n";
   for (const Update* u : UpdatesNewestFirst(i)) {
-    std::string_view l = IncidentStatusLabel(u->status);
+    std::string_view l = StatusLabel(u->status);
     t += "\n" + (l.empty() ? u->status : std::string(l)) + " (" + ctx.Human(DisplayAt(*u)) + ")\n";
     t += u->body + "\n";
   }
@@ -998,6 +987,24 @@ h3 { font-size: 1rem; margin: 0 0 0.25rem; }
 .postmortem { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: 0.75rem 1rem; }
 .site-footer { border-top: 1px solid var(--border); padding: 1rem 0 2rem; color: var(--muted); font-size: 0.9rem; }
 .powered { margin: 0.5rem 0 0; }
+.form { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: 1rem; margin: 1rem 0; }
+.form label { display: block; font-weight: 600; margin: 0.75rem 0 0.25rem; }
+.form input[type=email], .form input[type=url] {
+  width: 100%; font: inherit; padding: 0.5rem; border: 1px solid var(--border); border-radius: 6px;
+  background: var(--bg); color: var(--text);
+}
+.form fieldset { border: 1px solid var(--border); border-radius: 6px; margin: 0.75rem 0; padding: 0.5rem 0.75rem; }
+.form legend { font-weight: 600; padding: 0 0.25rem; }
+.form .check { display: flex; gap: 0.5rem; align-items: baseline; font-weight: normal; margin: 0.25rem 0; }
+.form .check.child { margin-left: 1.5rem; }
+.form .hint { color: var(--muted); font-size: 0.9rem; margin: 0.25rem 0; }
+.button {
+  display: inline-block; font: inherit; font-weight: 600; margin: 0.75rem 0.5rem 0 0; padding: 0.5rem 1rem;
+  border: 0; border-radius: 6px; background: var(--accent); color: var(--accent-text); cursor: pointer;
+}
+.button.secondary { background: var(--muted); }
+.error { color: var(--major); font-weight: 600; }
+.notice { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: 1rem; margin: 1rem 0; }
 @media (min-width: 40rem) {
   h1 { font-size: 1.75rem; }
   .wrap { padding: 0 1.5rem; }
@@ -1377,6 +1384,146 @@ std::string RenderRss(const Snapshot& s) {
   }
   x += "</channel>\n</rss>\n";
   return x;
+}
+
+}  // namespace klaxon::status
+
+namespace klaxon::status {
+
+// ---------------------------------------------------------------------------------------
+// Subscriptions
+
+namespace {
+
+// Checkboxes for the components (groups with their children); `chosen` by public id.
+std::string ComponentChoices(const Ctx& ctx, const std::vector<std::string>& chosen) {
+  auto checked = [&](const Component& c) {
+    return std::find(chosen.begin(), chosen.end(), c.public_id) != chosen.end() ? " checked" : "";
+  };
+  std::string h;
+  for (const Component* c : ctx.Children(0)) {
+    if (!Visible(*c) && !c->is_group) continue;
+    std::string id = "c-" + A(c->public_id);
+    h += "<label class=\"check\" for=\"" + id + "\"><input type=\"checkbox\" id=\"" + id +
+         "\" name=\"components\" value=\"" + A(c->public_id) + "\"" + checked(*c) + "> " +
+         T(c->name) + "</label>\n";
+    if (!c->is_group) continue;
+    for (const Component* child : ctx.Children(c->id)) {
+      std::string cid = "c-" + A(child->public_id);
+      h += "<label class=\"check child\" for=\"" + cid + "\"><input type=\"checkbox\" id=\"" + cid +
+           "\" name=\"components\" value=\"" + A(child->public_id) + "\"" + checked(*child) + "> " +
+           T(child->name) + "</label>\n";
+    }
+  }
+  if (h.empty()) return "";
+  return "<fieldset>\n<legend>Components</legend>\n<p class=\"hint\">Choose none to hear about "
+         "everything.</p>\n" +
+         h + "</fieldset>\n";
+}
+
+}  // namespace
+
+std::string RenderSubscribe(const Snapshot& s, const SubscribeForm& form) {
+  Ctx ctx(s);
+  std::string h = Head(ctx, "Subscribe \u00B7 " + A(s.page.name));
+  h += "<p class=\"back\"><a href=\"/status\">\u2190 Current status</a></p>\n";
+  h += "<h1>Subscribe to updates</h1>\n";
+  h += "<p>Get an email when " + T(s.page.name) +
+       " publishes an incident or a maintenance, and with each of its updates.</p>\n";
+  if (!form.error.empty())
+    h += "<p class=\"error\" role=\"alert\" id=\"form-error\">" + T(form.error) + "</p>\n";
+  h += "<form class=\"form\" method=\"post\" action=\"/status/subscribe\">\n";
+  h += "<label for=\"email\">Email address</label>\n<input type=\"email\" id=\"email\" "
+       "name=\"email\" required maxlength=\"254\" autocomplete=\"email\" value=\"" +
+       A(form.email) + "\"" + (form.error_field == "email" ? " aria-invalid=\"true\"" : "") + ">\n";
+  h += "<label for=\"webhook\">Webhook URL (optional)</label>\n<input type=\"url\" id=\"webhook\" "
+       "name=\"webhook\" maxlength=\"2000\" value=\"" +
+       A(form.webhook) + "\"" + (form.error_field == "webhook" ? " aria-invalid=\"true\"" : "") +
+       ">\n<p class=\"hint\">With a URL, updates are posted there as JSON; the email address "
+       "confirms it.</p>\n";
+  h += ComponentChoices(ctx, form.components);
+  h += "<button class=\"button\" type=\"submit\">Subscribe</button>\n</form>\n";
+  h += "<p class=\"hint\">We send a confirmation link first; nothing else is sent until you "
+       "use it. Every message has a link to unsubscribe.</p>\n";
+  h += Foot(ctx);
+  return h;
+}
+
+std::string RenderSubscription(const Snapshot& s, const SubscriptionView& v) {
+  Ctx ctx(s);
+  std::string h = Head(ctx, "Your subscription \u00B7 " + A(s.page.name));
+  h += "<p class=\"back\"><a href=\"/status\">\u2190 Current status</a></p>\n";
+  h += "<h1>Your subscription</h1>\n";
+  if (!v.notice.empty())
+    h += "<p class=\"notice\" role=\"status\" id=\"notice\">" + T(v.notice) + "</p>\n";
+  std::string who = v.kind == "webhook" ? "The webhook " + v.url : v.email;
+  if (v.state == "unsubscribed") {
+    h += "<p id=\"state\">" + T(who) + " is unsubscribed from " + T(s.page.name) +
+         ". <a href=\"/status/subscribe\">Subscribe again</a></p>\n";
+    return h + Foot(ctx);
+  }
+  const std::string token = "<input type=\"hidden\" name=\"token\" value=\"" + A(v.token) + "\">\n";
+  if (v.state == "pending") {
+    h += "<p id=\"state\">Confirm that " + T(who) + " should receive updates from " +
+         T(s.page.name) + ".</p>\n";
+    h += "<form class=\"form\" method=\"post\" action=\"/status/subscription/confirm\">\n" + token +
+         "<button class=\"button\" type=\"submit\">Confirm subscription</button>\n</form>\n";
+    return h + Foot(ctx);
+  }
+  h += "<p id=\"state\">" + T(who) + " receives updates from " + T(s.page.name) +
+       (v.components.empty() ? " about everything." : " about the components chosen below.") +
+       "</p>\n";
+  std::string choices = ComponentChoices(ctx, v.components);
+  if (!choices.empty())
+    h += "<form class=\"form\" method=\"post\" action=\"/status/subscription/components\">\n" +
+         token + choices + "<button class=\"button\" type=\"submit\">Save</button>\n</form>\n";
+  h += "<form class=\"form\" method=\"post\" action=\"/status/unsubscribe\">\n" + token +
+       "<button class=\"button secondary\" type=\"submit\">Unsubscribe</button>\n</form>\n";
+  return h + Foot(ctx);
+}
+
+std::string RenderUnsubscribe(const Snapshot& s, const std::string& token) {
+  Ctx ctx(s);
+  std::string h = Head(ctx, "Unsubscribe \u00B7 " + A(s.page.name));
+  h += "<h1>Unsubscribe</h1>\n<p>Stop receiving updates from " + T(s.page.name) + "?</p>\n";
+  h += "<form class=\"form\" method=\"post\" action=\"/status/unsubscribe\">\n"
+       "<input type=\"hidden\" name=\"token\" value=\"" +
+       A(token) +
+       "\">\n<button class=\"button\" type=\"submit\">Unsubscribe</button>\n</form>\n"
+       "<p><a href=\"/status/subscription?token=" +
+       A(token) + "\">Choose components instead</a></p>\n";
+  return h + Foot(ctx);
+}
+
+std::string RenderNotice(const Snapshot& s, std::string_view title, std::string_view text) {
+  Ctx ctx(s);
+  std::string h = Head(ctx, A(title) + " \u00B7 " + A(s.page.name));
+  h += "<h1>" + T(title) + "</h1>\n<p class=\"notice\" role=\"status\" id=\"notice\">" + T(text) +
+       "</p>\n<p><a href=\"/status\">\u2190 Current status</a></p>\n";
+  return h + Foot(ctx);
+}
+
+nlohmann::json SubscriberPayload(const Snapshot& s, const Incident& i,
+                                 const std::string& unsubscribe_url) {
+  Ctx ctx(s);
+  Indicator ind = Overall(s);
+  json j = {{"meta",
+             {{"unsubscribe", Str(unsubscribe_url)},
+              {"documentation", Str(ctx.base + "/status")},
+              {"generated_at", ctx.Rfc3339(s.now)}}},
+            {"page",
+             {{"id", Str(s.page.id)},
+              {"status_indicator", ind.indicator},
+              {"status_description", ind.description}}}};
+  j[i.maintenance() ? "scheduled_maintenance" : "incident"] = IncidentJson(ctx, i);
+  return j;
+}
+
+std::string FormatWindow(const PageSettings& page, TimeMs from, TimeMs until) {
+  Snapshot snap;
+  snap.page = page;
+  Ctx ctx(snap);
+  return ctx.Human(from) + " \u2013 " + ctx.Human(until);
 }
 
 }  // namespace klaxon::status

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "status/model.h"
 
@@ -63,6 +64,42 @@ std::string StatusCss(const PageSettings& page);
 
 std::string RenderAtom(const Snapshot& s);
 std::string RenderRss(const Snapshot& s);
+
+// ---------------------------------------------------------------------------------------
+// Subscriptions (status/subscriptions.h): the public pages and the webhook body.
+
+struct SubscribeForm {
+  std::string email;
+  std::string webhook;
+  std::vector<std::string> components;  // public ids, checked
+  std::string error;                    // shown above the form
+  std::string error_field;              // "email" | "webhook": marked aria-invalid
+};
+// /status/subscribe: the form (posts to /status/subscribe).
+std::string RenderSubscribe(const Snapshot& s, const SubscribeForm& form);
+
+struct SubscriptionView {
+  std::string token;
+  std::string kind;  // email | webhook
+  std::string email;
+  std::string url;
+  std::string state;                    // pending | active | unsubscribed
+  std::vector<std::string> components;  // public ids
+  std::string notice;                   // "Subscription confirmed.", …
+};
+// /status/subscription?token=: confirm (pending), components and unsubscribe (active).
+std::string RenderSubscription(const Snapshot& s, const SubscriptionView& v);
+// /status/unsubscribe?token= (GET): a button that posts the unsubscription.
+std::string RenderUnsubscribe(const Snapshot& s, const std::string& token);
+// A short message page ("Check your inbox", "Link expired").
+std::string RenderNotice(const Snapshot& s, std::string_view title, std::string_view text);
+// The body posted to webhook subscribers, in the hosted status service's shape: meta
+// (unsubscribe, documentation), page (id, status_indicator, status_description) and
+// "incident" or "scheduled_maintenance" (the object of incidents.json).
+nlohmann::json SubscriberPayload(const Snapshot& s, const Incident& i,
+                                 const std::string& unsubscribe_url);
+// "May 1, 2024 02:00 UTC – May 1, 2024 04:00 UTC" in the page's time zone.
+std::string FormatWindow(const PageSettings& page, TimeMs from, TimeMs until);
 
 // ---------------------------------------------------------------------------------------
 // Building blocks (exposed for tests and for other pages that need the same rules).

@@ -22,14 +22,6 @@ constexpr size_t kMaxName = 200;
 constexpr size_t kMaxBody = 20000;
 constexpr int64_t kHistoryDays = 91;
 
-// 12 lowercase letters and digits, like the hosted service's ids.
-std::string NewPublicId() {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string out(12, 'a');
-  for (auto& ch : out) ch = kAlphabet[randombytes_uniform(36)];
-  return out;
-}
-
 bool HttpUrl(const std::string& u) { return u.starts_with("https://") || u.starts_with("http://"); }
 
 Result<std::string> Text(const json& body, const char* field, size_t max, bool required) {
@@ -696,6 +688,7 @@ Result<Incident> StatusService::CreateIncident(store::Tx& tx, const json& body,
   KLAXON_RETURN_IF_ERROR(
       log_.Append(tx, events::Event::Of("status.incident_published", actor, data, internal))
           .status());
+  KLAXON_RETURN_IF_ERROR(Updated(tx, inc));
   Changed(tx);
   return inc;
 }
@@ -801,6 +794,7 @@ Result<Incident> StatusService::ScheduleMaintenance(store::Tx& tx, const json& b
                                {"silenced_services", services.size()}}));
   // Already due (scheduled in the past or now): move it at once.
   std::string by_clock = MaintenanceStatusAt(m, now);
+  if (by_clock == m.status) KLAXON_RETURN_IF_ERROR(Updated(tx, m));
   if (by_clock != m.status)
     KLAXON_RETURN_IF_ERROR(MoveMaintenance(tx, m, by_clock,
                                            by_clock == "completed"
@@ -858,7 +852,7 @@ Status StatusService::MoveMaintenance(store::Tx& tx, Incident& m, const std::str
   KLAXON_RETURN_IF_ERROR(Emit(tx, "status.maintenance_updated",
                               events::Actor{"system", std::nullopt, "status page"},
                               {{"status_incident", m.public_id}, {"from", from}, {"to", to}}));
-  return Status::Ok();
+  return Updated(tx, m);
 }
 
 Status StatusService::OnMaintenanceTimer(store::Tx& tx, int64_t id) {
@@ -967,6 +961,7 @@ Result<Incident> StatusService::AddUpdate(store::Tx& tx, const std::string& key,
       inc.resolved_at.reset();
     KLAXON_RETURN_IF_ERROR(AppendUpdate(tx, inc, status, *message, affected));
     KLAXON_RETURN_IF_ERROR(SaveIncident(tx, inc));
+    KLAXON_RETURN_IF_ERROR(Updated(tx, inc));
   }
   KLAXON_RETURN_IF_ERROR(
       log_.Append(

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -31,6 +32,11 @@ class StatusService {
 
   // Registers the maintenance timer handler (before the engine starts).
   void Install();
+  // Called in the transaction of every new update of a public incident or maintenance
+  // (published, updated, scheduled, moved on time), with the incident as saved; its
+  // newest update first. An error aborts the change.
+  using UpdateListener = std::function<Status(store::Tx&, const Incident&)>;
+  void SetUpdateListener(UpdateListener fn) { update_listener_ = std::move(fn); }
 
   // Everything the public page shows (uptime history over the last 91 days).
   Result<Snapshot> Load(store::Tx& tx);
@@ -91,7 +97,12 @@ class StatusService {
   events::EventLog& log_;
   engine::Timers& timers_;
   alerts::SuppressionStore& suppression_;
+  Status Updated(store::Tx& tx, const Incident& inc) {
+    return update_listener_ ? update_listener_(tx, inc) : Status::Ok();
+  }
+
   std::atomic<uint64_t> generation_{1};
+  UpdateListener update_listener_;
 };
 
 }  // namespace klaxon::status

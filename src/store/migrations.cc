@@ -321,6 +321,28 @@ CREATE TABLE status_updates (
 );
 CREATE INDEX status_updates_by_incident ON status_updates(status_incident_id, id);
 )sql"},
+    {8, "status page subscribers; outbox rows for them", R"sql(
+CREATE TABLE status_subscribers (
+  id INTEGER PRIMARY KEY,
+  public_id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  email TEXT NOT NULL DEFAULT '',
+  url TEXT NOT NULL DEFAULT '',
+  secret TEXT NOT NULL DEFAULT '',
+  components TEXT NOT NULL DEFAULT '[]',
+  state TEXT NOT NULL,
+  token TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  requested_at INTEGER NOT NULL,
+  confirmed_at INTEGER,
+  unsubscribed_at INTEGER,
+  last_mailed_at INTEGER
+);
+CREATE UNIQUE INDEX status_subscribers_target ON status_subscribers(kind, email, url);
+CREATE INDEX status_subscribers_by_state ON status_subscribers(state);
+ALTER TABLE outbox ADD COLUMN subscriber_id INTEGER;
+CREATE INDEX outbox_by_subscriber ON outbox(subscriber_id) WHERE subscriber_id IS NOT NULL;
+)sql"},
 };
 }  // namespace
 
