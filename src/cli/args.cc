@@ -21,7 +21,42 @@ std::vector<std::string_view> SplitWords(std::string_view text) {
   return words;
 }
 
-std::string_view FirstWord(std::string_view path) { return path.substr(0, path.find(' ')); }
+// "status component" for "status component set"; "" for a one-word path.
+std::string_view Parent(std::string_view path) {
+  const size_t space = path.rfind(' ');
+  return space == std::string_view::npos ? "" : path.substr(0, space);
+}
+
+// Whether `path` is below `group` ("status component set" is below "status" and "status
+// component"); everything is below "".
+bool IsBelow(std::string_view path, std::string_view group) {
+  if (group.empty()) return true;
+  return path.size() > group.size() && path.starts_with(group) && path[group.size()] == ' ';
+}
+
+// The first `n` words, joined with blanks.
+std::string JoinWords(const std::vector<std::string>& words, size_t n) {
+  std::string path;
+  for (size_t i = 0; i < n && i < words.size(); ++i) {
+    if (i > 0) path += ' ';
+    path += words[i];
+  }
+  return path;
+}
+
+// The next word of each command below `group`, in table order, once each: "show component
+// incident maintenance" for "status".
+std::vector<std::string_view> Subcommands(std::span<const CommandSpec> commands,
+                                          std::string_view group) {
+  std::vector<std::string_view> words;
+  for (const auto& command : commands) {
+    if (!IsBelow(command.path, group)) continue;
+    std::string_view rest = command.path.substr(group.empty() ? 0 : group.size() + 1);
+    rest = rest.substr(0, rest.find(' '));
+    if (std::find(words.begin(), words.end(), rest) == words.end()) words.push_back(rest);
+  }
+  return words;
+}
 
 // "  left   right" with `right` starting at kHelpColumn (or after one space if too long).
 std::string HelpLine(std::string_view left, std::string_view right) {
@@ -83,11 +118,10 @@ const CommandSpec* Parser::FindCommand(std::string_view path) const {
   return nullptr;
 }
 
-bool Parser::IsGroup(std::string_view word) const {
-  return std::any_of(commands_.begin(), commands_.end(), [&](const CommandSpec& command) {
-    return command.path.size() > word.size() && command.path.starts_with(word) &&
-           command.path[word.size()] == ' ';
-  });
+bool Parser::IsGroup(std::string_view path) const {
+  if (path.empty()) return false;
+  return std::any_of(commands_.begin(), commands_.end(),
+                     [&](const CommandSpec& command) { return IsBelow(command.path, path); });
 }
 
 ParseResult Parser::Fail(std::string error, std::string usage) const {
@@ -150,18 +184,29 @@ ParseResult Parser::Parse(const std::vector<std::string>& args) const {
     if (invocation.help) return {std::move(invocation), "", ""};
     return Fail("missing command", top_usage);
   }
+  // The longest command path the words start with; failing that, the longest group.
   const CommandSpec* command = nullptr;
   size_t consumed = 0;
-  if (words.size() >= 2) command = FindCommand(words[0] + " " + words[1]), consumed = 2;
-  if (command == nullptr) command = FindCommand(words[0]), consumed = 1;
+  for (size_t n = std::min(words.size(), kMaxCommandWords); n > 0 && command == nullptr; --n) {
+    command = FindCommand(JoinWords(words, n));
+    consumed = n;
+  }
   if (command == nullptr) {
-    if (!IsGroup(words[0])) return Fail("unknown command '" + words[0] + "'", top_usage);
-    if (invocation.help && words.size() == 1) {
-      invocation.help_topic = words[0];
-      return {std::move(invocation), "", ""};
+    size_t depth = std::min(words.size(), kMaxCommandWords - 1);
+    while (depth > 0 && !IsGroup(JoinWords(words, depth))) --depth;
+    if (depth == 0) return Fail("unknown command '" + words[0] + "'", top_usage);
+    const std::string group = JoinWords(words, depth);
+    if (words.size() == depth) {
+      if (invocation.help) {
+        invocation.help_topic = group;
+        return {std::move(invocation), "", ""};
+      }
+      // A two-word group is listed as "status component ACTION...", so its subcommand is the
+      // ACTION.
+      return Fail(group + (depth == 1 ? ": missing subcommand" : ": missing ACTION"),
+                  GroupUsage(group));
     }
-    if (words.size() == 1) return Fail(words[0] + ": missing subcommand", GroupUsage(words[0]));
-    return Fail("unknown command '" + words[0] + " " + words[1] + "'", GroupUsage(words[0]));
+    return Fail("unknown command '" + group + " " + words[depth] + "'", GroupUsage(group));
   }
   invocation.command = command;
   if (!option_error.empty()) return Fail(option_error, Usage(*command));
@@ -199,6 +244,12 @@ std::optional<std::string> Parser::Bind(const CommandSpec& command, std::vector<
     if (missing.ends_with("...")) missing.remove_suffix(3);
     return "missing " + std::string(missing);
   }
+  if (words.size() > names.size() && command.first_arg_joins && !names.empty()) {
+    // The arguments after the first are the last words, one each; the first takes the rest.
+    const size_t extra = words.size() - names.size();
+    for (size_t i = 1; i <= extra; ++i) words[0] += " " + words[i];
+    words.erase(words.begin() + 1, words.begin() + static_cast<std::ptrdiff_t>(extra + 1));
+  }
   if (words.size() > names.size() && !variadic) {
     return "unexpected argument '" + words[names.size()] + "'";
   }
@@ -231,18 +282,36 @@ std::string Parser::GroupUsage(std::string_view group) const {
   std::string usage =
       "usage: " + std::string(kProgram) + " " + std::string(group) + " <command> [options]\n";
   usage += "commands:";
-  for (const auto& command : commands_) {
-    if (FirstWord(command.path) == group) {
-      usage += " " + std::string(command.path.substr(group.size() + 1));
-    }
+  for (const std::string_view word : Subcommands(commands_, group)) {
+    usage += " " + std::string(word);
   }
   return usage;
 }
 
+// "list, add, set, delete (see 'klaxon status component --help')".
+std::string Parser::GroupSummary(std::string_view group) const {
+  std::string summary;
+  for (const std::string_view word : Subcommands(commands_, group)) {
+    if (!summary.empty()) summary += ", ";
+    summary += word;
+  }
+  return summary + " (see '" + std::string(kProgram) + " " + std::string(group) + " --help')";
+}
+
+// Every command below `group`, except that the commands of a two-word group below it show
+// as one line for that group ("status component ACTION...") unless it is `group` itself.
 std::string Parser::Listing(std::string_view group) const {
   std::string text = "Commands:\n";
+  std::vector<std::string_view> nested;  // The two-word groups listed so far.
   for (const auto& command : commands_) {
-    if (!group.empty() && FirstWord(command.path) != group) continue;
+    if (!IsBelow(command.path, group)) continue;
+    const std::string_view parent = Parent(command.path);
+    if (parent != group && parent.find(' ') != std::string_view::npos) {
+      if (std::find(nested.begin(), nested.end(), parent) != nested.end()) continue;
+      nested.push_back(parent);
+      text += HelpLine(std::string(parent) + " ACTION...", GroupSummary(parent));
+      continue;
+    }
     std::string left(command.path);
     if (!command.args.empty()) left += " " + std::string(command.args);
     text += HelpLine(left, command.summary);

@@ -1,6 +1,10 @@
 // Command-line parsing for the client: a table of options and a table of subcommands in,
 // an Invocation (which command, its positional arguments, its option values) out.
 //
+// The command is the longest path in the table that the first words spell (up to three:
+// `status component set`, then `incident list`, then `login`); the words after it are its
+// arguments.
+//
 // Options are `--name VALUE`, `--name=VALUE` or `--name` (flags), and `-x VALUE` for the
 // few that have a one-letter form; global options may appear anywhere, the others only
 // with the commands that list them; `--` ends options. An option given twice keeps its
@@ -49,13 +53,27 @@ struct OptionUse {
 
 inline constexpr size_t kMaxCommandOptions = 8;
 
+// The most words a command path has ("status component set").
+inline constexpr size_t kMaxCommandWords = 3;
+
+// For CommandSpec::first_arg_joins, to name the value in command tables.
+inline constexpr bool kFirstArgJoins = true;
+
 // A fixed-size aggregate so that command tables can be constexpr.
 struct CommandSpec {
-  std::string_view path;  // "incident list"; the first word groups commands.
+  // "incident list", "status component set": 1..kMaxCommandWords words. The words before
+  // the last name the command's group ("incident", "status component"); a group's commands
+  // are its subcommands, and a two-word group is listed in its parent's help as one line,
+  // "status component ACTION...".
+  std::string_view path;
   std::string_view args;  // "ID STATUS"; a last name ending in "..." takes the rest.
   OptionUse options[kMaxCommandOptions] = {};  // Non-global options; unused slots unnamed.
   std::string_view summary;
   Handler handler = nullptr;
+  // The first argument takes the words the others leave, joined with blanks, so that a name
+  // with blanks needs no quotes: `status component set Checkout API major` sets "Checkout
+  // API". Usage lines show it as one name.
+  bool first_arg_joins = false;
 
   // The used slots of `options`.
   std::span<const OptionUse> option_uses() const;
@@ -64,7 +82,8 @@ struct CommandSpec {
 struct Invocation {
   const CommandSpec* command = nullptr;  // Null only when help was asked for a group or all.
   bool help = false;                     // --help / -h: print help for `help_topic`.
-  std::string help_topic;                // "", a group ("incident") or a command path.
+  // "", a group ("incident", "status component") or a command path.
+  std::string help_topic;
   std::vector<std::string> args;
   std::map<std::string, std::string, std::less<>> options;  // Flags map to ""; the last wins.
   // Every value of each option, in command-line order (for repeatable options).
@@ -102,10 +121,13 @@ class Parser {
   const OptionSpec* FindOption(std::string_view name) const;
   const OptionSpec* FindShortOption(char short_name) const;
   const CommandSpec* FindCommand(std::string_view path) const;
-  bool IsGroup(std::string_view word) const;
+  // Whether `path` ("incident", "status", "status component") is the group of some command
+  // or of a group of commands: whether some command's path continues it by a word or more.
+  bool IsGroup(std::string_view path) const;
 
  private:
   std::string GroupUsage(std::string_view group) const;
+  std::string GroupSummary(std::string_view group) const;
   std::string CommandHelp(const CommandSpec& command) const;
   std::string Listing(std::string_view group) const;
   std::string GlobalOptionsHelp() const;

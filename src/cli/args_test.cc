@@ -1,5 +1,7 @@
 #include "cli/args.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "cli/commands.h"
@@ -21,6 +23,50 @@ TEST_F(CliArgsTest, FindsTwoWordCommandsWithArgumentsAndOptions) {
   EXPECT_EQ(result.invocation.command->path, "incident status");
   EXPECT_EQ(result.invocation.args, (std::vector<std::string>{"INC-4", "monitoring"}));
   EXPECT_EQ(result.invocation.Get("message"), "fix deployed");
+}
+
+TEST_F(CliArgsTest, FindsThreeWordCommands) {
+  ParseResult result = Parse({"status", "component", "set", "Shop", "major"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.command->path, "status component set");
+  EXPECT_EQ(result.invocation.args, (std::vector<std::string>{"Shop", "major"}));
+
+  result = Parse({"--json", "status", "--server", "http://x:1", "incident", "publish", "--name",
+                  "Down", "--message", "We are on it", "--component", "Shop=major"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.command->path, "status incident publish");
+  EXPECT_TRUE(result.invocation.args.empty());
+  EXPECT_EQ(result.invocation.Get("name"), "Down");
+  EXPECT_EQ(result.invocation.Get("server"), "http://x:1");
+
+  result = Parse({"status", "maintenance", "schedule", "--name", "DB", "--start", "+1h",
+                  "--duration", "2h", "--manual"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.command->path, "status maintenance schedule");
+  EXPECT_TRUE(result.invocation.Has("manual"));
+
+  // The longest path wins; fewer words are still commands of their own.
+  result = Parse({"status", "show"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.command->path, "status show");
+  result = Parse({"incident", "show", "list"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.command->path, "incident show");
+  EXPECT_EQ(result.invocation.args, (std::vector<std::string>{"list"}));
+}
+
+TEST_F(CliArgsTest, AJoiningFirstArgumentTakesTheWordsTheOthersLeave) {
+  ParseResult result = Parse({"status", "component", "set", "Checkout", "API", "major"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.args, (std::vector<std::string>{"Checkout API", "major"}));
+  result = Parse({"status", "component", "delete", "Checkout", "API"});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.invocation.args, (std::vector<std::string>{"Checkout API"}));
+  result = Parse({"status", "component", "set", "Checkout API"});
+  EXPECT_EQ(result.error, "missing STATUS");
+  // Other commands still count their arguments.
+  result = Parse({"status", "incident", "show", "3", "4"});
+  EXPECT_EQ(result.error, "unexpected argument '4'");
 }
 
 TEST_F(CliArgsTest, FindsOneWordCommands) {
@@ -106,6 +152,21 @@ TEST_F(CliArgsTest, HelpAtEveryLevel) {
   result = Parse({"--help"});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result.invocation.help_topic, "");
+
+  result = Parse({"status", "--help"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.invocation.help_topic, "status");
+  result = Parse({"status", "component", "--help"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.invocation.help_topic, "status component");
+  result = Parse({"status", "component", "set", "-h"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.invocation.help_topic, "status component set");
+  EXPECT_NE(parser_.Help("status component set")
+                .value()
+                .find("usage: klaxon status component "
+                      "set COMPONENT STATUS\n"),
+            std::string::npos);
 }
 
 TEST_F(CliArgsTest, UsageErrorsNameTheProblemAndTheUsage) {
@@ -136,6 +197,28 @@ TEST_F(CliArgsTest, UsageErrorsNameTheProblemAndTheUsage) {
        "usage: klaxon incident show ID"},
       {{"token", "create", "--name", "ci"}, "missing --role ROLE", "usage: klaxon token create"},
       {{"incident", "note", "1"}, "missing TEXT", "usage: klaxon incident note ID TEXT..."},
+      {{"status"},
+       "status: missing subcommand",
+       "usage: klaxon status <command> [options]\ncommands: show component incident maintenance"},
+      {{"status", "frob"}, "unknown command 'status frob'", "usage: klaxon status <command>"},
+      {{"status", "component"},
+       "status component: missing ACTION",
+       "usage: klaxon status component <command> [options]\ncommands: list add set delete"},
+      {{"status", "component", "frob"},
+       "unknown command 'status component frob'",
+       "usage: klaxon status component <command> [options]\ncommands: list add set delete"},
+      {{"status", "component", "frob", "Shop"},
+       "unknown command 'status component frob'",
+       "usage: klaxon status component <command>"},
+      {{"status", "component", "set", "Shop"},
+       "missing STATUS",
+       "usage: klaxon status component set COMPONENT STATUS"},
+      {{"status", "component", "list", "--name", "x"},
+       "option --name does not apply to 'status component list'",
+       "usage: klaxon status component list"},
+      {{"status", "incident", "publish", "--name", "x"},
+       "missing --message TEXT",
+       "usage: klaxon status incident publish --name NAME --message TEXT"},
   };
   for (const Case& c : cases) {
     const ParseResult result = Parse(c.args);
@@ -156,8 +239,19 @@ TEST_F(CliArgsTest, UsageLinesComeFromTheTable) {
 
 TEST_F(CliArgsTest, HelpListsCommandsAndOptions) {
   const std::string all = parser_.Help("").value();
+  // Every command is in the listing of everything, or (three words) in its group's.
   for (const CommandSpec& command : CommandTable()) {
-    EXPECT_NE(all.find(command.path), std::string::npos) << command.path;
+    const std::string_view group = command.path.substr(0, command.path.rfind(' '));
+    if (std::count(command.path.begin(), command.path.end(), ' ') < 2) {
+      EXPECT_NE(all.find("  " + std::string(command.path)), std::string::npos) << command.path;
+    } else {
+      EXPECT_EQ(all.find(command.path), std::string::npos) << command.path;
+      EXPECT_NE(all.find("  " + std::string(group) + " ACTION... "), std::string::npos)
+          << command.path;
+      EXPECT_NE(parser_.Help(group).value().find("  " + std::string(command.path)),
+                std::string::npos)
+          << command.path;
+    }
   }
   EXPECT_NE(all.find("--server URL"), std::string::npos);
 
@@ -184,8 +278,25 @@ TEST_F(CliArgsTest, TablesAreConsistent) {
     }
   }
   EXPECT_TRUE(parser_.IsGroup("incident"));
+  EXPECT_TRUE(parser_.IsGroup("status component"));
   EXPECT_FALSE(parser_.IsGroup("login"));
   EXPECT_FALSE(parser_.IsGroup("inc"));
+  EXPECT_FALSE(parser_.IsGroup("status comp"));
+  EXPECT_FALSE(parser_.IsGroup("status component set"));
+  EXPECT_FALSE(parser_.IsGroup(""));
+}
+
+TEST_F(CliArgsTest, PathsHaveAtMostThreeWordsAndNoCommandIsAGroup) {
+  for (const CommandSpec& command : CommandTable()) {
+    const auto words = std::count(command.path.begin(), command.path.end(), ' ') + 1;
+    EXPECT_LE(static_cast<size_t>(words), kMaxCommandWords) << command.path;
+    EXPECT_FALSE(parser_.IsGroup(command.path)) << command.path;
+    EXPECT_EQ(parser_.FindCommand(command.path), &command) << command.path << " twice";
+    if (command.first_arg_joins) {
+      EXPECT_FALSE(command.args.empty()) << command.path;
+      EXPECT_FALSE(command.args.ends_with("...")) << command.path;
+    }
+  }
 }
 
 }  // namespace

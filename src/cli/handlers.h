@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -77,10 +76,6 @@ int MaintenanceDeleteCommand(Context& context, const Invocation& invocation);
 
 // status_commands.cc
 int StatusShowCommand(Context& context, const Invocation& invocation);
-// `status component|incident|maintenance ACTION...`: binds the action and its arguments
-// against StatusActionTable() (options, required options, positional arguments; usage
-// errors as the parser words them) and runs the action's handler.
-int StatusActionCommand(Context& context, const Invocation& invocation);
 int StatusComponentListCommand(Context& context, const Invocation& invocation);
 int StatusComponentAddCommand(Context& context, const Invocation& invocation);
 int StatusComponentSetCommand(Context& context, const Invocation& invocation);
@@ -90,10 +85,6 @@ int StatusIncidentPublishCommand(Context& context, const Invocation& invocation)
 int StatusIncidentUpdateCommand(Context& context, const Invocation& invocation);
 int StatusIncidentShowCommand(Context& context, const Invocation& invocation);
 int StatusMaintenanceScheduleCommand(Context& context, const Invocation& invocation);
-
-// commands.cc: the actions StatusActionCommand dispatches to, with three-word paths
-// ("status component set").
-std::span<const CommandSpec> StatusActionTable();
 
 // A component status as the API names it ("partial_outage") from its name or short form
 // (operational, degraded, partial, major, maintenance; any case); nullopt for anything else.

@@ -3,10 +3,7 @@
 // keeps them quiet (silences, maintenance windows).
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,13 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "cli/command_helpers.h"
 #include "cli/handlers.h"
 #include "cli/ids.h"
 #include "cli/render.h"
 #include "cli/session.h"
 #include "cli/table.h"
 #include "cli/time_args.h"
-#include "core/json_parse.h"
 #include "core/numbers.h"
 #include "core/time_format.h"
 
@@ -33,9 +30,7 @@ constexpr std::string_view kIntegrations = "/api/v1/integrations";
 constexpr std::string_view kSilences = "/api/v1/silences";
 constexpr std::string_view kMaintenance = "/api/v1/maintenance";
 constexpr std::string_view kServices = "/api/v1/services";
-constexpr size_t kMaxBodyFileBytes = 1 << 20;  // The server's default --max-body.
-constexpr size_t kMaxRegexBytes = 1000;        // As the server limits it.
-constexpr size_t kLabelWidth = 15;             // "Auto-resolve:" and two spaces.
+constexpr size_t kMaxRegexBytes = 1000;  // As the server limits it.
 constexpr size_t kMaxErrorWidth = 100;
 constexpr size_t kMaxMatchersWidth = 80;
 constexpr size_t kMaxCommentWidth = 50;
@@ -57,24 +52,9 @@ std::string_view Trim(std::string_view text) {
   return text.substr(start, text.find_last_not_of(kBlanks) - start + 1);
 }
 
-const nlohmann::json& Member(const nlohmann::json& object, std::string_view key) {
-  static const nlohmann::json kNull;
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
 const nlohmann::json& Items(const nlohmann::json& list) {
   static const nlohmann::json kEmpty = nlohmann::json::array();
   return list.is_array() ? list : kEmpty;
-}
-
-// "Label:        value\n" for the detail blocks, or "" when the value is empty.
-std::string DetailLine(std::string_view label, const std::string& value) {
-  if (value.empty()) return "";
-  std::string line(label);
-  line.append(kLabelWidth > label.size() ? kLabelWidth - label.size() : 1, ' ');
-  return line + SanitizeForTerminal(value) + "\n";
 }
 
 // "a, b" for an array of strings (other values as JSON).
@@ -119,20 +99,6 @@ std::optional<int64_t> IdArg(Context& context, const Invocation& invocation, std
                     std::string(group) + " list' lists them)");
   }
   return id;
-}
-
-// The time the option `name` gives (relative forms count from `now`); nullopt after a usage
-// error.
-std::optional<TimeMs> TimeOption(Context& context, const Invocation& invocation,
-                                 std::string_view name, TimeMs now) {
-  const std::string text = invocation.Get(name);
-  const std::optional<TimeMs> time = ParseTimeArg(text, now);
-  if (!time) {
-    ReportUsage(context, invocation,
-                "invalid --" + std::string(name) + " '" + text + "' (expected " +
-                    std::string(kTimeArgForms) + ")");
-  }
-  return time;
 }
 
 // The option `name` as a whole number ≥ 0; nullopt after a usage error.
@@ -181,32 +147,6 @@ std::optional<std::vector<std::string>> ListOption(Context& context, const Invoc
     rest.remove_prefix(comma + 1);
   }
   return items;
-}
-
-// The JSON object in the file `path`, for a request body; nullopt after printing why not.
-std::optional<nlohmann::json> ReadBodyFile(Context& context, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    ReportError(context, "cannot read " + path + ": " + std::strerror(errno));
-    return std::nullopt;
-  }
-  std::string text(kMaxBodyFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxBodyFileBytes) {
-    ReportError(context, path + " is larger than 1 MiB");
-    return std::nullopt;
-  }
-  Result<nlohmann::json> body = ParseJson(text);
-  if (!body.ok()) {
-    ReportError(context, path + ": " + body.status().message());
-    return std::nullopt;
-  }
-  if (!body->is_object()) {
-    ReportError(context, path + ": expected a JSON object (the request body, see docs/api.md)");
-    return std::nullopt;
-  }
-  return std::move(body).value();
 }
 
 // ---- Services by name ---------------------------------------------------------------------

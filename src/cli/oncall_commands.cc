@@ -1,18 +1,13 @@
 // `klaxon oncall ...`, `klaxon schedule ...`, `klaxon override ...` and `klaxon policy ...`:
 // who is on call, the schedules behind it, overrides, and escalation policies.
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <string>
 
+#include "cli/command_helpers.h"
 #include "cli/handlers.h"
 #include "cli/ids.h"
 #include "cli/render.h"
 #include "cli/session.h"
 #include "cli/table.h"
-#include "cli/time_args.h"
-#include "core/json_parse.h"
-#include "core/time_format.h"
 
 namespace klaxon::cli {
 
@@ -21,7 +16,6 @@ namespace {
 constexpr std::string_view kOnCall = "/api/v1/oncall";
 constexpr std::string_view kSchedules = "/api/v1/schedules";
 constexpr std::string_view kPolicies = "/api/v1/escalation-policies";
-constexpr size_t kMaxBodyFileBytes = 1 << 20;  // The server's default --max-body.
 
 // "/api/v1/schedules/primary%20rotation" followed by `suffix` ("/oncall").
 std::string ItemPath(std::string_view collection, std::string_view key,
@@ -29,50 +23,9 @@ std::string ItemPath(std::string_view collection, std::string_view key,
   return std::string(collection) + "/" + PathSegment(key) + std::string(suffix);
 }
 
-// The time option `name` as RFC 3339 UTC, "" when absent; nullopt after a usage error.
-std::optional<std::string> TimeOption(Context& context, const Invocation& invocation,
-                                      std::string_view name, TimeMs now) {
-  if (!invocation.Has(name)) return "";
-  const std::string text = invocation.Get(name);
-  const std::optional<TimeMs> time = ParseTimeArg(text, now);
-  if (!time) {
-    ReportUsage(context, invocation,
-                "invalid --" + std::string(name) + " '" + text + "' (expected " +
-                    std::string(kTimeArgForms) + ")");
-    return std::nullopt;
-  }
-  return FormatTime(*time);
-}
-
 // The --schedule option, or nullopt after a usage error.
 std::optional<std::string> ScheduleOption(Context& context, const Invocation& invocation) {
   return RequireNonEmpty(context, invocation, invocation.Get("schedule"), "--schedule");
-}
-
-// The JSON object in the file `path`, for a request body; nullopt after printing why not.
-std::optional<nlohmann::json> ReadBodyFile(Context& context, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    ReportError(context, "cannot read " + path + ": " + std::strerror(errno));
-    return std::nullopt;
-  }
-  std::string text(kMaxBodyFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxBodyFileBytes) {
-    ReportError(context, path + " is larger than 1 MiB");
-    return std::nullopt;
-  }
-  Result<nlohmann::json> body = ParseJson(text);
-  if (!body.ok()) {
-    ReportError(context, path + ": " + body.status().message());
-    return std::nullopt;
-  }
-  if (!body->is_object()) {
-    ReportError(context, path + ": expected a JSON object (the request body, see docs/api.md)");
-    return std::nullopt;
-  }
-  return std::move(body).value();
 }
 
 // "Created schedule primary (id 3)".
@@ -95,7 +48,8 @@ int SendScheduleFile(Context& context, const Invocation& invocation, std::string
 }  // namespace
 
 int OnCallNowCommand(Context& context, const Invocation& invocation) {
-  const std::optional<std::string> at = TimeOption(context, invocation, "at", context.clock.Now());
+  const std::optional<std::string> at =
+      TimeOptionText(context, invocation, "at", context.clock.Now());
   if (!at) return kExitUsage;
   if (!invocation.Has("schedule")) {
     return CallAndPrint(context, invocation, "GET", WithQuery(std::string(kOnCall), {{"at", *at}}),
@@ -117,9 +71,9 @@ int OnCallShiftsCommand(Context& context, const Invocation& invocation) {
   if (!schedule) return kExitUsage;
   // One "now" per command, so `--from now --to +2h` is exactly two hours.
   const TimeMs now = context.clock.Now();
-  const std::optional<std::string> from = TimeOption(context, invocation, "from", now);
+  const std::optional<std::string> from = TimeOptionText(context, invocation, "from", now);
   if (!from) return kExitUsage;
-  const std::optional<std::string> to = TimeOption(context, invocation, "to", now);
+  const std::optional<std::string> to = TimeOptionText(context, invocation, "to", now);
   if (!to) return kExitUsage;
   return CallAndPrint(
       context, invocation, "GET",
@@ -181,9 +135,9 @@ int OverrideCreateCommand(Context& context, const Invocation& invocation) {
       RequireNonEmpty(context, invocation, invocation.Get("user"), "--user");
   if (!user) return kExitUsage;
   const TimeMs now = context.clock.Now();
-  const std::optional<std::string> start = TimeOption(context, invocation, "start", now);
+  const std::optional<std::string> start = TimeOptionText(context, invocation, "start", now);
   if (!start) return kExitUsage;
-  const std::optional<std::string> end = TimeOption(context, invocation, "end", now);
+  const std::optional<std::string> end = TimeOptionText(context, invocation, "end", now);
   if (!end) return kExitUsage;
   const nlohmann::json body = {{"user", *user}, {"start", *start}, {"end", *end}};
   return CallAndPrint(context, invocation, "POST", ItemPath(kSchedules, *schedule, "/overrides"),

@@ -47,21 +47,6 @@ const nlohmann::json& Items(const nlohmann::json& list) {
   return list.is_array() ? list : EmptyArray();
 }
 
-const nlohmann::json& Member(const nlohmann::json& object, std::string_view key) {
-  static const nlohmann::json kNull;
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-// "Label:        value\n" for the detail blocks, or "" when the value is empty.
-std::string DetailLine(std::string_view label, const std::string& value) {
-  if (value.empty()) return "";
-  std::string line(label);
-  line.append(kLabelWidth > label.size() ? kLabelWidth - label.size() : 1, ' ');
-  return line + SanitizeForTerminal(value) + "\n";
-}
-
 bool EqualIgnoringCase(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
     return std::tolower(static_cast<unsigned char>(x)) ==
@@ -135,6 +120,20 @@ std::string DescribeTargets(const nlohmann::json& targets) {
 
 }  // namespace
 
+const nlohmann::json& Member(const nlohmann::json& object, std::string_view key) {
+  static const nlohmann::json kNull;
+  if (!object.is_object()) return kNull;
+  const auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string DetailLine(std::string_view label, const std::string& value) {
+  if (value.empty()) return "";
+  std::string line(label);
+  line.append(kLabelWidth > label.size() ? kLabelWidth - label.size() : 1, ' ');
+  return line + SanitizeForTerminal(value) + "\n";
+}
+
 std::string FieldText(const nlohmann::json& object, std::string_view key) {
   if (!object.is_object()) return "";
   const auto it = object.find(key);
@@ -182,10 +181,7 @@ std::string RenderIncident(const nlohmann::json& incident, TimeMs now) {
   std::string out =
       SanitizeForTerminal(FieldText(incident, "ref") + "  " + FieldText(incident, "title")) + "\n";
   const auto add = [&](std::string_view label, const std::string& value) {
-    if (value.empty()) return;
-    std::string line(label);
-    line.append(kLabelWidth - label.size(), ' ');
-    out += line + SanitizeForTerminal(value) + "\n";
+    out += DetailLine(label, value);
   };
   const auto add_time = [&](std::string_view label, std::string_view key, std::string suffix) {
     const std::string when = FieldText(incident, key);

@@ -16,6 +16,13 @@
 
 namespace klaxon::cli {
 
+// The member `key` of `object`, or JSON null when `object` is no object or lacks it.
+const nlohmann::json& Member(const nlohmann::json& object, std::string_view key);
+
+// "Label:         value\n" for the detail blocks (values start in column 16, or after one
+// space when the label is longer), sanitized for the terminal; "" when `value` is empty.
+std::string DetailLine(std::string_view label, const std::string& value);
+
 // The field as text: strings as they are, numbers and booleans printed, objects and
 // arrays as compact JSON, missing or null as "".
 std::string FieldText(const nlohmann::json& object, std::string_view key);

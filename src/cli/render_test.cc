@@ -26,6 +26,20 @@ nlohmann::json Incident(int id, std::string title, std::string created_at) {
           {"resolution_summary", ""}};
 }
 
+TEST(CliRenderTest, MemberAndDetailLine) {
+  const nlohmann::json object = {{"a", 1}, {"b", nullptr}};
+  EXPECT_EQ(Member(object, "a"), 1);
+  EXPECT_TRUE(Member(object, "b").is_null());
+  EXPECT_TRUE(Member(object, "c").is_null());
+  EXPECT_TRUE(Member(nlohmann::json::array({1}), "a").is_null());
+  EXPECT_TRUE(Member(nullptr, "a").is_null());
+
+  EXPECT_EQ(DetailLine("Status:", "open"), "Status:        open\n");
+  EXPECT_EQ(DetailLine("Status:", ""), "");
+  EXPECT_EQ(DetailLine("A long label, this:", "x"), "A long label, this: x\n");
+  EXPECT_EQ(DetailLine("Name:", "a\x1b[31mb"), "Name:          a [31mb\n");
+}
+
 TEST(CliRenderTest, FormatsAges) {
   EXPECT_EQ(FormatAge(kNow - 5'000, kNow), "5s");
   EXPECT_EQ(FormatAge(kNow - 59'999, kNow), "59s");

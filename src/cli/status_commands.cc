@@ -1,9 +1,8 @@
 // `klaxon status ...`: the public status page from the command line. `status show` reads
 // what the public sees (GET /api/v2/summary.json, no login needed); `status component ...`,
 // `status incident ...` and `status maintenance ...` use the admin API under /api/v1/status
-// (docs/api.md "Status page"). The last three take their action as the first argument
-// (`status component set Shop major`) and StatusActionCommand binds it against
-// StatusActionTable(), since the parser knows commands of at most two words.
+// (docs/api.md "Status page"); each of their actions is a command of its own
+// (`status component set Shop major`).
 #include <algorithm>
 #include <cctype>
 #include <functional>
@@ -13,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/command_helpers.h"
 #include "cli/handlers.h"
 #include "cli/ids.h"
 #include "cli/render.h"
@@ -32,7 +32,6 @@ constexpr std::string_view kIncidents = "/api/v1/status/incidents";
 constexpr std::string_view kMaintenances = "/api/v1/status/maintenances";
 constexpr std::string_view kServices = "/api/v1/services";
 constexpr std::string_view kPagePath = "/status";
-constexpr size_t kLabelWidth = 15;  // "Auto-complete:" and a space.
 constexpr size_t kMaxNameWidth = 60;
 constexpr size_t kMaxMessageWidth = 100;
 constexpr int64_t kMaxPosition = 100000;
@@ -71,27 +70,12 @@ std::string_view Trim(std::string_view text) {
   return text.substr(start, text.find_last_not_of(kBlanks) - start + 1);
 }
 
-const nlohmann::json& Member(const nlohmann::json& object, std::string_view key) {
-  static const nlohmann::json kNull;
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
 const nlohmann::json& Items(const nlohmann::json& list) {
   static const nlohmann::json kEmpty = nlohmann::json::array();
   return list.is_array() ? list : kEmpty;
 }
 
 bool IsTrue(const nlohmann::json& value) { return value.is_boolean() && value.get<bool>(); }
-
-// "Label:         value\n" for the detail blocks, or "" when the value is empty.
-std::string DetailLine(std::string_view label, const std::string& value) {
-  if (value.empty()) return "";
-  std::string line(label);
-  line.append(kLabelWidth > label.size() ? kLabelWidth - label.size() : 1, ' ');
-  return line + SanitizeForTerminal(value) + "\n";
-}
 
 // "a, b, c" for `choices`.
 template <size_t N>
@@ -105,74 +89,6 @@ std::string Choices(const std::string_view (&choices)[N]) {
 }
 
 // ---- Arguments ----------------------------------------------------------------------------
-
-const CommandSpec* FindAction(std::string_view path) {
-  for (const CommandSpec& action : StatusActionTable()) {
-    if (action.path == path) return &action;
-  }
-  return nullptr;
-}
-
-// "usage: klaxon status component <command> [options]\ncommands: list add set delete", as
-// the parser words a group's usage.
-std::string ActionsUsage(std::string_view group) {
-  std::string usage = "usage: klaxon " + std::string(group) + " <command> [options]\ncommands:";
-  for (const CommandSpec& action : StatusActionTable()) {
-    if (action.path.starts_with(group) && action.path.size() > group.size() &&
-        action.path[group.size()] == ' ') {
-      usage += " " + std::string(action.path.substr(group.size() + 1));
-    }
-  }
-  return usage;
-}
-
-// "--name NAME", or "--manual" for a flag.
-std::string OptionSyntax(const OptionSpec& option) {
-  std::string text = "--" + std::string(option.name);
-  if (!option.flag()) text += " " + std::string(option.metavar);
-  return text;
-}
-
-// The words of an action's argument line: "Shop major" → {"Shop", "major"}. COMPONENT takes
-// what the others leave (a name may have blanks); nullopt with the parser's error otherwise.
-std::optional<std::vector<std::string>> BindArguments(std::string_view names_text,
-                                                      std::string_view line, std::string& error) {
-  std::vector<std::string_view> names;
-  for (std::string_view rest = names_text; !rest.empty();) {
-    const size_t space = rest.find(' ');
-    names.push_back(rest.substr(0, space));
-    rest = space == std::string_view::npos ? "" : rest.substr(space + 1);
-  }
-  // The arguments after the first, one word each, taken from the end.
-  std::vector<std::string> args(names.size());
-  for (size_t i = names.size(); i > 1; --i) {
-    const size_t space = line.rfind(' ');
-    if (line.empty() || space == std::string_view::npos) {
-      error = "missing " + std::string(names[line.empty() ? 0 : 1]);
-      return std::nullopt;
-    }
-    args[i - 1] = std::string(line.substr(space + 1));
-    line = line.substr(0, space);
-  }
-  if (names.empty()) {
-    if (!line.empty()) {
-      error = "unexpected argument '" + std::string(line.substr(0, line.find(' '))) + "'";
-      return std::nullopt;
-    }
-    return args;
-  }
-  if (line.empty()) {
-    error = "missing " + std::string(names[0]);
-    return std::nullopt;
-  }
-  if (names[0] != "COMPONENT" && line.find(' ') != std::string_view::npos) {
-    const std::string_view extra = line.substr(line.find(' ') + 1);
-    error = "unexpected argument '" + std::string(extra.substr(0, extra.find(' '))) + "'";
-    return std::nullopt;
-  }
-  args[0] = std::string(line);
-  return args;
-}
 
 // The option `name` as given, not empty; nullopt after a usage error.
 std::optional<std::string> TextOption(Context& context, const Invocation& invocation,
@@ -193,20 +109,6 @@ std::optional<std::string> ChoiceOption(Context& context, const Invocation& invo
     return std::nullopt;
   }
   return text;
-}
-
-// The time the option `name` gives (relative forms count from `now`); nullopt after a usage
-// error.
-std::optional<TimeMs> TimeOption(Context& context, const Invocation& invocation,
-                                 std::string_view name, TimeMs now) {
-  const std::string text = invocation.Get(name);
-  const std::optional<TimeMs> time = ParseTimeArg(text, now);
-  if (!time) {
-    ReportUsage(context, invocation,
-                "invalid --" + std::string(name) + " '" + text + "' (expected " +
-                    std::string(kTimeArgForms) + ")");
-  }
-  return time;
 }
 
 // Every --component COMPONENT=STATUS as the API's {component: status}; nullopt after a usage
@@ -500,47 +402,6 @@ std::optional<std::string> ParseComponentStatusArg(std::string_view text) {
     if (lower == form.name || lower == form.short_name) return std::string(form.name);
   }
   return std::nullopt;
-}
-
-int StatusActionCommand(Context& context, const Invocation& invocation) {
-  const std::string group(invocation.command->path);
-  const std::string& line = invocation.args.at(0);
-  const size_t space = line.find(' ');
-  const std::string action = line.substr(0, space);
-  const std::string rest = space == std::string::npos ? "" : line.substr(space + 1);
-  const CommandSpec* spec = FindAction(group + " " + action);
-  if (spec == nullptr) {
-    context.err << "klaxon: " << SanitizeForTerminal("unknown command '" + group + " " + action)
-                << "'\n"
-                << ActionsUsage(group) << "\n";
-    return kExitUsage;
-  }
-  Invocation bound = invocation;
-  bound.command = spec;
-  bound.args.clear();
-  const Parser parser(CommandTable(), OptionTable());
-  const std::span<const OptionUse> uses = spec->option_uses();
-  for (const auto& [name, value] : invocation.options) {
-    const OptionSpec* option = parser.FindOption(name);
-    const bool listed = std::any_of(uses.begin(), uses.end(),
-                                    [&](const OptionUse& use) { return use.name == name; });
-    if (option != nullptr && !option->global && !listed) {
-      return ReportUsage(
-          context, bound,
-          "option --" + name + " does not apply to '" + std::string(spec->path) + "'");
-    }
-  }
-  for (const OptionUse& use : uses) {
-    const OptionSpec* option = parser.FindOption(use.name);
-    if (use.required && option != nullptr && !invocation.Has(use.name)) {
-      return ReportUsage(context, bound, "missing " + OptionSyntax(*option));
-    }
-  }
-  std::string error;
-  std::optional<std::vector<std::string>> args = BindArguments(spec->args, rest, error);
-  if (!args) return ReportUsage(context, bound, error);
-  bound.args = std::move(*args);
-  return spec->handler(context, bound);
 }
 
 int StatusShowCommand(Context& context, const Invocation& invocation) {

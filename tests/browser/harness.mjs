@@ -1,15 +1,17 @@
 // Shared plumbing of the browser tests (not a test itself: ctest runs *.test.mjs only).
 //
 // A `klaxon serve` on a free port with a fresh data dir, Debian's chromium through
-// playwright-core, small wait helpers, and a test runner that prints "N passed, M failed"
-// last and screenshots every open page when a case fails. Output (screenshots, the server
-// log) goes to $KLAXON_TEST_OUTPUT/browser/.
+// playwright-core, small wait helpers, API set-up helpers, and runSuite(): the frame of
+// every suite (environment checks, watchdog, server and browser lifetime, a test runner
+// that prints "N passed, M failed" last and screenshots every open page when a case
+// fails). Output (screenshots, the server log) goes to $KLAXON_TEST_OUTPUT/browser/.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 
 export const BIN = process.env.KLAXON_BIN;
 export const OUTPUT_ROOT = process.env.KLAXON_TEST_OUTPUT || path.join(os.tmpdir(), 'klaxon-test-output');
@@ -18,6 +20,17 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const ADMIN_PASSWORD = 'test-admin-pw';
 export const READY_TIMEOUT_MS = 20_000;
 export const STEP_TIMEOUT_MS = 15_000; // any single wait in the browser
+
+// Markup that would show (and alert) if user text ever reached the page as HTML.
+export const HOSTILE_IMG = '<img src=x onerror=alert(1)>';
+
+// Viewports: a desktop window and a phone (the console must work at 360 px).
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 360, height: 780 };
+
+// The people most suites add besides the admin.
+export const RESPONDER = { username: 'rita', name: 'Rita Responder', role: 'responder', password: 'rita-pw-12345' };
+export const VIEWER = { username: 'vic', name: 'Vic Viewer', role: 'viewer', password: 'vic-pw-123456' };
 
 export const log = (...args) => console.log('[browser]', ...args);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -181,6 +194,26 @@ export class ApiClient {
   }
 }
 
+// ------------------------------------------------------------------ API set-up helpers
+
+export function createService(admin, name) {
+  return admin.post('/services', { name }, 201);
+}
+
+// user: { username, name, role, password }.
+export function createUser(admin, user) {
+  return admin.post('/users', user, 201);
+}
+
+// The common fixture: services "checkout" and "payments", RESPONDER and VIEWER.
+export async function createServicesAndPeople(admin) {
+  const checkout = await createService(admin, 'checkout');
+  const payments = await createService(admin, 'payments');
+  await createUser(admin, RESPONDER);
+  await createUser(admin, VIEWER);
+  return { checkout, payments };
+}
+
 // Polls fn until it returns a truthy value.
 export async function until(fn, what, timeoutMs = STEP_TIMEOUT_MS) {
   const deadline = Date.now() + timeoutMs;
@@ -248,6 +281,48 @@ export async function login(page, base, username = 'admin', password = ADMIN_PAS
   await byTestId(page, 'incident-list').waitFor({ state: 'attached' });
   await page.waitForURL(/\/ui\/incidents$/);
   await waitLive(page);
+}
+
+// user: { username, password }, e.g. RESPONDER.
+export function loginAs(page, base, user) {
+  return login(page, base, user.username, user.password);
+}
+
+export async function logout(page) {
+  await byTestId(page, 'logout-button').click();
+  await byTestId(page, 'login-form').waitFor();
+}
+
+// Follows the header link nav-<section> to /ui/<section>, then waits for the element with
+// data-testid=<readyTestId> (if given).
+export async function navigate(page, section, readyTestId) {
+  await byTestId(page, `nav-${section}`).click();
+  await page.waitForURL(new RegExp(`/ui/${section}$`));
+  if (readyTestId) await byTestId(page, readyTestId).waitFor();
+}
+
+// Loads the console page base + urlPath (done at DOMContentLoaded: the app renders
+// after), then waits for the first element matching readySelector (if given).
+export async function visit(page, base, urlPath, readySelector) {
+  await page.goto(`${base}${urlPath}`, { waitUntil: 'domcontentloaded' });
+  if (readySelector) await page.locator(readySelector).first().waitFor();
+}
+
+// datetime-local values (the browser's zone) for times from now, from one clock reading.
+export async function localDateTimeInputs(page, ...offsetsMs) {
+  return page.evaluate((offsets) => {
+    const now = Date.now();
+    const p = (n) => String(n).padStart(2, '0');
+    return offsets.map((offset) => {
+      const x = new Date(now + offset);
+      return `${x.getFullYear()}-${p(x.getMonth() + 1)}-${p(x.getDate())}T${p(x.getHours())}:${p(x.getMinutes())}`;
+    });
+  }, offsetsMs);
+}
+
+// HOSTILE_IMG must never have become an element.
+export async function assertNoInjectedImage(page, what) {
+  assert.equal(await page.locator('img[src="x"]').count(), 0, `${what}: no <img src=x> in the page`);
 }
 
 export async function markNoReload(page) {
@@ -326,4 +401,130 @@ export function makeRunner({ testTimeoutMs = 90_000, pages = {} } = {}) {
     }
   };
   return { test, results };
+}
+
+export function checkEnvironment() {
+  if (!BIN) throw new Error('KLAXON_BIN is not set (path to the klaxon binary)');
+  if (!fs.existsSync(BIN)) throw new Error(`KLAXON_BIN=${BIN} does not exist`);
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium)`);
+  fs.mkdirSync(OUT, { recursive: true });
+}
+
+// Runs one suite and prints "N passed, M failed" last (exit code 1 on any failure).
+//
+// Checks the environment, starts the server (log: <serverName>.log) together with any
+// helpers (objects with start() and stop(), e.g. webhook receivers), logs the admin in
+// through the API (unless adminApi is false), then calls body(suite) with:
+//   server, base, admin (an ApiClient or null), test(name, fn), pages, problems,
+//   launchBrowser()                  starts chromium (call it once, where the suite needs it)
+//   openPage(label, contextOptions, { watchAs = label, timeouts = true })
+//                                    a page in a new context (contextDefaults below merged
+//                                    in), kept in pages[label] for failure screenshots,
+//                                    watched for script errors and dialogs (as watchAs), with
+//                                    the step timeouts unless timeouts is false
+//   withPage(label, contextOptions, fn, options)
+//                                    openPage, fn(page), then closes the context
+//   noProblemsTest(name)             the closing case: no script errors, CSP violations or
+//                                    dialogs on any watched page
+// A watchdog gives up after totalTimeoutMs; an error thrown out of body counts as a
+// failed "setup". Afterwards the browser, the server and the helpers are stopped.
+export async function runSuite(options, body) {
+  try {
+    await runSuiteUnguarded(options, body);
+  } catch (err) {
+    console.error(err);
+    console.log('0 passed, 1 failed');
+    process.exitCode = 1;
+  }
+}
+
+async function runSuiteUnguarded(
+  { serverName = 'server', totalTimeoutMs = 240_000, testTimeoutMs, adminApi = true, helpers = [], contextDefaults = {} },
+  body,
+) {
+  checkEnvironment();
+
+  const server = new Server(serverName);
+  let browser = null;
+  const problems = [];
+  const pages = {};
+  const { test, results } = makeRunner({ pages, testTimeoutMs });
+
+  const watchdog = setTimeout(() => {
+    console.error(`[browser] the whole run took over ${totalTimeoutMs / 1000} s; giving up`);
+    server.killNow();
+    console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
+    process.exit(1);
+  }, totalTimeoutMs);
+  const onSignal = (signal) => {
+    server.killNow();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', () => server.killNow());
+
+  try {
+    await Promise.all([server.start(), ...helpers.map((h) => h.start())]);
+    const base = server.base;
+    const admin = adminApi ? await ApiClient.login(base, 'admin', ADMIN_PASSWORD) : null;
+
+    const openPage = async (label, contextOptions = {}, { watchAs = label, timeouts = true } = {}) => {
+      if (!browser) throw new Error('openPage before launchBrowser');
+      const context = await browser.newContext({ ...contextDefaults, ...contextOptions });
+      const page = await context.newPage();
+      pages[label] = page;
+      if (timeouts) {
+        page.setDefaultTimeout(STEP_TIMEOUT_MS);
+        page.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
+      }
+      watchPage(page, watchAs, problems);
+      return page;
+    };
+
+    await body({
+      server,
+      base,
+      admin,
+      test,
+      pages,
+      problems,
+      async launchBrowser() {
+        browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 30_000 });
+        return browser;
+      },
+      openPage,
+      async withPage(label, contextOptions, fn, pageOptions) {
+        const page = await openPage(label, contextOptions, pageOptions);
+        try {
+          return await fn(page);
+        } finally {
+          delete pages[label];
+          await page.context().close();
+        }
+      },
+      noProblemsTest(name) {
+        return test(name, async () => {
+          assert.deepEqual(problems, []);
+        });
+      },
+    });
+  } catch (err) {
+    results.push({ name: 'setup', ok: false, err });
+    log(`FAIL setup: ${err.stack || err}`);
+  } finally {
+    if (browser) await Promise.race([browser.close().catch(() => {}), sleep(10_000)]);
+    await server.stop();
+    for (const helper of helpers) helper.stop();
+    clearTimeout(watchdog);
+  }
+
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  if (failed) {
+    log('server log tail:');
+    console.log(server.logTail(60));
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
 }

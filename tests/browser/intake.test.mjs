@@ -12,33 +12,32 @@
 // responders may do there, the pages on a 360 px phone, and that hostile strings are only
 // ever text (the harness fails on any dialog).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { chromium } from 'playwright-core';
 import {
-  ADMIN_PASSWORD,
-  ApiClient,
-  BIN,
-  CHROMIUM,
-  LAUNCH_ARGS,
-  OUT,
-  STEP_TIMEOUT_MS,
-  Server,
+  DESKTOP,
+  HOSTILE_IMG as HOSTILE,
+  PHONE,
+  RESPONDER,
+  VIEWER,
   assertNoHorizontalScroll,
+  assertNoInjectedImage,
   byTestId,
+  createServicesAndPeople,
   exactText,
   expectText,
-  log,
+  localDateTimeInputs,
   login,
-  makeRunner,
+  loginAs,
+  logout,
+  navigate,
+  runSuite,
   screenshot,
   sleep,
   until,
+  visit,
   waitLive,
-  watchPage,
 } from './harness.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000; // the whole run (ctest allows 300 s)
-const HOSTILE = '<img src=x onerror=alert(1)>';
 const BROWSER_TZ = 'Europe/Berlin';
 
 // An Alertmanager webhook body (version 4) with one firing alert.
@@ -77,61 +76,20 @@ async function post(url, body, contentType = 'application/json') {
   return { status: res.status, text };
 }
 
-// The texts of the hostile string's <img>, if any got into the page (none may).
-async function assertNoInjectedImage(page, what) {
-  assert.equal(await page.locator('img[src="x"]').count(), 0, `${what}: no <img src=x> in the page`);
-}
+const CONTEXT_DEFAULTS = { timezoneId: BROWSER_TZ, locale: 'en-US' };
 
-async function main() {
-  if (!BIN) throw new Error('KLAXON_BIN is not set (path to the klaxon binary)');
-  if (!fs.existsSync(BIN)) throw new Error(`KLAXON_BIN=${BIN} does not exist`);
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium)`);
-  fs.mkdirSync(OUT, { recursive: true });
-
-  const server = new Server('intake-server');
-  let browser = null;
-  const problems = [];
-  const pages = {};
-  const { test, results } = makeRunner({ pages });
-
-  const watchdog = setTimeout(() => {
-    console.error(`[browser] the whole run took over ${TOTAL_TIMEOUT_MS / 1000} s; giving up`);
-    server.killNow();
-    console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
-    process.exit(1);
-  }, TOTAL_TIMEOUT_MS);
-  const onSignal = (signal) => {
-    server.killNow();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', () => server.killNow());
-
-  const fixture = {};
-
-  try {
-    await server.start();
-    const base = server.base;
-    const admin = await ApiClient.login(base, 'admin', ADMIN_PASSWORD);
+await runSuite(
+  { serverName: 'intake-server', totalTimeoutMs: TOTAL_TIMEOUT_MS, contextDefaults: CONTEXT_DEFAULTS },
+  async ({ base, admin, test, launchBrowser, openPage, withPage, noProblemsTest }) => {
+    const fixture = {};
 
     await test('setup through the API: services and people', async () => {
-      fixture.checkout = await admin.post('/services', { name: 'checkout' }, 201);
-      fixture.payments = await admin.post('/services', { name: 'payments' }, 201);
-      await admin.post('/users', { username: 'rita', name: 'Rita Responder', role: 'responder', password: 'rita-pw-12345' }, 201);
-      await admin.post('/users', { username: 'vic', name: 'Vic Viewer', role: 'viewer', password: 'vic-pw-123456' }, 201);
+      Object.assign(fixture, await createServicesAndPeople(admin));
     });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 30_000 });
-    const contextA = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: BROWSER_TZ, locale: 'en-US' });
-    const contextB = await browser.newContext({ viewport: { width: 360, height: 780 }, colorScheme: 'dark', timezoneId: BROWSER_TZ, locale: 'en-US' });
-    const a = (pages.A = await contextA.newPage());
-    const b = (pages.B = await contextB.newPage());
-    for (const [label, page] of Object.entries(pages)) {
-      page.setDefaultTimeout(STEP_TIMEOUT_MS);
-      page.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-      watchPage(page, label, problems);
-    }
+    await launchBrowser();
+    const a = await openPage('A', { viewport: DESKTOP });
+    const b = await openPage('B', { viewport: PHONE, colorScheme: 'dark' });
 
     await test('admins log in and the header links to the new pages', async () => {
       await Promise.all([login(a, base), login(b, base)]);
@@ -141,9 +99,7 @@ async function main() {
     });
 
     await test('integrations: a server-side field error is shown next to its field', async () => {
-      await byTestId(a, 'nav-integrations').click();
-      await a.waitForURL(/\/ui\/integrations$/);
-      await byTestId(a, 'integration-form').waitFor();
+      await navigate(a, 'integrations', 'integration-form');
       assert.equal(await byTestId(a, 'nav-integrations').getAttribute('aria-current'), 'page', 'the nav marks the page');
       await byTestId(a, 'integrations-empty').waitFor();
       assert.equal(await byTestId(a, 'int-hb-interval').isVisible(), false, 'no heartbeat fields for alertmanager');
@@ -286,7 +242,7 @@ async function main() {
     });
 
     await test('integration settings: a field error, then an edit saved with PATCH', async () => {
-      await a.goto(`${base}/ui/integrations/${fixture.am.id}`, { waitUntil: 'domcontentloaded' });
+      await visit(a, base, `/ui/integrations/${fixture.am.id}`);
       await byTestId(a, 'int-edit-form').waitFor();
       assert.equal(await byTestId(a, 'edit-name').inputValue(), HOSTILE, 'form filled');
       assert.equal(await byTestId(a, 'edit-group-by').inputValue(), 'alertname, instance');
@@ -349,7 +305,7 @@ async function main() {
 
     await test('revoke (with confirmation): state, URL 401, settings locked', async () => {
       const hb = fixture.heartbeat;
-      await a.goto(`${base}/ui/integrations/${hb.id}`, { waitUntil: 'domcontentloaded' });
+      await visit(a, base, `/ui/integrations/${hb.id}`);
       await exactText(byTestId(a, 'integration-title'), 'nightly-backup', 'heartbeat page');
       assert.match(await byTestId(a, 'integration-snippet').textContent(), /curl -fsS --retry 3 http\S+\/intake\/heartbeat\//, 'cron example');
       assert.equal(await byTestId(a, 'edit-hb-interval').inputValue(), '300', 'interval in the form');
@@ -368,9 +324,7 @@ async function main() {
     });
 
     await test('silences: two matchers (one a regex), a server error, create and expire', async () => {
-      await byTestId(a, 'nav-silences').click();
-      await a.waitForURL(/\/ui\/silences$/);
-      await byTestId(a, 'silence-form').waitFor();
+      await navigate(a, 'silences', 'silence-form');
       await byTestId(a, 'silences-active-empty').waitFor();
       const rows = byTestId(a, 'matcher-row');
       assert.equal(await rows.count(), 1, 'one empty matcher row');
@@ -427,9 +381,7 @@ async function main() {
     });
 
     await test('maintenance: a weekly window in a time zone, a one-off in progress, cancel both', async () => {
-      await byTestId(a, 'nav-maintenance').click();
-      await a.waitForURL(/\/ui\/maintenance$/);
-      await byTestId(a, 'mw-form').waitFor();
+      await navigate(a, 'maintenance', 'mw-form');
       await byTestId(a, 'maintenance-empty').waitFor();
       assert.equal(await byTestId(a, 'mw-tz').inputValue(), BROWSER_TZ, "the browser's zone by default");
       await byTestId(a, 'mw-service').selectOption({ label: 'checkout' });
@@ -464,14 +416,9 @@ async function main() {
       await byTestId(a, 'mw-service').selectOption({ label: 'payments' });
       await byTestId(a, 'mw-name').fill('db failover');
       await byTestId(a, 'mw-kind-once').check();
-      const range = await a.evaluate(() => {
-        const local = (x) =>
-          `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, '0')}-${String(x.getDate()).padStart(2, '0')}T${String(x.getHours()).padStart(2, '0')}:${String(x.getMinutes()).padStart(2, '0')}`;
-        const now = Date.now();
-        return { start: local(new Date(now - 3600000)), end: local(new Date(now + 3600000)) };
-      });
-      await byTestId(a, 'mw-starts').fill(range.start);
-      await byTestId(a, 'mw-ends').fill(range.end);
+      const [start, end] = await localDateTimeInputs(a, -3600_000, 3600_000);
+      await byTestId(a, 'mw-starts').fill(start);
+      await byTestId(a, 'mw-ends').fill(end);
       await byTestId(a, 'mw-submit').click();
       const once = a.locator('[data-testid="mw-window"][data-kind="once"]');
       await once.waitFor();
@@ -500,13 +447,9 @@ async function main() {
         { service: 'checkout', name: 'weekly patching', weekdays: ['sat'], start: '03:00', duration_minutes: 60, time_zone: 'UTC' },
         201,
       );
-      const contextC = await browser.newContext({ viewport: { width: 1024, height: 800 }, timezoneId: BROWSER_TZ, locale: 'en-US' });
-      const c = (pages.C = await contextC.newPage());
-      c.setDefaultTimeout(STEP_TIMEOUT_MS);
-      watchPage(c, 'C', problems);
-      try {
+      await withPage('C', { viewport: { width: 1024, height: 800 } }, async (c) => {
         // Responder.
-        await login(c, base, 'rita', 'rita-pw-12345');
+        await loginAs(c, base, RESPONDER);
         assert.equal(await byTestId(c, 'nav-integrations').isVisible(), false, 'no Integrations link for a responder');
         await byTestId(c, 'nav-silences').click();
         const item = c.locator(`[data-testid="silence"][data-silence-id="${silence.id}"]`);
@@ -514,58 +457,52 @@ async function main() {
         assert.deepEqual(await item.locator('[data-testid="matcher-chip"]').allTextContents(), ['service!=checkout']);
         assert.equal(await byTestId(c, 'silence-form').isVisible(), true, 'a responder gets the form');
         assert.equal(await item.locator('[data-testid="silence-expire"]').isVisible(), true, 'and Expire');
-        await c.goto(`${base}/ui/integrations`, { waitUntil: 'domcontentloaded' });
+        await visit(c, base, '/ui/integrations');
         await byTestId(c, 'admins-only').waitFor();
         await expectText(byTestId(c, 'admins-only'), /admins only/i, 'explains');
         await expectText(byTestId(c, 'admins-only'), /rita \(responder\)/, 'names the role');
-        await c.goto(`${base}/ui/integrations/${fixture.am.id}`, { waitUntil: 'domcontentloaded' });
+        await visit(c, base, `/ui/integrations/${fixture.am.id}`);
         await byTestId(c, 'admins-only').waitFor();
         assert.equal(await c.locator('input[readonly], textarea[readonly]').count(), 0, 'no key on the page');
-        await byTestId(c, 'logout-button').click();
-        await byTestId(c, 'login-form').waitFor();
+        await logout(c);
 
         // Viewer.
-        await login(c, base, 'vic', 'vic-pw-123456');
-        await c.goto(`${base}/ui/silences`, { waitUntil: 'domcontentloaded' });
+        await loginAs(c, base, VIEWER);
+        await visit(c, base, '/ui/silences');
         await c.locator(`[data-testid="silence"][data-silence-id="${silence.id}"]`).waitFor();
         assert.equal(await byTestId(c, 'silence-form').isVisible(), false, 'no form for a viewer');
         assert.equal(await byTestId(c, 'silence-expire').count(), 0, 'no Expire for a viewer');
         assert.equal(await byTestId(c, 'silences-readonly').isVisible(), true, 'the page says why');
-        await c.goto(`${base}/ui/maintenance`, { waitUntil: 'domcontentloaded' });
+        await visit(c, base, '/ui/maintenance');
         const w = c.locator(`[data-testid="mw-window"][data-window-id="${window.id}"]`);
         await w.waitFor();
         await exactText(w.locator('[data-testid="mw-schedule"]'), 'Every Sat at 03:00 for 1 h (UTC time)', 'schedule');
         assert.equal(await byTestId(c, 'mw-form').isVisible(), false, 'no form for a viewer');
         assert.equal(await byTestId(c, 'mw-cancel').count(), 0, 'no Cancel for a viewer');
-        await c.goto(`${base}/ui/integrations`, { waitUntil: 'domcontentloaded' });
+        await visit(c, base, '/ui/integrations');
         await byTestId(c, 'admins-only').waitFor();
-      } finally {
-        delete pages.C;
-        await contextC.close();
-      }
+      });
       await admin.delete(`/silences/${silence.id}`);
       fixture.window = window;
     });
 
     await test('the pages on a 360 px phone (dark)', async () => {
-      await b.goto(`${base}/ui/integrations`, { waitUntil: 'domcontentloaded' });
-      await b.locator('[data-testid="integration-row"]').first().waitFor();
+      await visit(b, base, '/ui/integrations', '[data-testid="integration-row"]');
       await assertNoHorizontalScroll(b, 'integrations on a phone');
       await screenshot(b, 'intake-integrations-B');
-      await b.goto(`${base}/ui/integrations/${fixture.am.id}`, { waitUntil: 'domcontentloaded' });
+      await visit(b, base, `/ui/integrations/${fixture.am.id}`);
       await waitLive(b);
       await byTestId(b, 'request-row').first().waitFor();
       await b.locator('[data-testid="request-toggle"]').last().click();
       await b.locator('[data-testid="request-detail"]').last().locator('[data-testid="request-body"]').waitFor();
       await assertNoHorizontalScroll(b, 'integration page on a phone');
       await screenshot(b, 'intake-integration-B');
-      await b.goto(`${base}/ui/silences`, { waitUntil: 'domcontentloaded' });
+      await visit(b, base, '/ui/silences');
       await byTestId(b, 'matcher-row').waitFor();
       await byTestId(b, 'silence').first().waitFor();
       await assertNoHorizontalScroll(b, 'silences on a phone');
       await screenshot(b, 'intake-silences-B');
-      await b.goto(`${base}/ui/maintenance`, { waitUntil: 'domcontentloaded' });
-      await byTestId(b, 'mw-window').first().waitFor();
+      await visit(b, base, '/ui/maintenance', '[data-testid="mw-window"]');
       await byTestId(b, 'mw-kind-weekly').check();
       await assertNoHorizontalScroll(b, 'maintenance on a phone');
       await screenshot(b, 'intake-maintenance-B');
@@ -575,12 +512,12 @@ async function main() {
       await admin.post('/silences', { matchers: [{ name: 'alertname', value: 'x' }], duration_minutes: 5, comment: HOSTILE }, 201);
       await admin.post('/maintenance', { service: 'checkout', name: HOSTILE, weekdays: ['mon'], start: '01:00', duration_minutes: 30, time_zone: 'UTC' }, 201);
       for (const url of ['/ui/integrations', `/ui/integrations/${fixture.am.id}`, '/ui/silences', '/ui/maintenance']) {
-        await a.goto(`${base}${url}`, { waitUntil: 'domcontentloaded' });
+        await visit(a, base, url);
         await a.getByText(HOSTILE).first().waitFor();
         await assertNoInjectedImage(a, url);
       }
       // Inside an expanded request body as well.
-      await a.goto(`${base}/ui/integrations/${fixture.am.id}`, { waitUntil: 'domcontentloaded' });
+      await visit(a, base, `/ui/integrations/${fixture.am.id}`);
       await until(async () => (await byTestId(a, 'request-row').count()) === 4, 'four requests listed');
       for (const toggle of await byTestId(a, 'request-toggle').all()) await toggle.click();
       await until(async () => (await a.locator('[data-testid="request-toggle"][aria-expanded="true"]').count()) === 4, 'all rows open');
@@ -588,30 +525,6 @@ async function main() {
       await assertNoInjectedImage(a, 'expanded requests');
     });
 
-    await test('no script errors, CSP violations or dialogs', async () => {
-      assert.deepEqual(problems, []);
-    });
-  } catch (err) {
-    results.push({ name: 'setup', ok: false, err });
-    log(`FAIL setup: ${err.stack || err}`);
-  } finally {
-    if (browser) await Promise.race([browser.close().catch(() => {}), sleep(10_000)]);
-    await server.stop();
-    clearTimeout(watchdog);
-  }
-
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  if (failed) {
-    log('server log tail:');
-    console.log(server.logTail(60));
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
-}
-
-main().catch((err) => {
-  console.error(err);
-  console.log('0 passed, 1 failed');
-  process.exitCode = 1;
-});
+    await noProblemsTest('no script errors, CSP violations or dialogs');
+  },
+);

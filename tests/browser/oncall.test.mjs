@@ -12,36 +12,32 @@
 // escalation / roles / notifications panels, the failed-notifications banner, and that a
 // hostile user name is only ever text.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import { chromium } from 'playwright-core';
 import {
-  ADMIN_PASSWORD,
-  ApiClient,
-  BIN,
-  CHROMIUM,
-  LAUNCH_ARGS,
-  OUT,
-  STEP_TIMEOUT_MS,
-  Server,
+  DESKTOP,
+  HOSTILE_IMG as HOSTILE,
+  PHONE,
   assertNoHorizontalScroll,
+  assertNoInjectedImage,
   assertNoReload,
   byTestId,
+  createService,
+  createUser,
   exactText,
   expectText,
   log,
   login,
-  makeRunner,
+  loginAs,
   markNoReload,
+  navigate,
+  runSuite,
   screenshot,
-  sleep,
   until,
+  visit,
   waitLive,
-  watchPage,
 } from './harness.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000; // the whole run (ctest allows 300 s)
-const HOSTILE = '<img src=x onerror=alert(1)>';
 const BROWSER_TZ = 'Asia/Kolkata';
 
 // ------------------------------------------------------------------ webhook receivers
@@ -108,45 +104,20 @@ function isoDate(ms) {
 
 // ------------------------------------------------------------------ the run
 
-async function main() {
-  if (!BIN) throw new Error('KLAXON_BIN is not set (path to the klaxon binary)');
-  if (!fs.existsSync(BIN)) throw new Error(`KLAXON_BIN=${BIN} does not exist`);
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium)`);
-  fs.mkdirSync(OUT, { recursive: true });
+const okRx = new Receiver(200);
+const rejectRx = new Receiver(400);
+const CONTEXT_DEFAULTS = { timezoneId: BROWSER_TZ, locale: 'en-US' };
+const CAROL = { username: 'carol', name: 'Carol Viewer', role: 'viewer', password: 'carol-pw-123' };
 
-  const server = new Server('oncall-server');
-  const okRx = new Receiver(200);
-  const rejectRx = new Receiver(400);
-  let browser = null;
-  const problems = [];
-  const pages = {};
-  const { test, results } = makeRunner({ pages });
-
-  const watchdog = setTimeout(() => {
-    console.error(`[browser] the whole run took over ${TOTAL_TIMEOUT_MS / 1000} s; giving up`);
-    server.killNow();
-    console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
-    process.exit(1);
-  }, TOTAL_TIMEOUT_MS);
-  const onSignal = (signal) => {
-    server.killNow();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', () => server.killNow());
-
-  const fixture = {};
-
-  try {
-    await Promise.all([server.start(), okRx.start(), rejectRx.start()]);
-    const base = server.base;
-    const admin = await ApiClient.login(base, 'admin', ADMIN_PASSWORD);
+await runSuite(
+  { serverName: 'oncall-server', totalTimeoutMs: TOTAL_TIMEOUT_MS, helpers: [okRx, rejectRx], contextDefaults: CONTEXT_DEFAULTS },
+  async ({ base, admin, test, launchBrowser, openPage, withPage, noProblemsTest }) => {
+    const fixture = {};
 
     await test('setup through the API: people, schedule, policy, service', async () => {
-      await admin.post('/users', { username: 'alice', name: 'Alice Example', role: 'responder', password: 'alice-pw-123' }, 201);
-      await admin.post('/users', { username: 'bob', name: HOSTILE, role: 'responder', password: 'bob-pw-12345' }, 201);
-      await admin.post('/users', { username: 'carol', name: 'Carol Viewer', role: 'viewer', password: 'carol-pw-123' }, 201);
+      await createUser(admin, { username: 'alice', name: 'Alice Example', role: 'responder', password: 'alice-pw-123' });
+      await createUser(admin, { username: 'bob', name: HOSTILE, role: 'responder', password: 'bob-pw-12345' });
+      await createUser(admin, CAROL);
       await admin.post('/users/alice/contact-methods', { kind: 'webhook', address: okRx.url('/alice'), label: 'Alice hook' }, 201);
       // Bob's only contact method answers 400: every page to him fails at once.
       await admin.post('/users/bob/contact-methods', { kind: 'webhook', address: rejectRx.url('/bob') }, 201);
@@ -184,7 +155,7 @@ async function main() {
         201,
       );
       fixture.policy = policy;
-      await admin.post('/services', { name: 'checkout' }, 201);
+      await createService(admin, 'checkout');
       await admin.patch('/services/checkout', { escalation_policy: 'checkout-pol' });
       const oncall = await admin.get(`/schedules/${schedule.id}/oncall`);
       assert.ok(oncall.user, 'someone is on call on the schedule');
@@ -192,16 +163,9 @@ async function main() {
       log(`on call now: ${oncall.user.username}`);
     });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 30_000 });
-    const contextA = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: BROWSER_TZ, locale: 'en-US' });
-    const contextB = await browser.newContext({ viewport: { width: 360, height: 780 }, colorScheme: 'dark', timezoneId: BROWSER_TZ, locale: 'en-US' });
-    const a = (pages.A = await contextA.newPage());
-    const b = (pages.B = await contextB.newPage());
-    for (const [label, page] of Object.entries(pages)) {
-      page.setDefaultTimeout(STEP_TIMEOUT_MS);
-      page.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-      watchPage(page, label, problems);
-    }
+    await launchBrowser();
+    const a = await openPage('A', { viewport: DESKTOP });
+    const b = await openPage('B', { viewport: PHONE, colorScheme: 'dark' });
 
     await test('both consoles log in; the header links to the new pages', async () => {
       await Promise.all([login(a, base), login(b, base)]);
@@ -212,9 +176,7 @@ async function main() {
     });
 
     await test('profile: add a webhook method (secret once), a rule, test and verify it', async () => {
-      await byTestId(a, 'nav-profile').click();
-      await a.waitForURL(/\/ui\/profile$/);
-      await byTestId(a, 'profile-form').waitFor();
+      await navigate(a, 'profile', 'profile-form');
       await expectText(byTestId(a, 'profile-identity'), /admin/, 'profile identity');
       await a.waitForFunction(() => /\/ical\/users\/[^/]+\.ics$/.test(document.querySelector('[data-testid="profile-ical"]').value));
       assert.equal(await byTestId(a, 'methods-empty').isVisible(), true, 'no contact methods yet');
@@ -284,15 +246,14 @@ async function main() {
       assert.equal(await byTestId(a, 'profile-tz').inputValue(), 'Europe/Berlin', 'time zone kept');
       await screenshot(a, 'oncall-profile-A');
 
-      await b.goto(`${base}/ui/profile`, { waitUntil: 'domcontentloaded' });
+      await visit(b, base, '/ui/profile');
       await b.locator('[data-testid="method"][data-kind="webhook"]').waitFor();
       await assertNoHorizontalScroll(b, 'profile on a phone');
       await screenshot(b, 'oncall-profile-B');
     });
 
     await test('on-call page shows who is on call on every schedule', async () => {
-      await byTestId(a, 'nav-oncall').click();
-      await a.waitForURL(/\/ui\/oncall$/);
+      await navigate(a, 'oncall');
       const card = a.locator(`[data-testid="oncall-item"][data-schedule-id="${fixture.schedule.id}"]`);
       await card.waitFor();
       await exactText(card.locator('[data-testid="oncall-schedule"]'), 'primary', 'schedule name');
@@ -300,7 +261,7 @@ async function main() {
       await expectText(card.locator('[data-testid="oncall-until"]'), /until/, 'until when');
       assert.equal(await a.locator('main img').count(), 0, 'no injected image');
       await screenshot(a, 'oncall-now-A');
-      await b.goto(`${base}/ui/oncall`, { waitUntil: 'domcontentloaded' });
+      await visit(b, base, '/ui/oncall');
       await exactText(b.locator('[data-testid="oncall-user"]').first(), fixture.oncall.name, 'B on-call person');
       await assertNoHorizontalScroll(b, 'on call on a phone');
     });
@@ -369,8 +330,7 @@ async function main() {
       await byTestId(a, 'now-line').waitFor({ state: 'attached' });
       await assertNoReload(a, 'week navigation');
 
-      await b.goto(`${base}/ui/schedules/${fixture.schedule.id}`, { waitUntil: 'domcontentloaded' });
-      await b.locator('[data-testid="shift-block"]').first().waitFor();
+      await visit(b, base, `/ui/schedules/${fixture.schedule.id}`, '[data-testid="shift-block"]');
       await assertNoHorizontalScroll(b, 'schedule on a phone');
       await screenshot(b, 'oncall-schedule-week-B');
     });
@@ -411,8 +371,7 @@ async function main() {
     });
 
     await test('escalation policies page lists steps and targets', async () => {
-      await byTestId(a, 'nav-policies').click();
-      await a.waitForURL(/\/ui\/policies$/);
+      await navigate(a, 'policies');
       const policy = a.locator(`[data-testid="policy"][data-policy-id="${fixture.policy.id}"]`);
       await policy.waitFor();
       await exactText(policy.locator('[data-testid="policy-name"]'), 'checkout-pol', 'policy name');
@@ -447,15 +406,14 @@ async function main() {
       await screenshot(a, 'oncall-failed-list-A');
       // B (on a phone, another page) shows the banner too.
       await byTestId(b, 'failed-banner').waitFor({ state: 'visible' });
-      await b.goto(`${base}/ui/notifications?status=failed`, { waitUntil: 'domcontentloaded' });
-      await b.locator('[data-testid="notification-row"]').first().waitFor();
+      await visit(b, base, '/ui/notifications?status=failed', '[data-testid="notification-row"]');
       await assertNoHorizontalScroll(b, 'failed list on a phone');
       await screenshot(b, 'oncall-failed-list-B');
     });
 
     await test('incident page: escalation panel, escalate now, re-page, roles, notifications', async () => {
       const id = fixture.incident.id;
-      await a.goto(`${base}/ui/incidents/${id}`, { waitUntil: 'domcontentloaded' });
+      await visit(a, base, `/ui/incidents/${id}`);
       await waitLive(a);
       await exactText(byTestId(a, 'esc-policy'), 'checkout-pol', 'policy name');
       await exactText(byTestId(a, 'esc-state'), 'active', 'escalation active');
@@ -504,7 +462,7 @@ async function main() {
       // Acknowledging stops the escalation (live in the panel).
       await byTestId(a, 'ack-button').click();
       await exactText(byTestId(a, 'esc-state'), /stopped|exhausted/, 'escalation state after ack');
-      await b.goto(`${base}/ui/incidents/${id}`, { waitUntil: 'domcontentloaded' });
+      await visit(b, base, `/ui/incidents/${id}`);
       await byTestId(b, 'escalation-panel').waitFor();
       await b.locator('[data-testid="notifications-panel"] [data-testid="notification-row"]').first().waitFor();
       await assertNoHorizontalScroll(b, 'incident on a phone');
@@ -512,64 +470,30 @@ async function main() {
     });
 
     await test('a viewer sees the panels but no paging or override controls', async () => {
-      const contextC = await browser.newContext({ viewport: { width: 1024, height: 800 }, timezoneId: BROWSER_TZ, locale: 'en-US' });
-      const c = (pages.C = await contextC.newPage());
-      c.setDefaultTimeout(STEP_TIMEOUT_MS);
-      watchPage(c, 'C', problems);
-      try {
-        await login(c, base, 'carol', 'carol-pw-123');
-        await c.goto(`${base}/ui/incidents/${fixture.incident.id}`, { waitUntil: 'domcontentloaded' });
+      await withPage('C', { viewport: { width: 1024, height: 800 } }, async (c) => {
+        await loginAs(c, base, CAROL);
+        await visit(c, base, `/ui/incidents/${fixture.incident.id}`);
         await exactText(byTestId(c, 'esc-policy'), 'checkout-pol', 'viewer sees the policy');
         await c.locator('[data-testid="notifications-panel"] [data-testid="notification-row"]').first().waitFor();
         assert.equal(await byTestId(c, 'escalate-button').isVisible(), false, 'no Escalate now');
         assert.equal(await byTestId(c, 'repage-button').isVisible(), false, 'no Re-page');
         assert.equal(await byTestId(c, 'role-form').isVisible(), false, 'no role form');
-        await c.goto(`${base}/ui/schedules/${fixture.schedule.id}`, { waitUntil: 'domcontentloaded' });
-        await c.locator('[data-testid="shift-block"]').first().waitFor();
+        await visit(c, base, `/ui/schedules/${fixture.schedule.id}`, '[data-testid="shift-block"]');
         assert.equal(await byTestId(c, 'override-form').isVisible(), false, 'no override form');
-        await c.goto(`${base}/ui/profile`, { waitUntil: 'domcontentloaded' });
+        await visit(c, base, '/ui/profile');
         await byTestId(c, 'method-form').waitFor();
         await expectText(byTestId(c, 'profile-identity'), /carol \(viewer\)/, 'viewer profile');
-      } finally {
-        delete pages.C;
-        await contextC.close();
-      }
+      });
     });
 
     await test('the hostile name is text everywhere and nothing ran', async () => {
       for (const url of [`/ui/schedules/${fixture.schedule.id}`, '/ui/policies', '/ui/notifications', `/ui/incidents/${fixture.incident.id}`]) {
-        await a.goto(`${base}${url}`, { waitUntil: 'domcontentloaded' });
+        await visit(a, base, url);
         await a.getByText(HOSTILE, { exact: true }).first().waitFor();
-        assert.equal(await a.locator('img[src="x"]').count(), 0, `${url}: no <img src=x>`);
+        await assertNoInjectedImage(a, url);
       }
     });
 
-    await test('no script errors, CSP violations or dialogs in either console', async () => {
-      assert.deepEqual(problems, []);
-    });
-  } catch (err) {
-    results.push({ name: 'setup', ok: false, err });
-    log(`FAIL setup: ${err.stack || err}`);
-  } finally {
-    if (browser) await Promise.race([browser.close().catch(() => {}), sleep(10_000)]);
-    await server.stop();
-    okRx.stop();
-    rejectRx.stop();
-    clearTimeout(watchdog);
-  }
-
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  if (failed) {
-    log('server log tail:');
-    console.log(server.logTail(60));
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
-}
-
-main().catch((err) => {
-  console.error(err);
-  console.log('0 passed, 1 failed');
-  process.exitCode = 1;
-});
+    await noProblemsTest('no script errors, CSP violations or dialogs in either console');
+  },
+);

@@ -13,36 +13,35 @@
 // right-to-left override) are only ever text; basic accessibility (one h1, landmarks,
 // named uptime bars, alt on images, lang). Responders may set statuses only, viewers read.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { chromium } from 'playwright-core';
 import {
-  ADMIN_PASSWORD,
-  ApiClient,
-  BIN,
-  CHROMIUM,
-  LAUNCH_ARGS,
-  OUT,
-  STEP_TIMEOUT_MS,
-  Server,
+  DESKTOP,
+  HOSTILE_IMG,
+  PHONE,
+  RESPONDER,
+  VIEWER,
   assertNoHorizontalScroll,
+  assertNoInjectedImage,
   assertNoReload,
   byTestId,
+  createServicesAndPeople,
   exactText,
   expectText,
-  log,
+  localDateTimeInputs,
   login,
-  makeRunner,
+  loginAs,
+  logout,
   markNoReload,
+  navigate,
+  runSuite,
   screenshot,
   sleep,
   until,
+  visit,
   waitLive,
-  watchPage,
 } from './harness.mjs';
 
 const TOTAL_TIMEOUT_MS = 260_000; // the whole run (ctest allows 300 s)
 const BROWSER_TZ = 'Europe/Berlin';
-const HOSTILE_IMG = '<img src=x onerror=alert(1)>';
 const HOSTILE_SCRIPT = '<script>alert(1)</script>';
 const RLO = '\u202E'; // RIGHT-TO-LEFT OVERRIDE
 const INTERNAL_TITLE = 'INTERNAL-ONLY db password rotation went wrong';
@@ -67,20 +66,8 @@ async function summaryUntil(base, check, what) {
 
 const componentIn = (s, name) => s.components.find((c) => c.name === name);
 
-// datetime-local values (the browser's zone) for times from now, from one clock reading.
-async function localInputs(page, ...offsetsMs) {
-  return page.evaluate((offsets) => {
-    const now = Date.now();
-    const p = (n) => String(n).padStart(2, '0');
-    return offsets.map((offset) => {
-      const x = new Date(now + offset);
-      return `${x.getFullYear()}-${p(x.getMonth() + 1)}-${p(x.getDate())}T${p(x.getHours())}:${p(x.getMinutes())}`;
-    });
-  }, offsetsMs);
-}
-
 async function assertNothingInjected(page, what) {
-  assert.equal(await page.locator('img[src="x"]').count(), 0, `${what}: no <img src=x> in the page`);
+  await assertNoInjectedImage(page, what);
   const scripts = await page.evaluate(() => [...document.scripts].filter((s) => /alert/.test(s.textContent)).length);
   assert.equal(scripts, 0, `${what}: no injected <script>`);
 }
@@ -127,44 +114,15 @@ async function accessibilityChecks(page, what) {
   return facts;
 }
 
-async function main() {
-  if (!BIN) throw new Error('KLAXON_BIN is not set (path to the klaxon binary)');
-  if (!fs.existsSync(BIN)) throw new Error(`KLAXON_BIN=${BIN} does not exist`);
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium)`);
-  fs.mkdirSync(OUT, { recursive: true });
+const CONTEXT_DEFAULTS = { timezoneId: BROWSER_TZ, locale: 'en-US' };
 
-  const server = new Server('status-server');
-  let browser = null;
-  const problems = [];
-  const pages = {};
-  const { test, results } = makeRunner({ pages });
-
-  const watchdog = setTimeout(() => {
-    console.error(`[browser] the whole run took over ${TOTAL_TIMEOUT_MS / 1000} s; giving up`);
-    server.killNow();
-    console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
-    process.exit(1);
-  }, TOTAL_TIMEOUT_MS);
-  const onSignal = (signal) => {
-    server.killNow();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', () => server.killNow());
-
-  const fixture = {};
-
-  try {
-    await server.start();
-    const base = server.base;
-    const admin = await ApiClient.login(base, 'admin', ADMIN_PASSWORD);
+await runSuite(
+  { serverName: 'status-server', totalTimeoutMs: TOTAL_TIMEOUT_MS, contextDefaults: CONTEXT_DEFAULTS },
+  async ({ base, admin, test, launchBrowser, openPage, withPage, noProblemsTest }) => {
+    const fixture = {};
 
     await test('setup through the API: services, people, an internal incident', async () => {
-      fixture.checkout = await admin.post('/services', { name: 'checkout' }, 201);
-      fixture.payments = await admin.post('/services', { name: 'payments' }, 201);
-      await admin.post('/users', { username: 'rita', name: 'Rita Responder', role: 'responder', password: 'rita-pw-12345' }, 201);
-      await admin.post('/users', { username: 'vic', name: 'Vic Viewer', role: 'viewer', password: 'vic-pw-123456' }, 201);
+      Object.assign(fixture, await createServicesAndPeople(admin));
       fixture.internal = await admin.post('/incidents', { title: INTERNAL_TITLE, service: 'checkout', description: 'secret details' }, 201);
       // The public page works before anything is set up.
       const s = await summary(base);
@@ -172,18 +130,12 @@ async function main() {
       assert.deepEqual(s.components, []);
     });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 30_000 });
-    const contextA = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: BROWSER_TZ, locale: 'en-US' });
-    const a = (pages.A = await contextA.newPage());
-    a.setDefaultTimeout(STEP_TIMEOUT_MS);
-    a.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-    watchPage(a, 'A', problems);
+    await launchBrowser();
+    const a = await openPage('A', { viewport: DESKTOP });
 
     await test('console: the Status page link, a group and components', async () => {
       await login(a, base);
-      await byTestId(a, 'nav-status').click();
-      await a.waitForURL(/\/ui\/status$/);
-      await byTestId(a, 'sp-component-form').waitFor();
+      await navigate(a, 'status', 'sp-component-form');
       assert.equal(await byTestId(a, 'nav-status').getAttribute('aria-current'), 'page', 'the nav marks the page');
       await byTestId(a, 'sp-components-empty').waitFor();
       await byTestId(a, 'sp-open-empty').waitFor();
@@ -427,19 +379,18 @@ async function main() {
       assert.equal(s.scheduled_maintenances.length, 0);
 
       // The internal incident's timeline says what was published.
-      await a.goto(`${base}/ui/incidents/${fixture.internal.id}`, { waitUntil: 'domcontentloaded' });
+      await visit(a, base, `/ui/incidents/${fixture.internal.id}`);
       const timeline = byTestId(a, 'timeline-entry');
       await expectText(timeline, 'published it on the status page as “Checkout errors” (identified, major impact)', 'publish in the timeline');
       await expectText(timeline, 'posted a status page update (identified → resolved)', 'update in the timeline');
-      await a.goto(`${base}/ui/status`, { waitUntil: 'domcontentloaded' });
-      await byTestId(a, 'sp-component').first().waitFor();
+      await visit(a, base, '/ui/status', '[data-testid="sp-component"]');
     });
 
     await test('console: schedule a maintenance, move it by hand to in progress and completed', async () => {
       const form = byTestId(a, 'sp-mt-form');
       await form.scrollIntoViewIfNeeded();
       await byTestId(a, 'sp-mt-name').fill('Database upgrade');
-      const [start, end] = await localInputs(a, 2 * 3600_000, 4 * 3600_000);
+      const [start, end] = await localDateTimeInputs(a, 2 * 3600_000, 4 * 3600_000);
       await byTestId(a, 'sp-mt-start').fill(start);
       await byTestId(a, 'sp-mt-end').fill(end);
       await a.locator('#sp-mt-components label', { hasText: 'Website' }).locator('input').check();
@@ -524,20 +475,16 @@ async function main() {
       const light = await a.evaluate(() => getComputedStyle(document.body).backgroundColor);
       await screenshot(a, 'status-public-light');
 
-      const contextDark = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark', timezoneId: BROWSER_TZ, locale: 'en-US' });
-      const contextPhone = await browser.newContext({ viewport: { width: 360, height: 780 }, isMobile: true, hasTouch: true, timezoneId: BROWSER_TZ, locale: 'en-US' });
-      try {
-        const d = (pages.dark = await contextDark.newPage());
-        watchPage(d, 'dark', problems);
+      await withPage('dark', { viewport: DESKTOP, colorScheme: 'dark' }, async (d) => {
         await d.goto(`${base}/status`, { waitUntil: 'load' });
         await exactText(d.locator('h1'), 'Acme Status', 'dark: the page name');
         const dark = await d.evaluate(() => getComputedStyle(document.body).backgroundColor);
         assert.notEqual(dark, light, `prefers-color-scheme: dark changes the colors (${light} / ${dark})`);
         assert.equal(await d.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches), true);
         await screenshot(d, 'status-public-dark');
+      }, { timeouts: false });
 
-        const p = (pages.phone = await contextPhone.newPage());
-        watchPage(p, 'phone', problems);
+      await withPage('phone', { viewport: PHONE, isMobile: true, hasTouch: true }, async (p) => {
         for (const [path, name] of [
           ['/status', 'status-public-mobile'],
           [`/status/incidents/${fixture.incident.public_id}`, 'status-public-incident-mobile'],
@@ -550,23 +497,14 @@ async function main() {
         }
         // The console's Status page on the phone too.
         await login(p, base);
-        await p.goto(`${base}/ui/status`, { waitUntil: 'domcontentloaded' });
-        await byTestId(p, 'sp-component').first().waitFor();
+        await visit(p, base, '/ui/status', '[data-testid="sp-component"]');
         await assertNoHorizontalScroll(p, 'console status page on a phone');
         await screenshot(p, 'status-console-mobile');
-      } finally {
-        delete pages.dark;
-        delete pages.phone;
-        await contextDark.close();
-        await contextPhone.close();
-      }
+      }, { timeouts: false });
     });
 
     await test('with JavaScript disabled the public page and an incident page show everything', async () => {
-      const contextNoJs = await browser.newContext({ viewport: { width: 1024, height: 900 }, javaScriptEnabled: false, timezoneId: BROWSER_TZ, locale: 'en-US' });
-      try {
-        const n = (pages.nojs = await contextNoJs.newPage());
-        watchPage(n, 'nojs', problems);
+      await withPage('nojs', { viewport: { width: 1024, height: 900 }, javaScriptEnabled: false }, async (n) => {
         await n.goto(`${base}/status`, { waitUntil: 'load' });
         await exactText(n.locator('h1'), 'Acme Status', 'name');
         await expectText(n.locator('.about'), 'Live status of the Acme shop.', 'about');
@@ -609,10 +547,7 @@ async function main() {
         await n.locator('footer a', { hasText: 'Incident history' }).click();
         await expectText(n.locator('main'), 'Checkout errors', 'history lists it');
         assert.equal(await n.locator('script').count(), 0, 'no scripts');
-      } finally {
-        delete pages.nojs;
-        await contextNoJs.close();
-      }
+      }, { timeouts: false });
     });
 
     await test('a component status changed through the API shows on reload', async () => {
@@ -650,10 +585,7 @@ async function main() {
       const shown = (s) => s.replace(RLO, '');
 
       for (const js of [true, false]) {
-        const context = await browser.newContext({ viewport: { width: 1024, height: 900 }, javaScriptEnabled: js, timezoneId: BROWSER_TZ, locale: 'en-US' });
-        try {
-          const h = (pages.hostile = await context.newPage());
-          watchPage(h, `hostile-js-${js}`, problems);
+        await withPage('hostile', { viewport: { width: 1024, height: 900 }, javaScriptEnabled: js }, async (h) => {
           for (const path of ['/status', `/status/incidents/${inc.public_id}`]) {
             await h.goto(`${base}${path}`, { waitUntil: 'load' });
             await sleep(200); // an onerror would fire by now
@@ -672,10 +604,7 @@ async function main() {
           await expectText(h.locator('h1'), shown(incName), 'incident page h1');
           assert.match(await h.title(), /^<script>alert\(1\)<\/script> gnp\.exe/, 'the title is text too');
           if (!js) await screenshot(h, 'status-public-hostile');
-        } finally {
-          delete pages.hostile;
-          await context.close();
-        }
+        }, { watchAs: `hostile-js-${js}`, timeouts: false });
       }
       // The feeds and JSON stay well-formed.
       const s = await summary(base);
@@ -685,14 +614,14 @@ async function main() {
 
       // The console shows them as text as well.
       for (const path of ['/ui/status', `/ui/status/incidents/${inc.id}`]) {
-        await a.goto(`${base}${path}`, { waitUntil: 'domcontentloaded' });
+        await visit(a, base, path);
         await a.getByText(HOSTILE_SCRIPT).first().waitFor();
         await sleep(200);
         await assertNothingInjected(a, path);
       }
       await exactText(byTestId(a, 'sp-detail-name'), incName, 'console: incident name as text');
       await exactText(byTestId(a, 'sp-update-body'), incBody, 'console: body as text');
-      await a.goto(`${base}/ui/status`, { waitUntil: 'domcontentloaded' });
+      await visit(a, base, '/ui/status');
       const item = a.locator(`[data-testid="sp-component"][data-public-id="${comp.public_id}"]`);
       await exactText(item.locator('[data-testid="sp-component-name"]'), compName, 'console: component name as text');
       assert.equal(await item.locator('[data-testid="sp-component-name"] bdi').count(), 1, 'console: isolated');
@@ -720,12 +649,8 @@ async function main() {
     });
 
     await test('a responder sets statuses only; a viewer reads', async () => {
-      const contextC = await browser.newContext({ viewport: { width: 1024, height: 800 }, timezoneId: BROWSER_TZ, locale: 'en-US' });
-      const c = (pages.C = await contextC.newPage());
-      c.setDefaultTimeout(STEP_TIMEOUT_MS);
-      watchPage(c, 'C', problems);
-      try {
-        await login(c, base, 'rita', 'rita-pw-12345');
+      await withPage('C', { viewport: { width: 1024, height: 800 } }, async (c) => {
+        await loginAs(c, base, RESPONDER);
         await byTestId(c, 'nav-status').click();
         await byTestId(c, 'sp-component').first().waitFor();
         assert.equal(await byTestId(c, 'status-responder-note').isVisible(), true, 'the page explains');
@@ -738,53 +663,24 @@ async function main() {
         const select = c.locator('[data-testid="sp-component"]', { hasText: 'Website' }).locator('[data-testid="sp-component-status"]');
         await select.selectOption('partial_outage');
         await summaryUntil(base, (s) => componentIn(s, 'Website').status === 'partial_outage', 'the responder set Website');
-        await byTestId(c, 'logout-button').click();
-        await byTestId(c, 'login-form').waitFor();
+        await logout(c);
 
-        await login(c, base, 'vic', 'vic-pw-123456');
-        await c.goto(`${base}/ui/status`, { waitUntil: 'domcontentloaded' });
-        await byTestId(c, 'sp-component').first().waitFor();
+        await loginAs(c, base, VIEWER);
+        await visit(c, base, '/ui/status', '[data-testid="sp-component"]');
         assert.equal(await byTestId(c, 'status-readonly').isVisible(), true, 'the page says why');
         assert.equal(await byTestId(c, 'sp-component-status').count(), 0, 'no selects for a viewer');
         await expectText(c.locator('[data-testid="sp-component"]', { hasText: 'Website' }), 'Partial outage', 'the status as text');
         for (const id of ['sp-publish-form', 'sp-mt-form', 'sp-settings-form', 'sp-component-form']) {
           assert.equal(await byTestId(c, id).isVisible(), false, `no ${id} for a viewer`);
         }
-        await c.goto(`${base}/ui/status/incidents/${fixture.incident.id}`, { waitUntil: 'domcontentloaded' });
+        await visit(c, base, `/ui/status/incidents/${fixture.incident.id}`);
         await exactText(byTestId(c, 'sp-detail-name'), 'Checkout errors', 'the viewer reads the incident');
         assert.equal(await byTestId(c, 'sp-update-form').isVisible(), false, 'no update form for a viewer');
-        await c.goto(`${base}/ui/status/incidents/999999`, { waitUntil: 'domcontentloaded' });
+        await visit(c, base, '/ui/status/incidents/999999');
         await expectText(c.locator('main h1'), 'Not found', 'an unknown one is not found');
-      } finally {
-        delete pages.C;
-        await contextC.close();
-      }
+      });
     });
 
-    await test('no script errors, CSP violations or dialogs', async () => {
-      assert.deepEqual(problems, []);
-    });
-  } catch (err) {
-    results.push({ name: 'setup', ok: false, err });
-    log(`FAIL setup: ${err.stack || err}`);
-  } finally {
-    if (browser) await Promise.race([browser.close().catch(() => {}), sleep(10_000)]);
-    await server.stop();
-    clearTimeout(watchdog);
-  }
-
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  if (failed) {
-    log('server log tail:');
-    console.log(server.logTail(60));
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
-}
-
-main().catch((err) => {
-  console.error(err);
-  console.log('0 passed, 1 failed');
-  process.exitCode = 1;
-});
+    await noProblemsTest('no script errors, CSP violations or dialogs');
+  },
+);

@@ -96,6 +96,24 @@
     return node;
   }
 
+  // A form field: the label, the control (which has an id) and an optional hint after it.
+  function labelledField(label, input, hint) {
+    return el('div', { className: 'field' }, el('label', { for: input.id, text: label }), input, hint || null);
+  }
+
+  // A row of fields with a Remove button (silence matchers, status page links). Remove
+  // takes the row out, then calls onRemoved with the row that was next to it (or null).
+  function removableRow({ className, dataset, fields, removeTestid, onRemoved }) {
+    const remove = el('button', { type: 'button', className: 'button-secondary small', text: 'Remove', dataset: { testid: removeTestid } });
+    const row = el('div', { className, dataset }, ...fields, el('div', { className: 'matcher-remove' }, remove));
+    remove.addEventListener('click', () => {
+      const next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      onRemoved(next);
+    });
+    return { row, remove };
+  }
+
   function cloneTemplate(id) {
     return document.getElementById(id).content.cloneNode(true);
   }
@@ -3681,22 +3699,17 @@
         dataset: { testid: 'matcher-value' },
       });
       value.value = values.value || '';
-      const remove = el('button', { type: 'button', className: 'button-secondary small', text: 'Remove', dataset: { testid: 'matcher-remove' } });
-      const row = el(
-        'div',
-        { className: 'matcher-row', dataset: { testid: 'matcher-row', names: `${nameId} ${opId} ${valueId}` } },
-        el('div', { className: 'field' }, el('label', { for: nameId, text: 'Label' }), name),
-        el('div', { className: 'field' }, el('label', { for: opId, text: 'Match' }), op),
-        el('div', { className: 'field' }, el('label', { for: valueId, text: 'Value' }), value),
-        el('div', { className: 'matcher-remove' }, remove),
-      );
-      remove.addEventListener('click', () => {
-        const next = row.nextElementSibling || row.previousElementSibling;
-        row.remove();
-        if (!rows.children.length) rows.append(matcherRow());
-        numberRows();
-        const target = next ? next.querySelector('input') : rows.querySelector('input');
-        if (target) target.focus();
+      const { row } = removableRow({
+        className: 'matcher-row',
+        dataset: { testid: 'matcher-row', names: `${nameId} ${opId} ${valueId}` },
+        fields: [labelledField('Label', name), labelledField('Match', op), labelledField('Value', value)],
+        removeTestid: 'matcher-remove',
+        onRemoved: (next) => {
+          if (!rows.children.length) rows.append(matcherRow());
+          numberRows();
+          const target = next ? next.querySelector('input') : rows.querySelector('input');
+          if (target) target.focus();
+        },
       });
       return row;
     }
@@ -4358,14 +4371,13 @@
 
     function componentEditForm(c) {
       const p = `sp-edit-${c.id}`;
-      const field = (label, input, hint) => el('div', { className: 'field' }, el('label', { for: input.id, text: label }), input, hint || null);
       const name = el('input', { id: `${p}-name`, type: 'text', maxlength: '200', autocomplete: 'off', dataset: { testid: 'sp-edit-name' } });
       name.value = c.name;
       const description = el('input', { id: `${p}-description`, type: 'text', maxlength: '2000', autocomplete: 'off', dataset: { testid: 'sp-edit-description' } });
       description.value = c.description || '';
       const position = el('input', { id: `${p}-position`, type: 'number', min: '0', max: '100000', step: '1', inputmode: 'numeric', dataset: { testid: 'sp-edit-position' } });
       position.value = String(c.position ?? 0);
-      const rows = [el('div', { className: 'field-row' }, field('Name', name), field('Description', description))];
+      const rows = [el('div', { className: 'field-row' }, labelledField('Name', name), labelledField('Description', description))];
       let group = null;
       let services = null;
       let showcase = null;
@@ -4374,7 +4386,7 @@
         group = el('select', { id: `${p}-group`, dataset: { testid: 'sp-edit-group' } });
         const currentGroup = c.group ? ctx.components.find((g) => g.id === c.group.id) : null;
         groupOptions(group, currentGroup ? currentGroup.public_id : '');
-        rows.push(el('div', { className: 'field-row' }, field('In group', group), field('Position', position)));
+        rows.push(el('div', { className: 'field-row' }, labelledField('In group', group), labelledField('Position', position)));
         const boxes = el('div', { className: 'radio-row' });
         serviceBoxes(boxes, `${p}-svc`, c.services || []);
         services = el('fieldset', { className: 'field-group', id: `${p}-services` }, el('legend', { text: 'Services' }), boxes);
@@ -4386,7 +4398,7 @@
           el('div', { className: 'field check' }, el('label', {}, onlyDegraded, ' Only show it while it is not operational')),
         );
       } else {
-        rows.push(el('div', { className: 'field-row' }, field('Position', position)));
+        rows.push(el('div', { className: 'field-row' }, labelledField('Position', position)));
       }
       const save = el('button', { type: 'submit', className: 'small', text: 'Save', dataset: { testid: 'sp-edit-save' } });
       const cancel = el('button', { type: 'button', className: 'button-secondary small', text: 'Cancel', dataset: { testid: 'sp-edit-cancel' } });
@@ -4877,21 +4889,17 @@
       label.value = values.label || '';
       const url = el('input', { id: urlId, type: 'url', maxlength: '500', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://', dataset: { testid: 'sp-link-url' } });
       url.value = values.url || '';
-      const remove = el('button', { type: 'button', className: 'button-secondary small', text: 'Remove', dataset: { testid: 'sp-link-remove' } });
-      const row = el(
-        'div',
-        { className: 'matcher-row sp-link-row', dataset: { testid: 'sp-link-row' } },
-        el('div', { className: 'field' }, el('label', { for: labelId, text: 'Label' }), label),
-        el('div', { className: 'field' }, el('label', { for: urlId, text: 'URL' }), url),
-        el('div', { className: 'matcher-remove' }, remove),
-      );
-      remove.setAttribute('aria-label', `Remove link ${values.label || ''}`.trim());
-      remove.addEventListener('click', () => {
-        const next = row.nextElementSibling || row.previousElementSibling;
-        row.remove();
-        ctx.settingsDirty = true;
-        (next ? next.querySelector('input') : tid('sp-link-add')).focus();
+      const { row, remove } = removableRow({
+        className: 'matcher-row sp-link-row',
+        dataset: { testid: 'sp-link-row' },
+        fields: [labelledField('Label', label), labelledField('URL', url)],
+        removeTestid: 'sp-link-remove',
+        onRemoved: (next) => {
+          ctx.settingsDirty = true;
+          (next ? next.querySelector('input') : tid('sp-link-add')).focus();
+        },
       });
+      remove.setAttribute('aria-label', `Remove link ${values.label || ''}`.trim());
       return row;
     }
 
