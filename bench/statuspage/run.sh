@@ -20,7 +20,7 @@
 # 4. For information: Klaxon's conditional GET (If-None-Match: <ETag> -> 304) at COND_CONNS
 #    connections for each path, REPS runs; the 304s are counted from Klaxon's /metrics.
 # Writes $OUT/{machine.txt,setup.json,runs.jsonl,summary.md,summary.json} and, for
-# reference, the served bytes ($OUT/served/). Not part of `make test`. Needs root for
+# reference, the headers both servers sent ($OUT/served/). Not part of `make test`. Needs root for
 # apt-get if wrk or nginx are missing. Does not build Klaxon.
 #
 # Knobs (environment): DURATION=10 WARMUP=2 REPS=3 CONNS="16 256" WRK_THREADS=2
@@ -146,8 +146,8 @@ chmod -R 755 "$WORK/nginx"
 curl -fsS -D "$OUT/served/status.headers" -o "$WEB/status.html" "$KX_URL/status"
 curl -fsS -D "$OUT/served/summary.headers" -o "$WEB/api/v2/summary.json" "$KX_URL/api/v2/summary.json"
 chmod 644 "$WEB/status.html" "$WEB/api/v2/summary.json"
-cp "$WEB/status.html" "$OUT/served/status.html"
-cp "$WEB/api/v2/summary.json" "$OUT/served/summary.json"
+# The bodies themselves are not kept (they are the same every run; sizes are in
+# setup.json/summary); only the headers both servers sent.
 etag_of() { awk 'tolower($1) == "etag:" {sub(/\r$/, ""); print $2}' "$1"; }
 ETAG_STATUS=$(etag_of "$OUT/served/status.headers")
 ETAG_SUMMARY=$(etag_of "$OUT/served/summary.headers")

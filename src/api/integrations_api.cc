@@ -202,6 +202,8 @@ void Api::RevokeIntegration(Call& c) {
   auto actor = c.principal.actor();
   WriteJson(c, 204, [this, id = *id, actor](store::Tx& tx) -> Result<json> {
     KLAXON_RETURN_IF_ERROR(d_.alerts.RevokeIntegration(tx, id, actor));
+    // Its key answers 401 from now on; its debug log of requests goes with it.
+    tx.OnCommit([this, id] { d_.intake_log.Forget(id); });
     return json();
   });
 }
@@ -331,7 +333,7 @@ void Api::Intake(http::Request& req, http::Reply reply) {
       [reply, result, rid, kind](const Status& st) {
         if (!st.ok()) return reply(http::Response::Problem(st, rid));
         if (kind == "prometheus")
-          return reply(http::Response{200, {}, {}, {}});  // as Alertmanager: empty 200
+          return reply(http::Response{200, {}, {}, {}, {}});  // as Alertmanager: empty 200
         reply(http::Response::Json(200, {{"status", "ok"},
                                          {"received", result->received},
                                          {"new", result->new_alerts},

@@ -49,6 +49,9 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, sent instead of `body` without copying it (a cached page shared by many
+  // responses at once).
+  std::shared_ptr<const std::string> shared_body;
   // When set, the server sends the status and headers, then hands the connection to
   // `stream` (the body is then whatever it writes; the connection closes after).
   std::function<void(std::shared_ptr<StreamSink>)> stream;
@@ -60,7 +63,7 @@ struct Response {
   static Response Json(int status, const nlohmann::json& body);
   static Response Text(int status, std::string body,
                        std::string content_type = "text/plain; charset=utf-8");
-  static Response NoContent() { return Response{204, {}, {}, {}}; }
+  static Response NoContent() { return Response{204, {}, {}, {}, {}}; }
   // application/problem+json for a non-ok Status.
   static Response Problem(const Status& status, std::string_view request_id);
 };

@@ -221,6 +221,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Send(Response r) {
     if (r.stream) return StartStream(std::move(r));
+    if (r.shared_body) return SendShared(std::move(r));
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->result(static_cast<unsigned>(r.status));
     res->version(11);
@@ -235,6 +236,34 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(std::chrono::seconds(impl_.opts.read_timeout_s));
     bhttp::async_write(stream_, *res_,
                        beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  // A body shared with other responses: written from the shared string, not copied.
+  void SendShared(Response r) {
+    auto res = std::make_shared<bhttp::response<bhttp::span_body<const char>>>();
+    res->result(static_cast<unsigned>(r.status));
+    res->version(11);
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    res->set("X-Request-Id", req_.request_id);
+    res->set(bhttp::field::server, "klaxon");
+    res->body() = beast::span<const char>(r.shared_body->data(), r.shared_body->size());
+    res->keep_alive(keep_alive_ && !impl_.stopping);
+    res->prepare_payload();
+    status_ = r.status;
+    shared_body_ = std::move(r.shared_body);
+    shared_res_ = res;
+    stream_.expires_after(std::chrono::seconds(impl_.opts.read_timeout_s));
+    bhttp::async_write(stream_, *shared_res_,
+                       beast::bind_front_handler(&Session::OnSharedWrite, shared_from_this()));
+  }
+
+  void OnSharedWrite(beast::error_code ec, size_t) {
+    bool keep = shared_res_ && shared_res_->keep_alive();
+    shared_res_.reset();
+    shared_body_.reset();
+    Finish();
+    if (ec || !keep) return Close();
+    DoRead();
   }
 
   void Finish() {
@@ -324,6 +353,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request req_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> res_;
+  std::shared_ptr<bhttp::response<bhttp::span_body<const char>>> shared_res_;
+  std::shared_ptr<const std::string> shared_body_;
   bool keep_alive_ = false;
   bool busy_ = false;
   int status_ = 0;

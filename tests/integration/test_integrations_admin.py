@@ -168,7 +168,8 @@ class IntegrationAdminTest(unittest.TestCase):
             self.assertEqual(self.roles[role].request("PATCH", url, {"name": "y"}).status, 403)
             self.assertEqual(self.roles[role].get(url + "/requests").status, 403)
         self.assertEqual(self.anon.get(url + "/requests", auth=False).status, 401)
-        self.assertEqual(other["name"], "am-other")
+        self.assertEqual(self.admin.get(API + "/integrations/%d" % other["id"]).body["name"],
+                         "am-other", "a rejected rename must not touch the other integration")
 
     def test_heartbeat_interval_can_be_changed(self):
         hb = self.create(name="hb-patch", kind="heartbeat", heartbeat_interval_seconds=60)
@@ -196,7 +197,12 @@ class IntegrationAdminTest(unittest.TestCase):
         self.assertTrue(any(e["data"]["integration_id"] == integ["id"] for e in ev))
         self.assertNotIn(r.body["key"], json.dumps(ev), "the key is not in the event log")
         # revoked: no rotation, no patch, and the key answers 401 even though it was cached
+        self.assertTrue(self.admin.get(API + "/integrations/%d/requests" % integ["id"])
+                        .body["items"])
         self.assertEqual(self.admin.delete(API + "/integrations/%d" % integ["id"]).status, 204)
+        # Its debug log of requests goes with the key.
+        self.assertEqual(self.admin.get(API + "/integrations/%d/requests" % integ["id"])
+                         .body["items"], [])
         self.assertEqual(self.anon.post(new_path, AM_WEBHOOK, auth=False).status, 401)
         self.assertEqual(self.admin.post(API + "/integrations/%d/rotate-key" % integ["id"]).status,
                          409)
