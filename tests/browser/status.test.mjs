@@ -648,6 +648,28 @@ await runSuite(
       }
     });
 
+    await test('console: admins see the subscribers and remove one', async () => {
+      await admin.post('/status/subscribers', { email: 'reader@example.test', confirmed: true }, 201);
+      await admin.post('/status/subscribers', { webhook: 'https://hooks.example.test/status', components: ['API'] }, 201);
+      await visit(a, base, '/ui/status', '[data-testid="sp-sub"]');
+      const rows = byTestId(a, 'sp-sub');
+      await rows.nth(1).waitFor();
+      assert.equal(await rows.count(), 2, 'two subscribers');
+      const hook = a.locator('[data-testid="sp-sub"]', { hasText: 'hooks.example.test' });
+      await expectText(hook, 'About API', 'the webhook is about API only');
+      await expectText(a.locator('[data-testid="sp-sub"]', { hasText: 'reader@example.test' }), 'active', 'the reader is active');
+      const remove = hook.locator('[data-testid="sp-sub-remove"]');
+      await remove.click();
+      await expectText(remove, 'Remove https://hooks.example.test/status?', 'asks first');
+      await remove.click();
+      await a.locator('[data-testid="sp-sub"]', { hasText: 'hooks.example.test' }).waitFor({ state: 'detached' });
+      const left = await admin.get('/status/subscribers');
+      assert.deepEqual(left.items.map((x) => x.email), ['reader@example.test']);
+      // The public form lists the components to choose from.
+      await a.goto(`${base}/status/subscribe`, { waitUntil: 'load' });
+      assert.equal(await a.locator('form[action="/status/subscribe"] input[name="components"]').count() > 0, true, 'component boxes');
+    });
+
     await test('a responder sets statuses only; a viewer reads', async () => {
       await withPage('C', { viewport: { width: 1024, height: 800 } }, async (c) => {
         await loginAs(c, base, RESPONDER);
@@ -655,6 +677,7 @@ await runSuite(
         await byTestId(c, 'sp-component').first().waitFor();
         assert.equal(await byTestId(c, 'status-responder-note').isVisible(), true, 'the page explains');
         assert.equal(await byTestId(c, 'sp-settings-panel').isVisible(), false, 'no settings');
+        assert.equal(await byTestId(c, 'sp-subscribers-panel').isVisible(), false, 'no subscribers');
         assert.equal(await byTestId(c, 'sp-component-form').isVisible(), false, 'no add form');
         assert.equal(await byTestId(c, 'sp-component-edit').count(), 0, 'no Edit');
         assert.equal(await byTestId(c, 'sp-component-delete').count(), 0, 'no Delete');

@@ -4315,6 +4315,7 @@
     tid('sp-publish-panel').hidden = !responder;
     tid('sp-mt-panel').hidden = !responder;
     tid('sp-settings-panel').hidden = !admin;
+    tid('sp-subscribers-panel').hidden = !admin;
     q('#sp-component-form').hidden = !admin;
 
     fillOptions(q('#sp-inc-impact'), SP_IMPACTS, 'minor');
@@ -5000,7 +5001,62 @@
       }
     }
 
+    // ------------------------------------------------------------ subscribers (admins)
+
+    function renderSubscribers(items) {
+      const list = tid('sp-subs-list');
+      tid('sp-subs-empty').hidden = items.length > 0;
+      list.replaceChildren(
+        ...items.map((sub) => {
+          const who = sub.kind === 'webhook' ? sub.webhook : sub.email;
+          const components = (sub.components || []).map((c) => c.name).join(', ') || 'everything';
+          const remove = el('button', { type: 'button', className: 'button-secondary small', text: 'Remove', dataset: { testid: 'sp-sub-remove' } });
+          const item = el(
+            'li',
+            { className: 'item', dataset: { testid: 'sp-sub', state: sub.state } },
+            el(
+              'p',
+              { className: 'item-title' },
+              el('span', { className: 'badge kind', text: sub.kind }),
+              ' ',
+              el('bdi', { text: who, dataset: { testid: 'sp-sub-address' } }),
+              ' ',
+              el('span', { className: 'badge', text: sub.state, dataset: { testid: 'sp-sub-state' } }),
+            ),
+            el('p', { className: 'muted', text: `About ${components} · since ${formatTime(sub.created_at)}` }),
+            el('div', { className: 'actions' }, remove),
+          );
+          remove.addEventListener('click', async () => {
+            if (remove.dataset.armed !== 'yes') {
+              remove.dataset.armed = 'yes';
+              remove.textContent = `Remove ${who}?`;
+              return;
+            }
+            const ok = await act(remove, async () => {
+              await api('DELETE', `/status/subscribers/${encodeURIComponent(sub.id)}`);
+              return true;
+            });
+            if (!ok || !ctx.alive) return;
+            announce(`Removed ${who}.`);
+            await loadSubscribers();
+          });
+          return item;
+        }),
+      );
+    }
+
+    async function loadSubscribers() {
+      if (!admin) return;
+      try {
+        const data = await api('GET', '/status/subscribers');
+        if (ctx.alive) renderSubscribers(data.items || []);
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      }
+    }
+
     async function load() {
+      loadSubscribers();
       try {
         const [components, incidents, services, page] = await Promise.all([
           api('GET', '/status/components'),
