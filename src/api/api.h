@@ -258,6 +258,11 @@ class Api {
   std::mutex login_mu_;
   std::map<std::string, std::deque<TimeMs>> login_failures_;
 
+  // --- Playbook as configuration (apply_api.cc): POST /api/v1/apply, GET /api/v1/export.
+  void ApplyPlaybook(Call& c);
+  void ExportPlaybook(Call& c);
+  // --- end playbook as configuration.
+
   ApiDeps d_;
   WorkQueue hasher_{2, 64};   // password hashing, off the HTTP workers
   WorkQueue settler_{1, 16};  // waits for the engine after a manual clock move

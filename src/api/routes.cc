@@ -398,6 +398,28 @@ void Api::BuildRoutes() {
        200,
        {{"type", "object"}},
        &Api::GetOpenApi},
+      // Playbook as configuration (apply_api.cc).
+      {"POST", "/api/v1/apply", Role::kAdmin,
+       "Apply a playbook (YAML files): upsert by name, dry_run shows the diff, prune deletes "
+       "what the files no longer name; all or nothing",
+       "config",
+       Obj({{"files",
+             {{"type", "array"},
+              {"minItems", 1},
+              {"maxItems", 200},
+              {"items",
+               Obj({{"name", Str(1, 500)}, {"text", Str(0, 4000000)}}, {"name", "text"})}}},
+            {"prune", {{"type", "boolean"}}},
+            {"dry_run", {{"type", "boolean"}}}},
+           {"files"}),
+       200,
+       Obj({{"changes", {{"type", "array"}, {"items", AnyObj()}}},
+            {"diff", {{"type", "string"}}},
+            {"applied", {{"type", "boolean"}}}}),
+       &Api::ApplyPlaybook},
+      {"GET", "/api/v1/export", Role::kAdmin,
+       "The organization as a playbook: {\"yaml\"}, or canonical JSON with ?format=json", "config",
+       nullptr, 200, AnyObj(), &Api::ExportPlaybook},
   };
   for (const auto& r : routes_) router_.Add(r.method, r.path);
 }

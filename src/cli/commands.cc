@@ -65,6 +65,9 @@ constexpr OptionSpec kOptions[] = {
     {"component", "COMPONENT", "status page component (id or name)", false, '\0', true},
     {"maintenances", "", "list scheduled maintenances instead of incidents"},
     {"manual", "", "do not start and complete it on time by itself (auto_transition false)"},
+    {"dry-run", "", "show what would change and change nothing"},
+    {"prune", "", "also delete what the files no longer name (within the kinds they define)"},
+    {"output", "FILE", "write to FILE instead of standard output", false, 'o'},
 };
 
 constexpr CommandSpec kCommands[] = {
@@ -389,6 +392,18 @@ constexpr CommandSpec kCommands[] = {
      &TokenCreateCommand},
     {"token list", "", {}, "List API tokens (admin)", &TokenListCommand},
     {"token revoke", "ID", {}, "Revoke an API token (admin)", &TokenRevokeCommand},
+    {"apply",
+     "",
+     {{"file", true, "a playbook file, or a directory of *.yaml / *.yml files (repeatable)"},
+      {"dry-run"},
+      {"prune"}},
+     "Make the server match a playbook (examples/README.md); all or nothing (admin)",
+     &ApplyCommand},
+    {"export",
+     "",
+     {{"output"}},
+     "Write the organization as a playbook that apply accepts (admin)",
+     &ExportCommand},
 };
 
 }  // namespace

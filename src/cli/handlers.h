@@ -109,4 +109,8 @@ std::optional<MatcherArg> ParseMatcherArg(std::string_view text, std::string* wh
 // milliseconds; nullopt for anything else, zero included.
 std::optional<int64_t> ParseDurationArg(std::string_view text);
 
+// apply_commands.cc: the playbook as configuration.
+int ApplyCommand(Context& context, const Invocation& invocation);
+int ExportCommand(Context& context, const Invocation& invocation);
+
 }  // namespace klaxon::cli

@@ -82,6 +82,9 @@ constexpr EventKind kKinds[] = {
     {"silence.expired", "A silence was ended before its time."},
     {"maintenance.scheduled", "A maintenance window was scheduled for a service."},
     {"maintenance.cancelled", "A maintenance window was cancelled."},
+    {"config.applied",
+     "A playbook was applied (`klaxon apply` or POST /api/v1/apply): `counts` of created, "
+     "updated and deleted entities per kind, and whether it pruned."},
     {"clock.advanced", "The manual clock was moved forward (test servers only)."},
 };
 }  // namespace

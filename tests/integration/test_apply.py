@@ -1,0 +1,243 @@
+"""Playbook as configuration: POST /api/v1/apply, GET /api/v1/export and the `klaxon
+apply` / `klaxon export` commands against the real binary.
+
+For each of the three playbooks in examples/: a dry run shows the creates and changes
+nothing; apply creates everything (services, users, schedules, policies, integrations
+and status components become real server objects); a second apply changes nothing;
+the exported YAML applied again (with prune) changes nothing. Then, on the priority
+playbook: prune deletes what the files dropped (and only with --prune), an invalid file
+is a 422 naming file, line and key and changes nothing, viewers and responders get 403,
+and the CLI prints the diff and the problems.
+"""
+
+import glob
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run from anywhere
+
+from harness import REPO, Client, all_events, login_token, role_clients, run_cli, start_server
+
+API = "/api/v1"
+EXAMPLES = os.path.join(REPO, "examples")
+
+
+def files_of(name):
+    """The example's files as the API takes them, in name order, named relative to the repo."""
+    paths = sorted(glob.glob(os.path.join(EXAMPLES, name, "*.yaml")) +
+                   glob.glob(os.path.join(EXAMPLES, name, "*.yml")))
+    files = []
+    for p in paths:
+        with open(p, encoding="utf-8") as f:
+            files.append({"name": os.path.relpath(p, REPO), "text": f.read()})
+    return files
+
+
+def types(result):
+    out = {}
+    for c in result["changes"]:
+        out[c["type"]] = out.get(c["type"], 0) + 1
+    return out
+
+
+class ApplyCase(unittest.TestCase):
+    def must(self, r, status=200):
+        self.assertEqual(r.status, status, "%r" % (r,))
+        return r.body
+
+    def apply(self, files, **kw):
+        return self.must(self.api.post(API + "/apply", dict({"files": files}, **kw)))
+
+    def export(self):
+        return self.must(self.api.get(API + "/export"))["yaml"]
+
+    def names(self, path, key="name"):
+        return sorted(i[key] for i in self.must(self.api.get(API + path))["items"])
+
+
+class TestApplyExamples(ApplyCase):
+    def check_example(self, name):
+        server = start_server(self, name="apply-" + name)
+        self.api = Client(server, token=login_token(server, "admin"))
+        files = files_of(name)
+        before = self.export()
+
+        dry = self.apply(files, dry_run=True)
+        self.assertFalse(dry["applied"])
+        self.assertGreater(types(dry).get("create", 0), 20)
+        self.assertIn(" to create", dry["diff"])
+        self.assertEqual(self.export(), before, "a dry run changed something")
+
+        first = self.apply(files)
+        self.assertTrue(first["applied"])
+        self.assertEqual(first["diff"], dry["diff"])
+        self.assertEqual(set(types(first)), {"create"})
+        # The mapped kinds are real server objects.
+        doc = self.must(self.api.get(API + "/export", params={"format": "json"}))
+        created = {(c["kind"], c["name"]) for c in first["changes"]}
+        for kind in ("services", "schedules", "escalation_policies", "status_components"):
+            self.assertTrue(doc[kind])
+            self.assertTrue(all((kind, e["name"]) in created for e in doc[kind]))
+        self.assertEqual(self.names("/services"), sorted(e["name"] for e in doc["services"]))
+        self.assertEqual(self.names("/schedules"), sorted(e["name"] for e in doc["schedules"]))
+        self.assertEqual(self.names("/escalation-policies"),
+                         sorted(e["name"] for e in doc["escalation_policies"]))
+        self.assertEqual(self.names("/status/components"),
+                         sorted(e["name"] for e in doc["status_components"]))
+        users = self.names("/users", key="username")
+        self.assertTrue(all(u["username"] in users for u in doc["users"]))
+
+        again = self.apply(files)
+        self.assertFalse(again["applied"])
+        self.assertEqual(set(types(again)), {"unchanged"})
+        self.assertTrue(again["diff"].startswith("no changes"), again["diff"])
+
+        exported = self.export()
+        round_trip = self.apply([{"name": "export.yaml", "text": exported}], prune=True)
+        self.assertFalse(round_trip["applied"], round_trip["diff"])
+        self.assertTrue(round_trip["diff"].startswith("no changes"), round_trip["diff"])
+        self.assertEqual(self.export(), exported)
+        self.assertNotIn("whsec_", exported)
+
+        applied = [e for e in all_events(self.api) if e["kind"] == "config.applied"]
+        self.assertEqual(len(applied), 1)
+        self.assertEqual(applied[0]["data"]["counts"]["services"]["created"], len(doc["services"]))
+
+    def test_levels(self):
+        self.check_example("levels")
+
+    def test_priority(self):
+        self.check_example("priority")
+
+    def test_sev_levels(self):
+        self.check_example("sev-levels")
+
+
+class TestApplyPriority(ApplyCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_server(cls, cls=True)
+        cls.admin_token = login_token(cls.server, "admin")
+        cls.clients = role_clients(cls.server)
+        cls.files = files_of("priority")
+        cls.home = tempfile.TemporaryDirectory(prefix="klaxon-apply-")
+        cls.addClassCleanup(cls.home.cleanup)
+        cls.env = {"HOME": cls.home.name,
+                   "KLAXON_CLI_CONFIG": os.path.join(cls.home.name, "cli.json"),
+                   "KLAXON_SERVER": cls.server.url, "KLAXON_TOKEN": cls.admin_token}
+
+    def setUp(self):
+        self.api = Client(self.server, token=self.admin_token)
+        self.apply(self.files)  # every test starts from the whole playbook
+
+    def test_a_roles(self):
+        for role in ("viewer", "responder"):
+            c = self.clients[role]
+            self.assertEqual(c.post(API + "/apply", {"files": self.files}).status, 403)
+            self.assertEqual(c.get(API + "/export").status, 403)
+
+    def test_b_invalid_file_names_line_and_changes_nothing(self):
+        before = self.export()
+        text = self.files[0]["text"]
+        lines = text.split("\n")
+        line = next(i for i, l in enumerate(lines) if l.strip() == "ack_target: 15m") + 1
+        lines[line - 1] = lines[line - 1].replace("15m", "15 minutes")
+        bad = [{"name": self.files[0]["name"], "text": "\n".join(lines)}]
+        # Also a real change, so that a partial apply would show.
+        bad[0]["text"] = bad[0]["text"].replace("Card authorisation and capture.", "changed")
+        r = self.api.post(API + "/apply", {"files": bad})
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(r.headers.get("Content-Type").split(";")[0], "application/problem+json")
+        fields = [e["field"] for e in r.body["errors"]]
+        self.assertIn("%s:%d:severities[1].ack_target" % (self.files[0]["name"], line), fields)
+        self.assertIn("%s:%d: severities[1].ack_target:" % (self.files[0]["name"], line),
+                      r.body["detail"])
+        self.assertEqual(self.export(), before)
+
+        # The CLI prints the same problem as file:line: key: message and exits 1.
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "bad.yaml")
+            with open(path, "w") as f:
+                f.write(bad[0]["text"])
+            p = run_cli(["apply", "-f", path], env=self.env)
+            self.assertEqual(p.returncode, 1, p)
+            self.assertIn("%s:%d: severities[1].ack_target: " % (path, line), p.stderr)
+            self.assertEqual(p.stdout, "")
+        self.assertEqual(self.export(), before)
+
+    def test_c_prune(self):
+        text = self.files[0]["text"]
+        dropped = text.replace("  - name: Merchant dashboard\n    services: [merchant-dashboard]\n"
+                               "    showcase: false\n", "")
+        dropped = dropped.replace("  - name: grafana\n    kind: grafana\n"
+                                  "    group_by: [alertname, cluster]\n"
+                                  "    flap_window_seconds: 600\n", "")
+        self.assertNotEqual(dropped, text)
+        files = [{"name": self.files[0]["name"], "text": dropped}]
+
+        kept = self.apply(files)
+        self.assertEqual(set(types(kept)), {"unchanged"}, kept["diff"])
+        self.assertIn("Merchant dashboard", self.names("/status/components"))
+
+        dry = self.apply(files, prune=True, dry_run=True)
+        self.assertIn('- status component "Merchant dashboard"', dry["diff"])
+        self.assertIn('- integration "grafana"', dry["diff"])
+        self.assertIn("Merchant dashboard", self.names("/status/components"))
+
+        pruned = self.apply(files, prune=True)
+        self.assertEqual(types(pruned).get("delete"), 2, pruned["diff"])
+        self.assertNotIn("Merchant dashboard", self.names("/status/components"))
+        live = [i["name"] for i in self.must(self.api.get(API + "/integrations"))["items"]
+                if not i.get("revoked_at")]
+        self.assertNotIn("grafana", live)
+        exported = self.export()
+        self.assertNotIn("Merchant dashboard", exported)
+        self.assertTrue(self.apply(files, prune=True)["diff"].startswith("no changes"))
+
+        # Putting the component back creates it again.
+        back = self.apply([{"name": "c.yaml", "text": "status_components:\n"
+                            "  - {name: Merchant dashboard, services: [merchant-dashboard], "
+                            "showcase: false}\n"}])
+        self.assertEqual(types(back).get("create"), 1, back["diff"])
+        self.assertIn("Merchant dashboard", self.names("/status/components"))
+
+    def test_d_update(self):
+        text = self.files[0]["text"].replace("Card authorisation and capture.", "Cards.")
+        r = self.apply([{"name": "p.yaml", "text": text}])
+        self.assertIn('~ service "card-gateway": description', r["diff"])
+        svc = [s for s in self.must(self.api.get(API + "/services"))["items"]
+               if s["name"] == "card-gateway"][0]
+        self.assertEqual(svc["description"], "Cards.")
+
+    def test_e_cli(self):
+        p = run_cli(["apply", "-f", os.path.join(EXAMPLES, "priority"), "--dry-run"], env=self.env)
+        self.assertEqual(p.returncode, 0, p)
+        self.assertIn("no changes", p.stdout)
+        self.assertIn("dry run", p.stdout)
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "org.yaml")
+            p = run_cli(["export", "-o", out], env=self.env)
+            self.assertEqual(p.returncode, 0, p)
+            with open(out) as f:
+                self.assertEqual(f.read(), self.export())
+            p = run_cli(["apply", "-f", out], env=self.env)
+            self.assertEqual(p.returncode, 0, p)
+            self.assertIn("no changes", p.stdout)
+
+    def test_f_cli_dry_run_on_empty_server(self):
+        server = start_server(self, name="apply-cli-empty")
+        env = dict(self.env, KLAXON_SERVER=server.url, KLAXON_TOKEN=login_token(server, "admin"))
+        p = run_cli(["apply", "-f", os.path.join(EXAMPLES, "priority"), "--dry-run"], env=env)
+        self.assertEqual(p.returncode, 0, p)
+        self.assertIn('+ severity "P1"', p.stdout)
+        self.assertIn('+ service "card-gateway"', p.stdout)
+        self.assertIn("to create", p.stdout)
+        api = Client(server, token=env["KLAXON_TOKEN"])
+        self.assertEqual(api.get(API + "/services").body["items"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
