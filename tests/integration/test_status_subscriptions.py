@@ -233,10 +233,7 @@ class StatusSubscriptionsTest(unittest.TestCase):
                               auth=False)
         self.assertEqual((j1.status, j1.body), (j2.status, j2.body))
         self.assertEqual(j1.status, 202)
-        # One message per address per 5 minutes: Dave got one confirmation, not two.
         self.wait_mail("dave@example.test")
-        self.advance(1)
-        self.assertEqual(len(self.mails_to("dave@example.test")), 1)
         # Erin (active) hears that she is already subscribed, once the interval passed.
         self.advance(301)
         self.subscribe_form("erin@example.test")
@@ -244,6 +241,9 @@ class StatusSubscriptionsTest(unittest.TestCase):
                               predicate=lambda m: m.subject == "Your subscription to Acme Status")[0]
         self.assertIn("already subscribed", note.text())
         self.assertIn("/status/unsubscribe?token=", note.text())
+        # One message per address per 5 minutes: Dave got one confirmation, not two. Checked
+        # after Erin's later note arrived, so a second one for Dave would be here by now.
+        self.assertEqual(len(self.mails_to("dave@example.test")), 1)
 
     def test_04_webhook_subscriber(self):
         r = self.admin.post(API + "/status/subscribers",
