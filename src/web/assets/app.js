@@ -138,6 +138,33 @@
     while (region.childElementCount > 5) region.firstElementChild.remove();
   }
 
+  // The lifecycle most views share: load now; reload (debounced) on live events whose kind
+  // matches `kinds`, when the event stream (re)opens and, with `everyMs`, on a timer while
+  // the tab is visible.
+  function liveView(ctx, load, { kinds, everyMs = 0 }) {
+    const reload = debounce(load, 200);
+    load();
+    const tick = everyMs
+      ? setInterval(() => {
+          if (document.visibilityState !== 'hidden') reload();
+        }, everyMs)
+      : null;
+    return {
+      reload, // for the view's own changes
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+        if (tick) clearInterval(tick);
+      },
+      onEvent(event) {
+        if (kinds.test(String(event.kind || ''))) reload();
+      },
+      onStreamOpen() {
+        reload();
+      },
+    };
+  }
+
   function debounce(fn, ms) {
     let timer = 0;
     const wrapped = (...args) => {
@@ -2690,20 +2717,7 @@
         if (ctx.alive && !(err && err.sessionEnded)) showError(err);
       }
     }
-    const reload = debounce(load, 200);
-    load();
-    return {
-      cleanup() {
-        ctx.alive = false;
-        reload.cancel();
-      },
-      onEvent(event) {
-        if (String(event.kind || '').startsWith('notification.') || event.kind === 'escalation.step_fired') reload();
-      },
-      onStreamOpen() {
-        reload();
-      },
-    };
+    return liveView(ctx, load, { kinds: /^(notification\.|escalation\.step_fired$)/ });
   }
 
   // ---------------------------------------------------------------- shared: alert intake
@@ -3197,24 +3211,7 @@
         showError(err);
       }
     }
-    const reload = debounce(load, 200);
-    load();
-    const tick = setInterval(() => {
-      if (document.visibilityState !== 'hidden') reload();
-    }, 30000);
-    return {
-      cleanup() {
-        ctx.alive = false;
-        reload.cancel();
-        clearInterval(tick);
-      },
-      onEvent(event) {
-        if (/^(integration|service)\./.test(String(event.kind || ''))) reload();
-      },
-      onStreamOpen() {
-        reload();
-      },
-    };
+    return liveView(ctx, load, { kinds: /^(integration|service)\./, everyMs: 30000 });
   }
 
   // ---------------------------------------------------------------- integration page
@@ -3894,24 +3891,7 @@
         if (ctx.alive && !(err && err.sessionEnded)) showError(err);
       }
     }
-    const reload = debounce(load, 200);
-    load();
-    const tick = setInterval(() => {
-      if (document.visibilityState !== 'hidden') reload();
-    }, 30000);
-    return {
-      cleanup() {
-        ctx.alive = false;
-        reload.cancel();
-        clearInterval(tick);
-      },
-      onEvent(event) {
-        if (String(event.kind || '').startsWith('silence.')) reload();
-      },
-      onStreamOpen() {
-        reload();
-      },
-    };
+    return liveView(ctx, load, { kinds: /^silence\./, everyMs: 30000 });
   }
 
   // ---------------------------------------------------------------- maintenance windows
@@ -4134,24 +4114,7 @@
         if (ctx.alive && !(err && err.sessionEnded)) showError(err);
       }
     }
-    const reload = debounce(load, 200);
-    load();
-    const tick = setInterval(() => {
-      if (document.visibilityState !== 'hidden') reload();
-    }, 30000);
-    return {
-      cleanup() {
-        ctx.alive = false;
-        reload.cancel();
-        clearInterval(tick);
-      },
-      onEvent(event) {
-        if (/^(maintenance|service)\./.test(String(event.kind || ''))) reload();
-      },
-      onStreamOpen() {
-        reload();
-      },
-    };
+    return liveView(ctx, load, { kinds: /^(maintenance|service)\./, everyMs: 30000 });
   }
 
   // ---------------------------------------------------------------- status page (admin side)
@@ -4501,7 +4464,7 @@
           c.status = saved.status;
           select.dataset.status = saved.status;
           announce(`${saved.name} is now ${componentStatusLabel(saved.status).toLowerCase()} on the public page.`);
-          reload();
+          view.reload();
         });
         control = el(
           'span',
@@ -5026,12 +4989,19 @@
             el('p', { className: 'muted', text: `About ${components} · since ${formatTime(sub.created_at)}` }),
             el('div', { className: 'actions' }, remove),
           );
+          // Armed (asking) survives a re-render by a live reload.
+          const arm = () => {
+            remove.dataset.armed = 'yes';
+            remove.textContent = `Remove ${who}?`;
+          };
+          if (ctx.armedSubscriber === sub.id) arm();
           remove.addEventListener('click', async () => {
             if (remove.dataset.armed !== 'yes') {
-              remove.dataset.armed = 'yes';
-              remove.textContent = `Remove ${who}?`;
+              ctx.armedSubscriber = sub.id;
+              arm();
               return;
             }
+            ctx.armedSubscriber = null;
             const ok = await act(remove, async () => {
               await api('DELETE', `/status/subscribers/${encodeURIComponent(sub.id)}`);
               return true;
@@ -5101,24 +5071,8 @@
       }
     }
 
-    const reload = debounce(load, 200);
-    load();
-    const tick = setInterval(() => {
-      if (document.visibilityState !== 'hidden') reload();
-    }, 60000);
-    return {
-      cleanup() {
-        ctx.alive = false;
-        reload.cancel();
-        clearInterval(tick);
-      },
-      onEvent(event) {
-        if (/^(status|service)\./.test(String(event.kind || ''))) reload();
-      },
-      onStreamOpen() {
-        reload();
-      },
-    };
+    const view = liveView(ctx, load, { kinds: /^(status|service)\./, everyMs: 60000 });
+    return view;
   }
 
   // ---------------------------------------------------------------- status page incident
@@ -5338,20 +5292,7 @@
       }
     }
 
-    const reload = debounce(load, 200);
-    load();
-    return {
-      cleanup() {
-        ctx.alive = false;
-        reload.cancel();
-      },
-      onEvent(event) {
-        if (String(event.kind || '').startsWith('status.')) reload();
-      },
-      onStreamOpen() {
-        reload();
-      },
-    };
+    return liveView(ctx, load, { kinds: /^status\./ });
   }
 
   // ---------------------------------------------------------------- start
