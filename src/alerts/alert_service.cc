@@ -523,7 +523,17 @@ Result<int64_t> AlertService::IncidentFor(store::Tx& tx, const Integration& in,
   req.title =
       Truncate(!summary.empty() ? summary : (name.empty() ? "Alert " + a.fingerprint : name),
                incidents::kMaxTitle);
-  req.severity = SeverityOf(a.labels);
+  std::optional<std::pair<std::string, std::string>> classified;
+  if (classifier_) classified = classifier_(a.labels, a.annotations);
+  if (classified) {
+    req.severity = classified->first;
+    req.classified_by = classified->second;
+  } else if (std::string label = Label(a.labels, "severity");
+             !label.empty() && incidents_.KnownSeverity(label)) {
+    req.severity = label;
+  } else if (std::string mapped = SeverityOf(a.labels); incidents_.KnownSeverity(mapped)) {
+    req.severity = mapped;
+  }  // else the least severe level
   req.description = Truncate(Label(a.annotations, "description"), incidents::kMaxText);
   if (in.service_id) {
     req.service = std::to_string(*in.service_id);

@@ -82,6 +82,13 @@ class AlertService {
   void SetCreatedHook(std::function<Status(store::Tx&, const Integration&)> fn) {
     on_created_ = std::move(fn);
   }
+  // Chooses the severity (and names the rule) of an incident an alert opens; without one,
+  // or when it returns nothing, the alert's `severity` label decides (a level's own name,
+  // or critical/high/warning/info mapped onto the built-in SEV-1…SEV-4 when those
+  // exist), else the least severe level. Set once at start.
+  using Classifier = std::function<std::optional<std::pair<std::string, std::string>>(
+      const intake::Labels& labels, const intake::Labels& annotations)>;
+  void SetClassifier(Classifier fn) { classifier_ = std::move(fn); }
   Result<std::vector<Integration>> ListIntegrations(store::Tx& tx);
   Result<Integration> GetIntegration(store::Tx& tx, int64_t id);
   Status RevokeIntegration(store::Tx& tx, int64_t id, const events::Actor& actor);
@@ -126,6 +133,7 @@ class AlertService {
   events::EventLog& log_;
   incidents::IncidentService& incidents_;
   std::function<Status(store::Tx&, const Integration&)> on_created_;
+  Classifier classifier_;
   // FindByKey's cache of live integrations (every intake request looks its key up).
   std::mutex keys_mu_;
   std::unordered_map<std::string, Integration> keys_;

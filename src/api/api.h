@@ -31,6 +31,7 @@
 #include "paging/dispatcher.h"
 #include "paging/pager.h"
 #include "paging/people.h"
+#include "response/response.h"
 #include "status/service.h"
 #include "status/subscriptions.h"
 #include "store/store.h"
@@ -58,6 +59,7 @@ struct ApiDeps {
   intake::Recorder& intake_log;
   status::StatusService& status_page;
   status::Subscriptions& subscriptions;
+  response::Response& response;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -138,6 +140,10 @@ class Api {
   void ChangeStatus(Call& c);
   void ChangeSeverity(Call& c);
   void AddNote(Call& c);
+  void MarkMoment(Call& c);
+  void CheckRunbookStep(Call& c);
+  void RunAction(Call& c);
+  void PostUpdate(Call& c);
   void ResolveIncident(Call& c);
   void ReopenIncident(Call& c);
   void ListEvents(Call& c);
@@ -266,6 +272,7 @@ class Api {
   ApiDeps d_;
   WorkQueue hasher_{2, 64};   // password hashing, off the HTTP workers
   WorkQueue settler_{1, 16};  // waits for the engine after a manual clock move
+  WorkQueue actions_{2, 16};  // remediation actions (HTTP calls), off the HTTP workers
   std::vector<Route> routes_;
   http::Router router_;
   std::unique_ptr<EventStreams> streams_;

@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "core/numbers.h"
 #include "core/time_format.h"
+#include "remediation/runner.h"
 
 namespace klaxon::api {
 
@@ -64,10 +65,7 @@ std::optional<std::string> QueryValue(const std::map<std::string, std::string>& 
 }  // namespace
 
 void Api::ListSeverities(Call& c) {
-  json items = json::array();
-  for (const auto& s : incidents::DefaultSeverities())
-    items.push_back({{"name", s.name}, {"rank", s.rank}, {"description", s.description}});
-  c.reply(http::Response::Json(200, {{"items", items}, {"next_cursor", nullptr}}));
+  c.reply(http::Response::Json(200, d_.response.SeveritiesJson()));
 }
 
 void Api::ListServices(Call& c) {
@@ -170,6 +168,7 @@ void Api::GetIncident(Call& c) {
     json timeline = json::array();
     for (const auto& e : *events) timeline.push_back(e.ToJson());
     out["timeline"] = std::move(timeline);
+    KLAXON_ASSIGN_OR_RETURN(out["playbook"], d_.response.IncidentJson(tx, *inc));
     return out;
   });
 }
@@ -219,11 +218,83 @@ void Api::AddNote(Call& c) {
   auto body = id ? Body(c) : std::nullopt;
   if (!body) return;
   std::string text = (*body)["text"];
+  std::string type = body->value("type", "note");
   auto actor = c.principal.actor();
-  WriteJson(c, 201, [this, id = *id, text, actor](store::Tx& tx) -> Result<json> {
-    auto e = d_.incidents.AddNote(tx, id, text, actor);
+  WriteJson(c, 201, [this, id = *id, text, type, actor](store::Tx& tx) -> Result<json> {
+    auto e = d_.incidents.AddNote(tx, id, text, actor, type);
     if (!e.ok()) return e.status();
     return e->ToJson();
+  });
+}
+
+void Api::MarkMoment(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  std::string moment = (*body)["moment"];
+  std::string note = body->value("note", "");
+  std::optional<TimeMs> at;
+  if (body->contains("at")) {
+    at = ParseTime((*body)["at"].get<std::string>());
+    if (!at) return Fail(c, InvalidField("/at", "must be an RFC 3339 time"));
+  }
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, moment, at, note, actor](store::Tx& tx) {
+    return d_.response.Mark(tx, id, moment, at, note, actor);
+  });
+}
+
+void Api::CheckRunbookStep(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  auto step = ParseInt64(c.req.params["step"], 1);
+  if (!step || *step > 1000) return Fail(c, Status(Code::kNotFound, "no such step"));
+  bool done = (*body)["done"].get<bool>();
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, step = static_cast<int>(*step), done, actor](store::Tx& tx) {
+    return d_.response.CheckStep(tx, id, step, done, actor);
+  });
+}
+
+void Api::RunAction(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  if (!(*body)["confirm"].get<bool>())
+    return Fail(c,
+                InvalidField("/confirm", "must be true: running an action needs a confirmation"));
+  std::string name = c.req.params["action"];
+  std::optional<response::Response::ActionRun> run;
+  Status s = d_.store.Read([&](store::Tx& tx) -> Status {
+    auto r = d_.response.PrepareAction(tx, *id, name);
+    if (!r.ok()) return r.status();
+    run = std::move(r).value();
+    return Status::Ok();
+  });
+  if (!s.ok()) return Fail(c, s);
+  auto actor = c.principal.actor();
+  // The call may take up to its timeout: off the HTTP workers, outside any transaction.
+  bool queued = actions_.Post([this, c, id = *id, name, run = std::move(*run), actor]() mutable {
+    remediation::RunResult result =
+        remediation::Run(run.action, run.facts, remediation::ProcessEnv());
+    WriteJson(c, 200, [this, id, name, result = result.ToJson(), actor](store::Tx& tx) {
+      return d_.response.RecordActionRun(tx, id, name, result, actor);
+    });
+  });
+  if (!queued) Fail(c, Unavailable("too many actions running; try again"));
+}
+
+void Api::PostUpdate(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  std::string text = (*body)["text"];
+  std::vector<std::string> audiences;
+  for (const auto& a : body->value("audiences", json::array())) audiences.push_back(a);
+  auto actor = c.principal.actor();
+  WriteJson(c, 201, [this, id = *id, text, audiences, actor](store::Tx& tx) {
+    return d_.response.PostUpdate(tx, id, text, audiences, actor);
   });
 }
 

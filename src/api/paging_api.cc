@@ -599,7 +599,7 @@ void Api::AssignRole(Call& c) {
   std::string user = *user_key;
   auto actor = c.principal.actor();
   WriteJson(c, 200, [this, id = *id, role, user, actor](store::Tx& tx) {
-    return d_.pager.AssignRole(tx, id, role, user, actor);
+    return d_.response.AssignRole(tx, id, role, user, actor);
   });
 }
 

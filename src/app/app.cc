@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/api.h"
+#include "apply/apply.h"
 #include "auth/auth.h"
 #include "cli/cli.h"
 #include "config/server_config.h"
@@ -30,6 +31,8 @@
 #include "paging/dispatcher.h"
 #include "paging/pager.h"
 #include "paging/people.h"
+#include "playbook/playbook.h"
+#include "response/response.h"
 #include "store/store.h"
 
 extern char** environ;
@@ -80,9 +83,40 @@ void WriteSecretFile(const std::string& path, const std::string& content) {
   ::chmod(path.c_str(), 0600);
 }
 
+// The demo organization from a playbook (make run: examples/sev-levels): applied as
+// `klaxon apply` would, then two incidents to look at.
+Status DemoFromPlaybook(store::Tx& tx, apply::Deps& deps, const playbook::Document& doc,
+                        const auth::User& admin, const events::Actor& system) {
+  KLAXON_RETURN_IF_ERROR(apply::Apply(tx, deps, doc, false, false, system).status());
+  if (doc.severities.empty() || doc.services.empty()) return Status::Ok();
+  const auto& levels = doc.severities;
+  const auto& services = doc.services;
+  events::Actor by_admin{"user", admin.id, admin.username};
+  auto inc = deps.incidents.Declare(
+      tx,
+      {"Checkout error rate above 5%", levels[std::min<size_t>(1, levels.size() - 1)].name,
+       services[0].name,
+       "Demo incident: 5xx responses from the checkout API since the last deploy.",
+       "Some customers cannot place orders.", ""},
+      system);
+  if (!inc.ok()) return inc.status();
+  KLAXON_RETURN_IF_ERROR(deps.incidents.Acknowledge(tx, inc->id, by_admin).status());
+  KLAXON_RETURN_IF_ERROR(
+      deps.incidents
+          .AddNote(tx, inc->id, "Deploy 2026-11-25.3 raised the error rate.", by_admin, "finding")
+          .status());
+  return deps.incidents
+      .Declare(tx,
+               {"Search latency p99 over 2 s", levels.back().name,
+                services[std::min<size_t>(2, services.size() - 1)].name, "", "", ""},
+               system)
+      .status();
+}
+
 // Creates the first admin (and, with --demo, a demo organization) when the store is empty.
 Status Bootstrap(const config::ServerConfig& cfg, store::Store& store, auth::AuthService& auth,
-                 incidents::IncidentService& incidents, paging::Catalog& catalog) {
+                 incidents::IncidentService& incidents, paging::Catalog& catalog,
+                 apply::Deps& apply_deps) {
   int64_t users = 0;
   KLAXON_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) -> Status {
     auto n = auth.CountUsers(tx);
@@ -103,11 +137,19 @@ Status Bootstrap(const config::ServerConfig& cfg, store::Store& store, auth::Aut
   std::string password = random ? RandomToken(12) : cfg.admin_password;
   std::string hash = auth::HashPassword(password);
   events::Actor system = events::Actor::System();
+  std::optional<playbook::Document> demo_doc;
+  if (cfg.demo && !cfg.demo_playbook.empty()) {
+    auto loaded = playbook::LoadPaths({cfg.demo_playbook});
+    if (!loaded.ok())
+      return Status(Code::kInvalidArgument, "--demo-playbook: " + loaded.status().message());
+    demo_doc = std::move(loaded).value();
+  }
   KLAXON_RETURN_IF_ERROR(store.Write([&](store::Tx& tx) -> Status {
     auth::NewUser admin{"admin", "Administrator", auth::Role::kAdmin, password};
     auto u = auth.CreateUser(tx, admin, hash, system);
     if (!u.ok()) return u.status();
     if (!cfg.demo) return Status::Ok();
+    if (demo_doc) return DemoFromPlaybook(tx, apply_deps, *demo_doc, *u, system);
     // On call: three responders in a weekly rotation (Monday 09:00 New York), a policy
     // that pages them and then the admin, attached to checkout.
     std::string demo_hash = auth::HashPassword(RandomToken(12));
@@ -155,7 +197,7 @@ Status Bootstrap(const config::ServerConfig& cfg, store::Store& store, auth::Aut
         tx,
         {"Checkout error rate above 5%", "SEV-2", std::string("checkout"),
          "Demo incident: 5xx responses from the checkout API since the last deploy.",
-         "Some customers cannot place orders."},
+         "Some customers cannot place orders.", ""},
         system);
     if (!inc.ok()) return inc.status();
     auto ack = incidents.Acknowledge(tx, inc->id, {"user", u->id, "admin"});
@@ -164,7 +206,7 @@ Status Bootstrap(const config::ServerConfig& cfg, store::Store& store, auth::Aut
                                   {"user", u->id, "admin"});
     if (!note.ok()) return note.status();
     auto inc2 = incidents.Declare(
-        tx, {"Search latency p99 over 2 s", "SEV-3", std::string("search"), "", ""}, system);
+        tx, {"Search latency p99 over 2 s", "SEV-3", std::string("search"), "", "", ""}, system);
     return inc2.ok() ? Status::Ok() : inc2.status();
   }));
   if (random) WriteSecretFile(password_file, password);
@@ -205,7 +247,8 @@ int Serve(const std::vector<std::string>& args) {
 
   SystemClock system_clock;
   std::unique_ptr<ManualClock> manual;
-  if (cfg.manual_clock) manual = std::make_unique<ManualClock>(system_clock.Now());
+  if (cfg.manual_clock)
+    manual = std::make_unique<ManualClock>(cfg.clock_start.value_or(system_clock.Now()));
   const Clock& clock = manual ? static_cast<const Clock&>(*manual) : system_clock;
 
   store::SqliteOptions sopts;
@@ -253,7 +296,23 @@ int Serve(const std::vector<std::string>& args) {
   popts.public_url = cfg.PublicUrl();
   popts.link_key = *link_key;
   paging::Pager pager(clock, log, timers, people, catalog, incidents, popts);
+  // The playbook in force: severities, classification, targets, cadence, roles. Its tx
+  // hook goes first, so a new incident's default role holders are set before step 1 pages.
+  response::Response response(clock, log, timers, pager, people, incidents);
+  response.Install();
   pager.Install();
+  if (Status loaded = store->Read([&](store::Tx& tx) { return response.Load(tx); }); !loaded.ok()) {
+    std::fprintf(stderr, "klaxon serve: playbook: %s\n", loaded.message().c_str());
+    return 1;
+  }
+  alert_service.SetClassifier(
+      [&response](
+          const intake::Labels& labels,
+          const intake::Labels& annotations) -> std::optional<std::pair<std::string, std::string>> {
+        auto c = response.Classify(labels, annotations);
+        if (!c) return std::nullopt;
+        return std::make_pair(c->severity, c->rule);
+      });
   paging::DispatcherOptions dopts;
   dopts.smtp.url = cfg.smtp_url;
   dopts.smtp.from = cfg.smtp_from;
@@ -264,12 +323,6 @@ int Serve(const std::vector<std::string>& args) {
   dopts.max_age_ms = cfg.notify_max_age_s * 1000LL;
   paging::Dispatcher dispatcher(*store, clock, log, metrics, dopts);
   pager.SetOutboxListener([&dispatcher](const paging::Pager::Queued& q) { dispatcher.Queued(q); });
-
-  Status boot = Bootstrap(cfg, *store, auth, incidents, catalog);
-  if (!boot.ok()) {
-    std::fprintf(stderr, "klaxon serve: first start: %s\n", boot.message().c_str());
-    return 1;
-  }
 
   // Idempotency keys are kept for a day.
   (void)store->Write([&](store::Tx& tx) {
@@ -294,6 +347,13 @@ int Serve(const std::vector<std::string>& args) {
         return pager.Enqueue(tx, item).status();
       });
   subscriptions.Install();
+
+  apply::Deps apply_deps{log, auth, incidents, people, catalog, alert_service, status_page};
+  Status boot = Bootstrap(cfg, *store, auth, incidents, catalog, apply_deps);
+  if (!boot.ok()) {
+    std::fprintf(stderr, "klaxon serve: first start: %s\n", boot.message().c_str());
+    return 1;
+  }
   Status engine_started = deadlines.Install(*store);
   if (engine_started.ok()) engine_started = timers.Start();
   if (engine_started.ok()) engine_started = dispatcher.Start();
@@ -321,6 +381,7 @@ int Serve(const std::vector<std::string>& args) {
                 intake_log,
                 status_page,
                 subscriptions,
+                response,
                 metrics,
                 cfg.PublicUrl(),
                 cfg.PublicUrl().starts_with("https://"),

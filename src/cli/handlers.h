@@ -29,6 +29,10 @@ int IncidentResolveCommand(Context& context, const Invocation& invocation);
 int IncidentReopenCommand(Context& context, const Invocation& invocation);
 int IncidentEscalateCommand(Context& context, const Invocation& invocation);
 int IncidentRepageCommand(Context& context, const Invocation& invocation);
+int IncidentRoleCommand(Context& context, const Invocation& invocation);
+int IncidentMarkCommand(Context& context, const Invocation& invocation);
+int IncidentUpdateCommand(Context& context, const Invocation& invocation);
+int IncidentRunActionCommand(Context& context, const Invocation& invocation);
 
 // admin_commands.cc
 int ServiceListCommand(Context& context, const Invocation& invocation);

@@ -118,6 +118,104 @@ std::string DescribeTargets(const nlohmann::json& targets) {
   return out;
 }
 
+// ---- An incident's playbook (GET /incidents/{id}, "playbook") ----------------------------
+
+// "SEV-1 (classified by rule 'checkout-5xx')", or just the level when a person chose it.
+std::string SeverityText(const nlohmann::json& incident) {
+  const nlohmann::json& playbook = Member(incident, "playbook");
+  std::string rule = FieldText(Member(playbook, "classification"), "rule");
+  if (rule.empty()) rule = FieldText(playbook, "classified_by");
+  if (rule.empty()) rule = FieldText(incident, "classified_by");
+  const std::string severity = FieldText(incident, "severity");
+  return rule.empty() ? severity : severity + " (classified by rule '" + rule + "')";
+}
+
+// "2026-11-25 22:55:41 (15m target, pending, 10m left)" for an ack or resolve target; a
+// missed one says MISSED. "" when the level sets none.
+std::string DescribeTarget(const nlohmann::json& target, TimeMs now) {
+  const std::string due = FieldText(target, "due_at");
+  if (due.empty()) return "";
+  std::string state = FieldText(target, "state");
+  const std::optional<TimeMs> due_at = ParseTime(due);
+  if (state == "missed") state = "MISSED";
+  if (state == "pending" && due_at) state += ", " + FormatAge(now, *due_at) + " left";
+  std::string detail = FieldText(target, "target");
+  if (!detail.empty()) detail += " target";
+  if (!state.empty()) detail += (detail.empty() ? "" : ", ") + state;
+  return FormatWhen(due) + (detail.empty() ? "" : " (" + detail + ")");
+}
+
+// "every 15m, 2 posted; next due 2026-11-25 23:00:41 (due soon)"; LATE when it is overdue.
+// "" when updates are neither expected nor posted.
+std::string DescribeUpdates(const nlohmann::json& updates) {
+  const std::string every = FieldText(updates, "every");
+  const std::string count = FieldText(updates, "count");
+  const std::string next = FieldText(updates, "next_due_at");
+  const bool posted = !count.empty() && count != "0";
+  if (every.empty() && !posted && next.empty()) return "";
+  std::string out;
+  if (!every.empty()) out = every == "milestones" ? "at milestones" : "every " + every;
+  if (!out.empty()) out += ", ";
+  out += posted ? count + " posted" : "none posted";
+  if (next.empty()) return out;
+  std::string state = FieldText(updates, "state");
+  if (state == "late") state = "LATE";
+  std::replace(state.begin(), state.end(), '_', ' ');
+  return out + "; next due " + FormatWhen(next) + (state.empty() ? "" : " (" + state + ")");
+}
+
+// ROLE, HOLDER, SINCE; a role the level requires is marked "(required)", and
+// "(required, unfilled)" while nobody holds it.
+std::string RenderRoles(const nlohmann::json& roles) {
+  Table table({"ROLE", "HOLDER", "SINCE"});
+  for (const auto& role : Items(roles)) {
+    const nlohmann::json& holder = Member(role, "holder");
+    const nlohmann::json& required = Member(role, "required");
+    std::string name = FieldText(role, "name");
+    if (required.is_boolean() && required.get<bool>()) {
+      name += holder.is_null() ? " (required, unfilled)" : " (required)";
+    }
+    table.AddRow({name, OrDash(UserLabel(holder)), FormatWhen(FieldText(role, "assigned_at"))});
+  }
+  return table.Render();
+}
+
+// MOMENT, AT, BY, NOTE; "-" for a moment not reached yet.
+std::string RenderMoments(const nlohmann::json& moments) {
+  Table table({"MOMENT", "AT", "BY", "NOTE"});
+  table.SetMaxWidth(3, kMaxDescriptionWidth);
+  for (const auto& moment : Items(moments)) {
+    table.AddRow({FieldText(moment, "moment"), OrDash(FormatWhen(FieldText(moment, "at"))),
+                  FieldText(moment, "by"), FieldText(moment, "note")});
+  }
+  return table.Render();
+}
+
+// The war room, targets and update cadence as detail lines.
+std::string PlaybookDetails(const nlohmann::json& incident, TimeMs now) {
+  const nlohmann::json& playbook = Member(incident, "playbook");
+  std::string war_room = FieldText(incident, "war_room");
+  if (war_room.empty()) war_room = FieldText(playbook, "war_room");
+  const nlohmann::json& targets = Member(playbook, "targets");
+  return DetailLine("War room:", war_room) +
+         DetailLine("Ack by:", DescribeTarget(Member(targets, "ack"), now)) +
+         DetailLine("Resolve by:", DescribeTarget(Member(targets, "resolve"), now)) +
+         DetailLine("Updates:", DescribeUpdates(Member(playbook, "updates")));
+}
+
+// The roles and key moments as sections; "" without a playbook.
+std::string PlaybookSections(const nlohmann::json& incident) {
+  const nlohmann::json& playbook = Member(incident, "playbook");
+  std::string out;
+  if (!Items(Member(playbook, "roles")).empty()) {
+    out += "\nRoles:\n" + RenderRoles(Member(playbook, "roles"));
+  }
+  if (!Items(Member(playbook, "moments")).empty()) {
+    out += "\nKey moments:\n" + RenderMoments(Member(playbook, "moments"));
+  }
+  return out;
+}
+
 }  // namespace
 
 const nlohmann::json& Member(const nlohmann::json& object, std::string_view key) {
@@ -166,6 +264,12 @@ std::string FormatWhen(std::string_view rfc3339) {
   return text.substr(0, 19);
 }
 
+std::string FormatInstant(std::string_view rfc3339) {
+  const std::optional<TimeMs> time = ParseTime(rfc3339);
+  if (!time) return std::string(rfc3339);
+  return FormatTime(*time).substr(0, 19) + "Z";  // Of "2026-11-25T22:45:41.123Z".
+}
+
 std::string RenderIncidentTable(const nlohmann::json& incidents, TimeMs now) {
   Table table({"REF", "SEVERITY", "STATUS", "SERVICE", "AGE", "TITLE"});
   table.SetMaxWidth(5, kMaxTitleWidth);
@@ -190,15 +294,17 @@ std::string RenderIncident(const nlohmann::json& incident, TimeMs now) {
     add(label, FormatWhen(when) + suffix + (age.empty() ? "" : " (" + age + " ago)"));
   };
   add("Status:", FieldText(incident, "status"));
-  add("Severity:", FieldText(incident, "severity"));
+  add("Severity:", SeverityText(incident));
   add("Service:", OrDash(ServiceName(incident)));
   const std::string created_by = FieldText(incident, "created_by");
   add_time("Created:", "created_at", created_by.empty() ? "" : " by " + created_by);
   add_time("Acknowledged:", "acknowledged_at", "");
   add_time("Resolved:", "resolved_at", "");
+  out += PlaybookDetails(incident, now);
   add("Description:", FieldText(incident, "description"));
   add("Impact:", FieldText(incident, "impact"));
   add("Resolution:", FieldText(incident, "resolution_summary"));
+  out += PlaybookSections(incident);
 
   const auto timeline = incident.is_object() ? incident.find("timeline") : incident.end();
   if (incident.is_object() && timeline != incident.end() && timeline->is_array()) {

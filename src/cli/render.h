@@ -36,10 +36,16 @@ std::string FormatAge(TimeMs then, TimeMs now);
 // "2026-11-25T22:45:41.123Z" → "2026-11-25 22:45:41"; other text is returned as it is.
 std::string FormatWhen(std::string_view rfc3339);
 
+// "2026-11-25T22:45:41.123Z" → "2026-11-25T22:45:41Z" (UTC, to the second), for one-line
+// confirmations that may be pasted back into --at; other text is returned as it is.
+std::string FormatInstant(std::string_view rfc3339);
+
 // REF, SEVERITY, STATUS, SERVICE, AGE, TITLE.
 std::string RenderIncidentTable(const nlohmann::json& incidents, TimeMs now);
 
-// The incident's fields, then its timeline when it has one.
+// The incident's fields, then (when the server sends its `playbook`) the severity's
+// classification, war room, ack and resolve targets, update cadence, roles and key
+// moments, then its timeline when it has one.
 std::string RenderIncident(const nlohmann::json& incident, TimeMs now);
 
 // One line per event: time, actor, kind, details.

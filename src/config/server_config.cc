@@ -5,6 +5,8 @@
 #include <charconv>
 #include <thread>
 
+#include "core/time_format.h"
+
 namespace klaxon::config {
 
 namespace {
@@ -101,6 +103,14 @@ const std::vector<Option>& Table() {
          c.manual_clock = v == "manual";
          return "";
        }},
+      {"clock-start", "time", "now",
+       "with --clock manual, the instant the clock starts at (RFC 3339; tests)", false,
+       [](ServerConfig& c, const std::string& v) -> std::string {
+         auto t = ParseTime(v);
+         if (!t) return "must be an RFC 3339 time like 2026-11-25T14:00:00-05:00";
+         c.clock_start = *t;
+         return "";
+       }},
       {"public-url", "url", "http://<listen>", "base URL used in links Klaxon sends", false,
        [](ServerConfig& c, const std::string& v) -> std::string {
          if (!v.starts_with("http://") && !v.starts_with("https://"))
@@ -171,6 +181,14 @@ const std::vector<Option>& Table() {
        IntOption(&ServerConfig::notify_max_age_s, 10, 7 * 86400)},
       {"demo", "bool", "false", "create a demo organization on first start", false,
        [](ServerConfig& c, const std::string& v) { return ParseBool(v, c.demo); }},
+      {"demo-playbook", "path", "",
+       "with --demo: apply this playbook file or directory as the demo organization "
+       "(make run: examples/sev-levels)",
+       false,
+       [](ServerConfig& c, const std::string& v) -> std::string {
+         c.demo_playbook = v;
+         return "";
+       }},
       {"log-level", "enum", "info", "debug, info, warn or error", false,
        [](ServerConfig& c, const std::string& v) -> std::string {
          if (v != "debug" && v != "info" && v != "warn" && v != "error")

@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 namespace klaxon::config {
@@ -27,7 +29,8 @@ struct ServerConfig {
   std::string data_dir = "./var";
   std::string db;  // store URL; empty → sqlite:<data>/klaxon.db
   bool manual_clock = false;
-  std::string public_url;  // empty → http://<listen>
+  std::optional<TimeMs> clock_start;  // --clock-start (manual clock only)
+  std::string public_url;             // empty → http://<listen>
   int threads = 4;
   int64_t max_body = 1 << 20;
   int64_t max_header = 16 << 10;
@@ -38,6 +41,7 @@ struct ServerConfig {
   int session_ttl_hours = 12;
   std::string admin_password;  // first start only
   bool demo = false;
+  std::string demo_playbook;  // --demo-playbook: file or directory
   std::string log_level = "info";
   bool sqlite_sync_full = true;
   std::string config_file;

@@ -364,6 +364,7 @@ TEST_F(ServerConfigTest, EveryOptionIsAcceptedAsAFlagEnvAndFileKey) {
     if (o.name == "db") return "sqlite:/tmp/x.db";
     if (o.name == "public-url") return "https://x.example";
     if (o.name == "clock") return "manual";
+    if (o.name == "clock-start") return "2026-11-25T14:00:00-05:00";
     if (o.name == "log-level") return "warn";
     if (o.name == "sqlite-sync") return "normal";
     if (o.name == "admin-password") return "correct-horse";

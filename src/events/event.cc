@@ -10,7 +10,27 @@ constexpr EventKind kKinds[] = {
     {"incident.acknowledged", "Someone took the incident; paging stops."},
     {"incident.status_changed", "The incident moved to another status."},
     {"incident.severity_changed", "The severity was raised or lowered, with a reason."},
-    {"incident.note_added", "A note was added to the timeline."},
+    {"incident.note_added",
+     "A timeline entry was added: a note, finding, action taken or decision (data.type)."},
+    {"incident.moment_marked",
+     "A key moment was marked: root cause identified, mitigation started, service restored."},
+    {"incident.runbook_step_checked",
+     "A step of the incident's runbook checklist was ticked (or unticked)."},
+    {"incident.action_run",
+     "A remediation action ran: its result, status, duration and a response excerpt (secrets "
+     "redacted)."},
+    {"incident.war_room_opened", "The level expects a war room; its name, from the pattern."},
+    {"incident.ack_target_missed",
+     "Nobody acknowledged within the level's acknowledgement target; escalation goes on."},
+    {"incident.resolve_target_missed", "The incident outlived the level's resolution target."},
+    {"incident.matrix_escalated",
+     "An elapsed-time escalation step paged more people (acknowledged or not)."},
+    {"incident.update_due_soon", "The next update is due soon; its owner was reminded."},
+    {"incident.update_late", "The next update is late; its owner was reminded again."},
+    {"incident.update_posted", "An update went out (numbered); the next is due a cadence later."},
+    {"incident.stakeholders_notified",
+     "The level's stakeholders were told (declared, update, target missed, resolved)."},
+    {"incident.review_due", "The resolved incident's review is due by the level's deadline."},
     {"incident.resolved", "The incident was resolved, with a summary."},
     {"incident.reopened", "A resolved incident was opened again."},
     {"service.created", "A service was added to the catalog."},
@@ -42,6 +62,9 @@ constexpr EventKind kKinds[] = {
     {"escalation.stopped",
      "Escalation stopped (acknowledged or resolved); unsent notifications were cancelled."},
     {"escalation.exhausted", "Every step and repeat fired without an acknowledgement."},
+    {"escalation.skipped", "The level is record-only: the incident is tracked, nobody paged."},
+    {"escalation.deferred",
+     "The level pages in business hours only: step 1 waits for the next opening."},
     {"notification.delivered", "A notification reached a person's contact method."},
     {"notification.failed",
      "A notification could not be delivered (rejected, or retried past its maximum age)."},
@@ -155,8 +178,8 @@ Result<int64_t> EventLog::Append(store::Tx& tx, Event e) {
   if (!row.ok()) return row.status();
   e.seq = (*row)->Int(0);
   int64_t seq = e.seq;
-  if (tx_hook_) {
-    Status s = tx_hook_(tx, e);
+  for (const auto& hook : tx_hooks_) {
+    Status s = hook(tx, e);
     if (!s.ok()) return s;
   }
   tx.OnCommit([this, ev = std::move(e)] {

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "store/store.h"
@@ -88,15 +89,16 @@ class EventLog {
   void SetAppendObserver(std::function<void(const Event&)> fn) { observer_ = std::move(fn); }
   // A reaction that runs inside the appending transaction, after the event row is
   // written: the paging engine starts and stops escalations this way, atomically with
-  // the incident change. It may append events itself. Set once at start.
+  // the incident change. It may append events itself. Hooks run in the order added;
+  // add them at start, before any Append.
   using TxHook = std::function<Status(store::Tx&, const Event&)>;
-  void SetTxHook(TxHook fn) { tx_hook_ = std::move(fn); }
+  void AddTxHook(TxHook fn) { tx_hooks_.push_back(std::move(fn)); }
 
  private:
   const Clock& clock_;
   EventBus& bus_;
   std::function<void(const Event&)> observer_;
-  TxHook tx_hook_;
+  std::vector<TxHook> tx_hooks_;
 };
 
 }  // namespace klaxon::events

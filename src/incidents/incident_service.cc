@@ -10,7 +10,8 @@ namespace {
 constexpr const char* kSelect =
     "SELECT i.id, i.title, i.description, i.impact, i.severity, i.status, i.service_id, s.name, "
     "i.created_at, i.updated_at, i.acknowledged_at, i.resolved_at, i.created_by, "
-    "i.resolution_summary FROM incidents i LEFT JOIN services s ON s.id = i.service_id";
+    "i.resolution_summary, i.classified_by, i.war_room FROM incidents i LEFT JOIN services s ON "
+    "s.id = i.service_id";
 
 Incident FromRow(const store::Row& r) {
   Incident i;
@@ -27,6 +28,8 @@ Incident FromRow(const store::Row& r) {
   if (!r.IsNull(11)) i.resolved_at = r.Int(11);
   i.created_by = r.Str(12);
   i.resolution_summary = r.Str(13);
+  i.classified_by = r.Str(14);
+  i.war_room = r.Str(15);
   return i;
 }
 
@@ -61,21 +64,24 @@ nlohmann::json Service::ToJson() const {
 }
 
 nlohmann::json Incident::ToJson() const {
-  return {{"id", id},
-          {"ref", ref()},
-          {"title", title},
-          {"description", description},
-          {"impact", impact},
-          {"severity", severity},
-          {"status", StatusName(status)},
-          {"service", service ? nlohmann::json{{"id", service->id}, {"name", service->name}}
-                              : nlohmann::json()},
-          {"created_at", FormatTime(created_at)},
-          {"updated_at", FormatTime(updated_at)},
-          {"acknowledged_at", OptTime(acknowledged_at)},
-          {"resolved_at", OptTime(resolved_at)},
-          {"created_by", created_by},
-          {"resolution_summary", resolution_summary}};
+  return {
+      {"id", id},
+      {"ref", ref()},
+      {"title", title},
+      {"description", description},
+      {"impact", impact},
+      {"severity", severity},
+      {"status", StatusName(status)},
+      {"service",
+       service ? nlohmann::json{{"id", service->id}, {"name", service->name}} : nlohmann::json()},
+      {"created_at", FormatTime(created_at)},
+      {"updated_at", FormatTime(updated_at)},
+      {"acknowledged_at", OptTime(acknowledged_at)},
+      {"resolved_at", OptTime(resolved_at)},
+      {"created_by", created_by},
+      {"resolution_summary", resolution_summary},
+      {"classified_by", classified_by.empty() ? nlohmann::json() : nlohmann::json(classified_by)},
+      {"war_room", war_room}};
 }
 
 Result<int64_t> IncidentService::Emit(store::Tx& tx, std::string kind, const events::Actor& actor,
@@ -102,9 +108,9 @@ Result<Incident> IncidentService::Declare(store::Tx& tx, const DeclareRequest& r
   KLAXON_RETURN_IF_ERROR(CheckText("/title", req.title, kMaxTitle, true));
   KLAXON_RETURN_IF_ERROR(CheckText("/description", req.description, kMaxText, false));
   KLAXON_RETURN_IF_ERROR(CheckText("/impact", req.impact, kMaxText, false));
-  std::string severity =
-      req.severity.empty() ? std::string(DefaultSeverities().back().name) : req.severity;
-  if (!FindSeverity(severity))
+  std::vector<SeverityLevel> levels = Severities();
+  std::string severity = req.severity.empty() ? levels.back().name : req.severity;
+  if (!KnownSeverity(severity))
     return InvalidField("/severity", "unknown severity '" + severity + "'");
   std::optional<ServiceRef> service;
   if (req.service) {
@@ -119,16 +125,18 @@ Result<Incident> IncidentService::Declare(store::Tx& tx, const DeclareRequest& r
   TimeMs now = clock_.Now();
   auto row = tx.QueryOne(
       "INSERT INTO incidents(title, description, impact, severity, status, service_id, "
-      "created_at, updated_at, created_by, resolution_summary) VALUES (?,?,?,?,?,?,?,?,?,'') "
-      "RETURNING id",
+      "created_at, updated_at, created_by, resolution_summary, classified_by) VALUES "
+      "(?,?,?,?,?,?,?,?,?,'',?) RETURNING id",
       {req.title, req.description, req.impact, severity, std::string("triggered"),
-       service ? store::Value(service->id) : store::Value(nullptr), now, now, actor.name});
+       service ? store::Value(service->id) : store::Value(nullptr), now, now, actor.name,
+       req.classified_by});
   if (!row.ok()) return row.status();
   int64_t id = (*row)->Int(0);
   nlohmann::json data = {{"ref", "INC-" + std::to_string(id)},
                          {"title", req.title},
                          {"severity", severity},
                          {"service", service ? nlohmann::json(service->name) : nlohmann::json()}};
+  if (!req.classified_by.empty()) data["classified_by"] = req.classified_by;
   auto seq = Emit(tx, "incident.declared", actor, id, std::move(data));
   if (!seq.ok()) return seq.status();
   return Get(tx, id);
@@ -186,23 +194,38 @@ Result<Incident> IncidentService::ChangeSeverity(store::Tx& tx, int64_t id,
                                                  const std::string& reason,
                                                  const events::Actor& actor) {
   KLAXON_RETURN_IF_ERROR(CheckText("/reason", reason, kMaxText, false));
-  if (!FindSeverity(severity))
+  if (!KnownSeverity(severity))
     return InvalidField("/severity", "unknown severity '" + severity + "'");
   KLAXON_ASSIGN_OR_RETURN(Incident inc, Get(tx, id));
   if (inc.severity == severity) return Conflict(inc.ref() + " is already " + severity);
   std::string from = inc.severity;
+  int from_rank = 0, to_rank = 0;
+  for (const auto& l : Severities()) {
+    if (l.name == from) from_rank = l.rank;
+    if (l.name == severity) to_rank = l.rank;
+  }
   inc.severity = severity;
   inc.updated_at = clock_.Now();
+  inc.classified_by.clear();  // a person chose it now; the declared event keeps the rule
   KLAXON_RETURN_IF_ERROR(Touch(tx, inc));
+  KLAXON_RETURN_IF_ERROR(tx.Exec("UPDATE incidents SET classified_by = '' WHERE id = ?", {inc.id}));
+  // A lower rank is more severe; a level no longer in the scheme counts as least severe.
+  bool raised = from_rank == 0 || to_rank < from_rank;
   auto seq = Emit(tx, "incident.severity_changed", actor, id,
-                  {{"from", from}, {"to", severity}, {"reason", reason}});
+                  {{"from", from},
+                   {"to", severity},
+                   {"reason", reason},
+                   {"direction", raised ? "raised" : "lowered"}});
   if (!seq.ok()) return seq.status();
   return inc;
 }
 
 Result<events::Event> IncidentService::AddNote(store::Tx& tx, int64_t id, const std::string& text,
-                                               const events::Actor& actor) {
+                                               const events::Actor& actor,
+                                               const std::string& type) {
   KLAXON_RETURN_IF_ERROR(CheckText("/text", text, kMaxText, true));
+  if (type != "note" && type != "finding" && type != "action" && type != "decision")
+    return InvalidField("/type", "must be note, finding, action or decision");
   KLAXON_ASSIGN_OR_RETURN(Incident inc, Get(tx, id));
   inc.updated_at = clock_.Now();
   KLAXON_RETURN_IF_ERROR(Touch(tx, inc));
@@ -211,7 +234,7 @@ Result<events::Event> IncidentService::AddNote(store::Tx& tx, int64_t id, const 
   e.actor = actor;
   e.incident_id = id;
   e.at = inc.updated_at;
-  e.data = {{"text", text}};
+  e.data = {{"text", text}, {"type", type}};
   auto seq = log_.Append(tx, e);
   if (!seq.ok()) return seq.status();
   e.seq = *seq;
@@ -265,7 +288,7 @@ Result<IncidentPage> IncidentService::List(store::Tx& tx, const ListQuery& q) {
     }
   }
   if (q.severity) {
-    if (!FindSeverity(*q.severity))
+    if (!KnownSeverity(*q.severity))
       return Status(Code::kBadRequest, "unknown severity '" + *q.severity + "'",
                     {{"severity", "must be a severity name"}});
     sql += " AND i.severity = ?";
@@ -319,13 +342,30 @@ Result<std::vector<std::pair<std::string, int64_t>>> IncidentService::CountOpenB
       "SELECT severity, COUNT(*) FROM incidents WHERE status <> 'resolved' GROUP BY severity");
   if (!rows.ok()) return rows.status();
   std::vector<std::pair<std::string, int64_t>> out;
-  for (const auto& s : DefaultSeverities()) {
+  for (const auto& s : Severities()) {
     int64_t n = 0;
     for (const auto& r : *rows)
       if (r.Str(0) == s.name) n = r.Int(1);
-    out.emplace_back(std::string(s.name), n);
+    out.emplace_back(s.name, n);
   }
   return out;
+}
+
+std::vector<SeverityLevel> IncidentService::Severities() const {
+  if (scheme_) {
+    std::vector<SeverityLevel> v = scheme_();
+    if (!v.empty()) return v;
+  }
+  std::vector<SeverityLevel> out;
+  for (const auto& s : DefaultSeverities())
+    out.push_back({std::string(s.name), s.rank, std::string(s.description)});
+  return out;
+}
+
+bool IncidentService::KnownSeverity(const std::string& name) const {
+  for (const auto& s : Severities())
+    if (s.name == name) return true;
+  return false;
 }
 
 Result<Service> IncidentService::CreateService(store::Tx& tx, const Service& s,

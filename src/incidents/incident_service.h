@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -46,6 +47,8 @@ struct Incident {
   std::optional<TimeMs> resolved_at;
   std::string created_by;
   std::string resolution_summary;
+  std::string classified_by;  // the classification rule that chose the severity; may be empty
+  std::string war_room;       // from the organization's pattern; may be empty
 
   std::string ref() const { return "INC-" + std::to_string(id); }
   nlohmann::json ToJson() const;
@@ -57,6 +60,7 @@ struct DeclareRequest {
   std::optional<std::string> service;  // id or name
   std::string description;
   std::string impact;
+  std::string classified_by;  // the classification rule that chose `severity`, if any
 };
 
 struct ListQuery {
@@ -77,9 +81,24 @@ struct IncidentPage {
 inline constexpr size_t kMaxTitle = 200;
 inline constexpr size_t kMaxText = 10000;
 
+// A level of the severity scheme in force (most severe first).
+struct SeverityLevel {
+  std::string name;
+  int rank = 0;  // 1 = most severe
+  std::string description;
+};
+
 class IncidentService {
  public:
   IncidentService(const Clock& clock, events::EventLog& log) : clock_(clock), log_(log) {}
+
+  // The severity scheme in force, most severe first; the built-in default until set
+  // (the playbook's `severities` replace it). Set once at start; the function is called
+  // on each command and must be thread-safe.
+  using SchemeFn = std::function<std::vector<SeverityLevel>()>;
+  void SetSeverityScheme(SchemeFn fn) { scheme_ = std::move(fn); }
+  std::vector<SeverityLevel> Severities() const;
+  bool KnownSeverity(const std::string& name) const;
 
   Result<Incident> Declare(store::Tx& tx, const DeclareRequest& req, const events::Actor& actor);
   Result<Incident> Acknowledge(store::Tx& tx, int64_t id, const events::Actor& actor);
@@ -87,8 +106,9 @@ class IncidentService {
                                 const std::string& message, const events::Actor& actor);
   Result<Incident> ChangeSeverity(store::Tx& tx, int64_t id, const std::string& severity,
                                   const std::string& reason, const events::Actor& actor);
+  // A timeline entry: `type` is note, finding, action (an action taken) or decision.
   Result<events::Event> AddNote(store::Tx& tx, int64_t id, const std::string& text,
-                                const events::Actor& actor);
+                                const events::Actor& actor, const std::string& type = "note");
   Result<Incident> Resolve(store::Tx& tx, int64_t id, const std::string& summary,
                            const events::Actor& actor);
   Result<Incident> Reopen(store::Tx& tx, int64_t id, const std::string& reason,
@@ -110,6 +130,7 @@ class IncidentService {
                        nlohmann::json data);
   const Clock& clock_;
   events::EventLog& log_;
+  SchemeFn scheme_;
 };
 
 // "42" or "INC-42" → 42.

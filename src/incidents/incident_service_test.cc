@@ -71,7 +71,7 @@ class IncidentServiceTest : public ::testing::Test {
   Incident MustDeclare(const std::string& title, const std::string& severity = "",
                        std::optional<std::string> service = std::nullopt,
                        const std::string& description = "") {
-    auto r = Declare({title, severity, service, description, ""});
+    auto r = Declare({title, severity, service, description, "", ""});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : Incident{};
   }
@@ -146,9 +146,9 @@ TEST_F(IncidentServiceTest, DeclareValidation) {
 }
 
 TEST_F(IncidentServiceTest, TitleOfExactly200CharactersIsAccepted) {
-  auto r = Declare({std::string(200, 't'), "", std::nullopt, "", ""});
+  auto r = Declare({std::string(200, 't'), "", std::nullopt, "", "", ""});
   EXPECT_TRUE(r.ok()) << r.status().ToString();
-  auto d = Declare({"t", "", std::nullopt, std::string(10000, 'd'), std::string(10000, 'i')});
+  auto d = Declare({"t", "", std::nullopt, std::string(10000, 'd'), std::string(10000, 'i'), ""});
   EXPECT_TRUE(d.ok()) << d.status().ToString();
 }
 
@@ -158,7 +158,7 @@ TEST_F(IncidentServiceTest, TitleOfExactly200CharactersIsAccepted) {
 TEST_F(IncidentServiceTest, TitleLimitCountsCharactersNotBytes) {
   std::string title;
   for (int i = 0; i < 200; ++i) title += "é";
-  auto r = Declare({title, "", std::nullopt, "", ""});
+  auto r = Declare({title, "", std::nullopt, "", "", ""});
   EXPECT_TRUE(r.ok()) << r.status().ToString();
 }
 
@@ -346,8 +346,10 @@ TEST_F(IncidentServiceTest, ChangeSeverity) {
   auto ev = Events(i.id);
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[1].kind, "incident.severity_changed");
-  EXPECT_EQ(ev[1].data,
-            (nlohmann::json{{"from", "SEV-3"}, {"to", "SEV-1"}, {"reason", "customers affected"}}));
+  EXPECT_EQ(ev[1].data, (nlohmann::json{{"from", "SEV-3"},
+                                        {"to", "SEV-1"},
+                                        {"reason", "customers affected"},
+                                        {"direction", "raised"}}));
 
   auto same =
       InWrite([&](store::Tx& tx) { return svc_.ChangeSeverity(tx, i.id, "SEV-1", "", alice_); });
@@ -356,6 +358,27 @@ TEST_F(IncidentServiceTest, ChangeSeverity) {
       InWrite([&](store::Tx& tx) { return svc_.ChangeSeverity(tx, i.id, "SEV-0", "", alice_); });
   EXPECT_EQ(unknown.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(Events(i.id).size(), 2u);
+}
+
+TEST_F(IncidentServiceTest, TheSeveritySchemeCanBeReplaced) {
+  svc_.SetSeverityScheme([] {
+    return std::vector<SeverityLevel>{{"P1", 1, "critical"}, {"P2", 2, ""}, {"P3", 3, ""}};
+  });
+  Incident i = MustDeclare("x");
+  EXPECT_EQ(i.severity, "P3") << "the least severe level by default";
+  EXPECT_FALSE(svc_.KnownSeverity("SEV-1"));
+  auto up =
+      InWrite([&](store::Tx& tx) { return svc_.ChangeSeverity(tx, i.id, "P1", "worse", alice_); });
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  auto down =
+      InWrite([&](store::Tx& tx) { return svc_.ChangeSeverity(tx, i.id, "P2", "better", alice_); });
+  ASSERT_TRUE(down.ok());
+  auto ev = Events(i.id);
+  EXPECT_EQ(ev[1].data["direction"], "raised");
+  EXPECT_EQ(ev[2].data["direction"], "lowered");
+  auto old =
+      InWrite([&](store::Tx& tx) { return svc_.ChangeSeverity(tx, i.id, "SEV-1", "", alice_); });
+  EXPECT_EQ(old.status().code(), Code::kInvalidArgument);
 }
 
 TEST_F(IncidentServiceTest, AddNote) {
@@ -367,10 +390,17 @@ TEST_F(IncidentServiceTest, AddNote) {
   EXPECT_EQ(r->kind, "incident.note_added");
   EXPECT_EQ(r->at, kStart + 3000);
   EXPECT_EQ(r->incident_id, i.id);
-  EXPECT_EQ(r->data, (nlohmann::json{{"text", "rolled back 1.2.3"}}));
+  EXPECT_EQ(r->data, (nlohmann::json{{"text", "rolled back 1.2.3"}, {"type", "note"}}));
+  auto finding = InWrite(
+      [&](store::Tx& tx) { return svc_.AddNote(tx, i.id, "TLS broke", alice_, "finding"); });
+  ASSERT_TRUE(finding.ok());
+  EXPECT_EQ(finding->data["type"], "finding");
+  auto rumour =
+      InWrite([&](store::Tx& tx) { return svc_.AddNote(tx, i.id, "x", alice_, "rumour"); });
+  EXPECT_EQ(rumour.status().code(), Code::kInvalidArgument);
 
   auto ev = Events(i.id);
-  ASSERT_EQ(ev.size(), 2u);
+  ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[1].seq, r->seq);
   EXPECT_EQ(ev[1].kind, "incident.note_added");
   EXPECT_EQ(ev[1].data["text"], "rolled back 1.2.3");
@@ -385,7 +415,7 @@ TEST_F(IncidentServiceTest, AddNote) {
   EXPECT_TRUE(InWrite([&](store::Tx& tx) {
                 return svc_.AddNote(tx, i.id, std::string(10000, 'n'), alice_);
               }).ok());
-  EXPECT_EQ(Events(i.id).size(), 3u);
+  EXPECT_EQ(Events(i.id).size(), 4u);
 }
 
 TEST_F(IncidentServiceTest, ResolveAndReopen) {

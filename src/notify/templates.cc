@@ -10,6 +10,7 @@
 #include "core/time_format.h"
 #include "notify/channels.h"
 #include "notify/internal.h"
+#include "notify/mustache_data.h"
 #include "notify/text.h"
 
 namespace klaxon::notify {
@@ -445,44 +446,6 @@ std::string WithoutMarker(std::string s) {
   return s;
 }
 
-// JSON → mustache data. Empty strings and null are false (as in mustache.js), numbers
-// are text.
-kainjow::mustache::data ToData(const Json& j) {
-  using kainjow::mustache::data;
-  switch (j.type()) {
-    case Json::value_t::object: {
-      data d{data::type::object};
-      for (const auto& [k, v] : j.items()) d.set(k, ToData(v));
-      return d;
-    }
-    case Json::value_t::array: {
-      data d{data::type::list};
-      for (const auto& v : j) d.push_back(ToData(v));
-      return d;
-    }
-    case Json::value_t::string: {
-      const auto& s = j.get_ref<const std::string&>();
-      if (s.empty()) return data{false};
-      return data{WithoutMarker(s)};
-    }
-    case Json::value_t::boolean:
-      return data{j.get<bool>()};
-    case Json::value_t::null:
-    case Json::value_t::discarded:
-      return data{false};
-    default:
-      return data{j.dump()};
-  }
-}
-
-// A context that never resolves partials: {{>name}} would otherwise render a value
-// (user text) as a template.
-class NoPartialsContext : public kainjow::mustache::context<std::string> {
- public:
-  using context::context;
-  const kainjow::mustache::data* get_partial(const std::string&) const override { return nullptr; }
-};
-
 Status TemplateError(const std::string& key, const std::string& message) {
   return InvalidField("/templates/" + key, "template " + key + ": " + message);
 }
@@ -493,7 +456,7 @@ Result<std::string> RenderText(const std::string& key, const std::string& text, 
     kainjow::mustache::mustache tmpl{PrepareTemplate(text)};
     if (!tmpl.is_valid()) return TemplateError(key, tmpl.error_message());
     tmpl.set_custom_escape([escape](const std::string& s) { return EscapeFor(escape, s); });
-    const auto data = ToData(context);
+    const auto data = ToMustacheData(context, kKeepLine);
     NoPartialsContext ctx{&data};
     std::string out = tmpl.render(ctx);
     if (!tmpl.is_valid()) return TemplateError(key, tmpl.error_message());
@@ -509,6 +472,35 @@ std::string Str(const Json& j, const char* key) {
 }
 
 }  // namespace
+
+kainjow::mustache::data ToMustacheData(const nlohmann::json& j, char strip) {
+  using kainjow::mustache::data;
+  switch (j.type()) {
+    case nlohmann::json::value_t::object: {
+      data d{data::type::object};
+      for (const auto& [k, v] : j.items()) d.set(k, ToMustacheData(v, strip));
+      return d;
+    }
+    case nlohmann::json::value_t::array: {
+      data d{data::type::list};
+      for (const auto& v : j) d.push_back(ToMustacheData(v, strip));
+      return d;
+    }
+    case nlohmann::json::value_t::string: {
+      std::string s = j.get<std::string>();
+      if (s.empty()) return data{false};
+      if (strip != '\0') s.erase(std::remove(s.begin(), s.end(), strip), s.end());
+      return data{s};
+    }
+    case nlohmann::json::value_t::boolean:
+      return data{j.get<bool>()};
+    case nlohmann::json::value_t::null:
+    case nlohmann::json::value_t::discarded:
+      return data{false};
+    default:
+      return data{j.dump()};
+  }
+}
 
 // ---- Message ---------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 #include "notify/transport.h"
+#include "notify/curl_util.h"
 
 #include <curl/curl.h>
 
@@ -17,21 +18,8 @@ constexpr size_t kMaxBody = 4096;
 constexpr size_t kMaxHeaders = 100;
 constexpr size_t kMaxHeaderLine = 8192;
 
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) std::abort();
-  });
-}
-
-struct EasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using Easy = std::unique_ptr<CURL, EasyDeleter>;
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+using Easy = CurlEasy;
+using Slist = CurlSlist;
 
 Slist Append(Slist list, const std::string& line) {
   curl_slist* l = curl_slist_append(list.get(), line.c_str());
@@ -95,8 +83,15 @@ std::string CurlError(CURLcode rc, const char* errbuf) {
 
 }  // namespace
 
+void CurlGlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) std::abort();
+  });
+}
+
 HttpResult PostHttp(const HttpRequest& req, int timeout_ms) {
-  GlobalInit();
+  CurlGlobalInit();
   HttpResult result;
   // One handle per thread, reset between requests: curl_easy_reset keeps the handle's
   // connection cache, so consecutive posts to one host reuse the open (TLS) connection.
@@ -144,7 +139,7 @@ HttpResult PostHttp(const HttpRequest& req, int timeout_ms) {
 }
 
 SmtpResult SendMail(const SmtpConfig& cfg, const Mail& mail, int timeout_ms) {
-  GlobalInit();
+  CurlGlobalInit();
   SmtpResult result;
   auto fail = [&](std::string error, bool permanent) {
     result.error = std::move(error);

@@ -65,7 +65,7 @@ Pager::Pager(const Clock& clock, events::EventLog& log, engine::Timers& timers, 
       options_(std::move(options)) {}
 
 void Pager::Install() {
-  log_.SetTxHook([this](store::Tx& tx, const events::Event& e) { return OnEvent(tx, e); });
+  log_.AddTxHook([this](store::Tx& tx, const events::Event& e) { return OnEvent(tx, e); });
   timers_.On(kEscalationTimer, [this](store::Tx& tx, int64_t id, TimeMs due) {
     return OnEscalationTimer(tx, id, due);
   });
@@ -84,23 +84,56 @@ Status Pager::OnEvent(store::Tx& tx, const events::Event& e) {
   return Status::Ok();
 }
 
+Result<std::optional<Policy>> Pager::PolicyFor(store::Tx& tx, const incidents::Incident& inc) {
+  if (plan_) {
+    KLAXON_ASSIGN_OR_RETURN(PagePlan plan, plan_(tx, inc));
+    if (!plan.policy.empty()) {
+      auto p = catalog_.FindPolicy(tx, plan.policy);
+      if (p.ok()) return std::optional<Policy>(std::move(p).value());
+      if (p.status().code() != Code::kNotFound) return p.status();
+    }
+  }
+  return catalog_.PolicyForIncident(tx, inc.id);
+}
+
 Status Pager::Start(store::Tx& tx, int64_t incident_id, const events::Actor& /*actor*/,
                     bool restart) {
-  KLAXON_ASSIGN_OR_RETURN(auto policy, catalog_.PolicyForIncident(tx, incident_id));
+  KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, incidents_.Get(tx, incident_id));
+  PagePlan plan;
+  if (plan_) {
+    KLAXON_ASSIGN_OR_RETURN(plan, plan_(tx, inc));
+  }
+  if (plan.mode == PagePlan::Mode::kNever) {
+    return log_
+        .Append(tx, events::Event::Of("escalation.skipped", EngineActor(),
+                                      {{"reason", plan.reason}, {"restart", restart}}, incident_id))
+        .status();
+  }
+  KLAXON_ASSIGN_OR_RETURN(auto policy, PolicyFor(tx, inc));
   if (!policy) return Status::Ok();  // nobody to page: the incident is recorded only
   TimeMs now = clock_.Now();
+  bool defer = plan.mode == PagePlan::Mode::kDefer && plan.defer_until > now;
   KLAXON_RETURN_IF_ERROR(tx.Exec(
       "INSERT INTO escalations(incident_id, policy_id, state, step, repeat, fired, updated_at) "
-      "VALUES (?,?,'active',0,0,0,?) ON CONFLICT(incident_id) DO UPDATE SET "
-      "policy_id = excluded.policy_id, state = 'active', step = 0, repeat = 0, "
+      "VALUES (?,?,?,0,0,0,?) ON CONFLICT(incident_id) DO UPDATE SET "
+      "policy_id = excluded.policy_id, state = excluded.state, step = 0, repeat = 0, "
       "last_step = NULL, last_repeat = NULL, updated_at = excluded.updated_at",
-      {incident_id, policy->id, now}));
+      {incident_id, policy->id, std::string(defer ? "deferred" : "active"), now}));
   KLAXON_RETURN_IF_ERROR(log_.Append(tx, events::Event::Of("escalation.started", EngineActor(),
                                                            {{"policy", policy->id},
                                                             {"policy_name", policy->name},
                                                             {"restart", restart}},
                                                            incident_id))
                              .status());
+  if (defer) {
+    KLAXON_RETURN_IF_ERROR(
+        log_.Append(tx, events::Event::Of(
+                            "escalation.deferred", EngineActor(),
+                            {{"until", FormatTime(plan.defer_until)}, {"reason", plan.reason}},
+                            incident_id))
+            .status());
+    return timers_.Set(tx, kEscalationTimer, incident_id, plan.defer_until);
+  }
   if (policy->steps.empty()) {
     // Nothing to fire: the timer marks the (empty) policy as exhausted.
     return timers_.Set(tx, kEscalationTimer, incident_id, now);
@@ -118,7 +151,8 @@ Status Pager::Stop(store::Tx& tx, int64_t incident_id, const std::string& reason
       "kind = 'page' AND status = 'pending' RETURNING id",
       {std::string("cancelled: incident ") + reason, incident_id});
   if (!cancelled.ok()) return cancelled.status();
-  bool was_active = esc && (esc->state == "active" || esc->state == "exhausted");
+  bool was_active =
+      esc && (esc->state == "active" || esc->state == "exhausted" || esc->state == "deferred");
   if (!was_active && cancelled->empty()) return Status::Ok();
   if (was_active) {
     KLAXON_RETURN_IF_ERROR(
@@ -136,7 +170,7 @@ Status Pager::Stop(store::Tx& tx, int64_t incident_id, const std::string& reason
 
 Status Pager::OnEscalationTimer(store::Tx& tx, int64_t incident_id, TimeMs /*due*/) {
   KLAXON_ASSIGN_OR_RETURN(auto esc, LoadEscalation(tx, incident_id));
-  if (!esc || esc->state != "active") return Status::Ok();
+  if (!esc || (esc->state != "active" && esc->state != "deferred")) return Status::Ok();
   auto inc = incidents_.Get(tx, incident_id);
   if (!inc.ok()) return inc.status().code() == Code::kNotFound ? Status::Ok() : inc.status();
   if (inc->status != incidents::IncidentStatus::kTriggered) {
@@ -148,6 +182,15 @@ Status Pager::OnEscalationTimer(store::Tx& tx, int64_t incident_id, TimeMs /*due
     if (policy.status().code() != Code::kNotFound) return policy.status();
     return tx.Exec("UPDATE escalations SET state = 'stopped', updated_at = ? WHERE incident_id = ?",
                    {clock_.Now(), incident_id});
+  }
+  if (esc->state == "deferred") {
+    // Business hours began: step 1 fires now.
+    if (policy->steps.empty())
+      return tx.Exec(
+          "UPDATE escalations SET state = 'exhausted', updated_at = ? WHERE "
+          "incident_id = ?",
+          {clock_.Now(), incident_id});
+    return FireStep(tx, incident_id, *policy, 0, 0, EngineActor(), true, "business hours");
   }
   if (esc->step >= static_cast<int>(policy->steps.size())) {
     // The last step's wait ran out with nobody acknowledging.
@@ -255,6 +298,41 @@ Status Pager::FireStep(store::Tx& tx, int64_t incident_id, const Policy& policy,
   return Status::Ok();
 }
 
+Status Pager::PageUsers(store::Tx& tx, int64_t incident_id, const std::vector<UserRef>& users,
+                        const std::string& key_prefix) {
+  KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, incidents_.Get(tx, incident_id));
+  TimeMs now = clock_.Now();
+  for (const auto& u : users) KLAXON_RETURN_IF_ERROR(PageUser(tx, inc, u, key_prefix, now));
+  return Status::Ok();
+}
+
+Result<std::optional<UserRef>> Pager::OnCallNow(store::Tx& tx, const std::string& schedule) {
+  auto sched = catalog_.FindSchedule(tx, schedule);
+  if (!sched.ok())
+    return sched.status().code() == Code::kNotFound ? Result<std::optional<UserRef>>(std::nullopt)
+                                                    : sched.status();
+  auto uid = oncall::OnCallAt(sched->schedule, clock_.Now());
+  if (!uid) return std::optional<UserRef>();
+  auto user = people_.GetUser(tx, *uid);
+  if (!user.ok())
+    return user.status().code() == Code::kNotFound ? Result<std::optional<UserRef>>(std::nullopt)
+                                                   : user.status();
+  return std::optional<UserRef>(*user);
+}
+
+Result<std::optional<UserRef>> Pager::RoleHolder(store::Tx& tx, int64_t incident_id,
+                                                 const std::string& role) {
+  auto row = tx.QueryOne("SELECT user_id FROM incident_roles WHERE incident_id = ? AND role = ?",
+                         {incident_id, role});
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<UserRef>();
+  auto user = people_.GetUser(tx, (*row)->Int(0));
+  if (!user.ok())
+    return user.status().code() == Code::kNotFound ? Result<std::optional<UserRef>>(std::nullopt)
+                                                   : user.status();
+  return std::optional<UserRef>(*user);
+}
+
 std::string Pager::ActionUrl(const std::string& action, int64_t subject, int64_t user_id) const {
   notify::ActionClaim claim;
   claim.action = action;
@@ -360,7 +438,7 @@ Result<nlohmann::json> Pager::EscalateNow(store::Tx& tx, int64_t incident_id,
       return p.status();
   }
   if (!policy) {
-    KLAXON_ASSIGN_OR_RETURN(policy, catalog_.PolicyForIncident(tx, incident_id));
+    KLAXON_ASSIGN_OR_RETURN(policy, PolicyFor(tx, inc));
     if (!policy) return Conflict("no escalation policy applies to " + inc.ref());
     KLAXON_RETURN_IF_ERROR(tx.Exec(
         "INSERT INTO escalations(incident_id, policy_id, state, step, repeat, fired, updated_at) "
@@ -422,7 +500,7 @@ Result<nlohmann::json> Pager::EscalationJson(store::Tx& tx, int64_t incident_id)
     steps = static_cast<int>(p->steps.size());
   }
   KLAXON_ASSIGN_OR_RETURN(auto due, timers_.DueAt(tx, kEscalationTimer, incident_id));
-  bool active = esc->state == "active";
+  bool active = esc->state == "active" || esc->state == "deferred";
   return nlohmann::json{
       {"policy", policy},
       {"state", esc->state},

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "engine/timers.h"
@@ -66,6 +67,15 @@ struct QueuedDelivery {
   std::string username;  // empty: not known here, read the row
 };
 
+// How an incident's escalation starts, as its severity level says (the playbook).
+struct PagePlan {
+  enum class Mode { kNow, kDefer, kNever };
+  Mode mode = Mode::kNow;
+  TimeMs defer_until = 0;  // kDefer: when step 1 fires (the next business hours)
+  std::string reason;      // for the event: "SEV-3 is record-only"
+  std::string policy;      // a policy name to use instead of the service's / default one
+};
+
 class Pager {
  public:
   Pager(const Clock& clock, events::EventLog& log, engine::Timers& timers, People& people,
@@ -78,6 +88,22 @@ class Pager {
   void SetOutboxListener(std::function<void(const Queued&)> fn) {
     outbox_listener_ = std::move(fn);
   }
+
+  // Consulted when an escalation starts; without it every incident pages at once through
+  // its service's (or the default) policy. Set once at start.
+  using PlanFn = std::function<Result<PagePlan>(store::Tx&, const incidents::Incident&)>;
+  void SetPlanHook(PlanFn fn) { plan_ = std::move(fn); }
+
+  // Pages `users` about the incident now, outside its escalation (an elapsed-time matrix
+  // step, say): one outbox row per (user, contact method, rule delay), keyed by
+  // `key_prefix` so a repeated call pages nobody twice.
+  Status PageUsers(store::Tx& tx, int64_t incident_id, const std::vector<UserRef>& users,
+                   const std::string& key_prefix);
+  // The user a schedule has on call now; nullopt when nobody (or no such schedule).
+  Result<std::optional<UserRef>> OnCallNow(store::Tx& tx, const std::string& schedule);
+  // The holder of an incident role; nullopt when unfilled.
+  Result<std::optional<UserRef>> RoleHolder(store::Tx& tx, int64_t incident_id,
+                                            const std::string& role);
 
   // The tx hook (public for tests).
   Status OnEvent(store::Tx& tx, const events::Event& e);
@@ -125,6 +151,8 @@ class Pager {
   incidents::IncidentService& incidents_;
   PagerOptions options_;
   std::function<void(const Queued&)> outbox_listener_;
+  PlanFn plan_;
+  Result<std::optional<Policy>> PolicyFor(store::Tx& tx, const incidents::Incident& inc);
 };
 
 }  // namespace klaxon::paging

@@ -361,7 +361,7 @@ TEST_F(PagerTest, ASameStepFiringTwiceQueuesItsPagesOnce) {
   // at the same due time (here in the same transaction) leaves two heap entries for one timer.
   auto inc = InWrite([&](store::Tx& tx) -> Result<incidents::Incident> {
     KLAXON_ASSIGN_OR_RETURN(incidents::Incident i,
-                            incidents_.Declare(tx, {"dup", "", "checkout", "", ""}, admin_));
+                            incidents_.Declare(tx, {"dup", "", "checkout", "", "", ""}, admin_));
     KLAXON_RETURN_IF_ERROR(timers_->Set(tx, kEscalation, i.id, kStart + 5 * kMinute));
     return i;
   });
@@ -457,7 +457,7 @@ TEST_F(PagerTest, RoleTargetsPageTheHolderOrNobody) {
   // declaration: the commander hears of the role, and is paged from the next firing on.
   auto a = InWrite([&](store::Tx& tx) -> Result<incidents::Incident> {
     KLAXON_ASSIGN_OR_RETURN(incidents::Incident i,
-                            incidents_.Declare(tx, {"a", "", "payments", "", ""}, admin_));
+                            incidents_.Declare(tx, {"a", "", "payments", "", "", ""}, admin_));
     KLAXON_RETURN_IF_ERROR(pager_->AssignRole(tx, i.id, "commander", "erin", admin_).status());
     return i;
   });
@@ -578,7 +578,7 @@ TEST_F(PagerTest, RepageRightAfterDeclarePagesStepOneAgainAndRestartsItsWait) {
   // pages its targets again and restarts step 1's wait.
   auto inc = InWrite([&](store::Tx& tx) -> Result<incidents::Incident> {
     KLAXON_ASSIGN_OR_RETURN(incidents::Incident i,
-                            incidents_.Declare(tx, {"early", "", "checkout", "", ""}, admin_));
+                            incidents_.Declare(tx, {"early", "", "checkout", "", "", ""}, admin_));
     KLAXON_RETURN_IF_ERROR(pager_->Repage(tx, i.id, admin_).status());
     return i;
   });

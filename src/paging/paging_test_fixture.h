@@ -199,7 +199,7 @@ class PagingTest : public ::testing::Test {
   incidents::Incident MustDeclare(const std::string& title,
                                   std::optional<std::string> service = std::nullopt) {
     auto r = InWrite([&](store::Tx& tx) {
-      return incidents_.Declare(tx, {title, "", service, "", ""}, admin_);
+      return incidents_.Declare(tx, {title, "", service, "", "", ""}, admin_);
     });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : incidents::Incident{};

@@ -343,6 +343,41 @@ CREATE INDEX status_subscribers_by_state ON status_subscribers(state);
 ALTER TABLE outbox ADD COLUMN subscriber_id INTEGER;
 CREATE INDEX outbox_by_subscriber ON outbox(subscriber_id) WHERE subscriber_id IS NOT NULL;
 )sql"},
+    {9, "the playbook on the clock: classification, war room, targets, cadence, moments", R"sql(
+ALTER TABLE incidents ADD COLUMN classified_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN war_room TEXT NOT NULL DEFAULT '';
+CREATE TABLE incident_clocks (
+  incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),
+  ack_due_at INTEGER,
+  ack_missed_at INTEGER,
+  resolve_due_at INTEGER,
+  resolve_missed_at INTEGER,
+  matrix_done INTEGER NOT NULL DEFAULT 0,
+  update_due_at INTEGER,
+  update_reminded_at INTEGER,
+  update_late_at INTEGER,
+  updates INTEGER NOT NULL DEFAULT 0,
+  last_update_at INTEGER,
+  review_due_at INTEGER
+);
+CREATE TABLE incident_moments (
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  moment TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  marked_by TEXT NOT NULL,
+  note TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (incident_id, moment)
+);
+CREATE TABLE incident_checklist (
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  runbook TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  done INTEGER NOT NULL,
+  marked_by TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, runbook, step)
+);
+)sql"},
 };
 }  // namespace
 
