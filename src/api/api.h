@@ -143,6 +143,7 @@ class Api {
   void MarkMoment(Call& c);
   void CheckRunbookStep(Call& c);
   void RunAction(Call& c);
+  void ComposeUpdate(Call& c);
   void PostUpdate(Call& c);
   void ResolveIncident(Call& c);
   void ReopenIncident(Call& c);

@@ -290,11 +290,51 @@ void Api::PostUpdate(Call& c) {
   auto body = id ? Body(c) : std::nullopt;
   if (!body) return;
   std::string text = (*body)["text"];
+  std::string subject = body->value("subject", "");
   std::vector<std::string> audiences;
   for (const auto& a : body->value("audiences", json::array())) audiences.push_back(a);
   auto actor = c.principal.actor();
-  WriteJson(c, 201, [this, id = *id, text, audiences, actor](store::Tx& tx) {
-    return d_.response.PostUpdate(tx, id, text, audiences, actor);
+  WriteJson(
+      c, 201, [this, id = *id, text, subject, audiences, actor](store::Tx& tx) -> Result<json> {
+        KLAXON_ASSIGN_OR_RETURN(json out,
+                                d_.response.PostUpdate(tx, id, text, subject, audiences, actor));
+        bool pub = false;
+        for (const auto& a : out["audiences"])
+          pub = pub || a == "status_page" || a == "customer_email";
+        if (!pub) return out;
+        // The public status page (its subscribers are the customers): an update on the public
+        // incident published from this one, or a new public incident.
+        KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, d_.incidents.Get(tx, id));
+        auto row = tx.QueryOne(
+            "SELECT public_id FROM status_incidents WHERE incident_id = ? AND kind = 'incident' "
+            "ORDER BY id DESC LIMIT 1",
+            {id});
+        if (!row.ok()) return row.status();
+        json update = {{"body", text}};
+        if (inc.status == incidents::IncidentStatus::kResolved) update["status"] = "resolved";
+        Result<status::Incident> published = Status(Code::kInternal, "unreachable");
+        if (*row) {
+          published = d_.status_page.AddUpdate(tx, (*row)->Str(0), update, actor);
+        } else {
+          update["name"] = subject.empty() ? inc.title : subject;
+          update["incident"] = id;
+          published = d_.status_page.CreateIncident(tx, update, actor);
+        }
+        if (!published.ok()) return published.status();
+        out["status_page"] = {{"id", published->public_id}, {"status", published->status}};
+        return out;
+      });
+}
+
+void Api::ComposeUpdate(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  std::string kind = body->value("kind", "");
+  std::string audience = (*body)["audience"];
+  std::string name = body->value("template", "");
+  ReadJson(c, [this, id = *id, kind, audience, name](store::Tx& tx) {
+    return d_.response.Compose(tx, id, kind, audience, name);
   });
 }
 

@@ -28,6 +28,12 @@ json StatusEnum() {
            {"triggered", "acknowledged", "investigating", "identified", "monitoring", "resolved"}}};
 }
 
+json UpdateAudience() {
+  return {{"type", "string"},
+          {"enum",
+           {"internal", "internal_chat", "stakeholders", "stakeholder_email", "customer_email",
+            "status_page"}}};
+}
 json AnyObj() { return {{"type", "object"}}; }
 json ScheduleBody() {
   return Obj({{"name", Str(1, 100)},
@@ -132,14 +138,25 @@ void Api::BuildRoutes() {
        "result go on the timeline",
        "incidents", Obj({{"confirm", {{"type", "boolean"}}}}, {"confirm"}), 200, AnyObj(),
        &Api::RunAction},
+      {"POST", "/api/v1/incidents/{id}/compose", Role::kResponder,
+       "Draft an update from the playbook's template for a kind and audience, with the "
+       "incident's facts filled in (a preview: changes nothing)",
+       "incidents",
+       Obj({{"kind", {{"type", "string"}, {"enum", {"initial", "update", "resolution"}}}},
+            {"audience",
+             {{"type", "string"},
+              {"enum", {"internal_chat", "stakeholder_email", "customer_email", "status_page"}}}},
+            {"template", Str(1, 100)}},
+           {"audience"}),
+       200, AnyObj(), &Api::ComposeUpdate},
       {"POST", "/api/v1/incidents/{id}/updates", Role::kResponder,
-       "Post an update (internal timeline; the level's stakeholders); the next is due a "
+       "Publish an update to its audiences (the timeline always; internal chat: the role "
+       "holders; stakeholders; the status page and its subscribers); the next is due a "
        "cadence later",
        "incidents",
        Obj({{"text", Str(1, 10000)},
-            {"audiences",
-             {{"type", "array"},
-              {"items", {{"type", "string"}, {"enum", {"internal", "stakeholders"}}}}}}},
+            {"subject", Str(0, 200)},
+            {"audiences", {{"type", "array"}, {"items", UpdateAudience()}}}},
            {"text"}),
        201, AnyObj(), &Api::PostUpdate},
       {"POST", "/api/v1/incidents/{id}/resolve", Role::kResponder, "Resolve with a summary",

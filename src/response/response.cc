@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/time_format.h"
+#include "notify/mustache_data.h"
 #include "playbook/calendar.h"
 #include "runbook/runbook.h"
 
@@ -558,35 +559,58 @@ Result<int64_t> Response::UpdatePosted(store::Tx& tx, int64_t incident_id) {
 }
 
 Result<nlohmann::json> Response::PostUpdate(store::Tx& tx, int64_t incident_id,
-                                            const std::string& text,
+                                            const std::string& text, const std::string& subject,
                                             const std::vector<std::string>& audiences,
                                             const events::Actor& actor) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     return InvalidField("/text", "is required");
   if (text.size() > incidents::kMaxText)
     return InvalidField("/text", "must be at most 10000 characters");
-  std::vector<std::string> to =
-      audiences.empty() ? std::vector<std::string>{"internal"} : audiences;
-  for (size_t i = 0; i < to.size(); ++i)
-    if (to[i] != "internal" && to[i] != "stakeholders")
-      return InvalidField("/audiences/" + std::to_string(i), "must be internal or stakeholders");
+  if (subject.size() > incidents::kMaxTitle)
+    return InvalidField("/subject", "must be at most 200 characters");
+  static const std::set<std::string> kKnown = {"internal",       "stakeholders",
+                                               "internal_chat",  "stakeholder_email",
+                                               "customer_email", "status_page"};
+  std::vector<std::string> to;
+  for (size_t i = 0; i < audiences.size(); ++i) {
+    if (!kKnown.count(audiences[i]))
+      return InvalidField("/audiences/" + std::to_string(i),
+                          "must be internal, internal_chat, stakeholders (stakeholder_email), "
+                          "customer_email or status_page");
+    std::string a = audiences[i] == "stakeholder_email" ? "stakeholders" : audiences[i];
+    if (std::find(to.begin(), to.end(), a) == to.end()) to.push_back(a);
+  }
+  if (std::find(to.begin(), to.end(), "internal") == to.end()) to.insert(to.begin(), "internal");
   KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, incidents_.Get(tx, incident_id));
-  if (inc.status == incidents::IncidentStatus::kResolved)
-    return Conflict(inc.ref() + " is resolved");
   KLAXON_ASSIGN_OR_RETURN(int64_t number, UpdatePosted(tx, incident_id));
   KLAXON_ASSIGN_OR_RETURN(auto c, LoadClock(tx, incident_id));
   json data = {{"update_number", number},
+               {"subject", subject},
                {"text", text},
                {"audiences", to},
-               {"next_due_at", c ? OptTime(c->update_due_at) : json()}};
+               {"next_due_at", c && inc.status != incidents::IncidentStatus::kResolved
+                                   ? OptTime(c->update_due_at)
+                                   : json()}};
   KLAXON_RETURN_IF_ERROR(
       log_.Append(tx, events::Event::Of("incident.update_posted", actor, data, incident_id))
           .status());
-  if (std::find(to.begin(), to.end(), "stakeholders") != to.end()) {
-    auto d = doc();
-    if (const playbook::Severity* level = Level(*d, inc.severity))
-      KLAXON_RETURN_IF_ERROR(TellStakeholders(tx, inc, *level, "update:" + std::to_string(number),
-                                              "update #" + std::to_string(number), text));
+  auto has = [&](const char* a) { return std::find(to.begin(), to.end(), a) != to.end(); };
+  std::string headline = subject.empty() ? "update #" + std::to_string(number) : subject;
+  auto d = doc();
+  const playbook::Severity* level = Level(*d, inc.severity);
+  if (has("stakeholders") && level)
+    KLAXON_RETURN_IF_ERROR(
+        TellStakeholders(tx, inc, *level, "update:" + std::to_string(number), headline, text));
+  if (has("internal_chat")) {
+    // The responders: everyone holding a role on the incident.
+    auto rows = tx.Query("SELECT DISTINCT user_id FROM incident_roles WHERE incident_id = ?",
+                         {incident_id});
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) {
+      auto u = people_.GetUser(tx, r.Int(0));
+      if (!u.ok()) continue;
+      KLAXON_RETURN_IF_ERROR(Notify(tx, inc, *u, "update", std::to_string(number), headline, text));
+    }
   }
   return data;
 }
@@ -902,6 +926,167 @@ Result<nlohmann::json> Response::RecordActionRun(store::Tx& tx, int64_t incident
   KLAXON_RETURN_IF_ERROR(
       log_.Append(tx, events::Event::Of("incident.action_run", actor, data, incident_id)).status());
   return data;
+}
+
+namespace {
+
+std::string HumanDuration(TimeMs ms) {
+  int64_t minutes = std::max<int64_t>(0, ms / 60'000);
+  int64_t d = minutes / 1440, h = minutes / 60 % 24, m = minutes % 60;
+  std::string out;
+  if (d) out += std::to_string(d) + "d ";
+  if (d || h) out += std::to_string(h) + "h ";
+  out += std::to_string(m) + "m";
+  return out;
+}
+
+std::string HumanTime(TimeMs t) {
+  auto sys = date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(t));
+  return date::format("%F %H:%M UTC", date::floor<std::chrono::minutes>(sys));
+}
+
+// The built-in templates, when the playbook has none for a kind and audience.
+std::pair<std::string, std::string> DefaultTemplate(const std::string& kind,
+                                                    const std::string& audience) {
+  bool pub = audience == "customer_email" || audience == "status_page";
+  if (kind == "resolution")
+    return {pub ? "Resolved: {{service}}" : "[{{severity}}] {{ref}} resolved: {{title}}",
+            pub ? "This incident has been resolved. Thank you for your patience."
+                : "{{ref}} is resolved after {{duration}}.\n{{#resolution_summary}}"
+                  "{{resolution_summary}}\n{{/resolution_summary}}"};
+  if (pub)
+    return {"Problems with {{service}}",
+            kind == "initial"
+                ? "We are investigating a problem with {{service}}. Next update by "
+                  "{{next_update_at}}."
+                : "We are still working on the problem with {{service}}. Next update by "
+                  "{{next_update_at}}."};
+  return {"[{{severity}}] {{ref}} " +
+              std::string(kind == "initial" ? "declared" : "update #{{update_number}}") +
+              ": {{title}}",
+          "Status: {{status}}. Severity: {{severity}}.{{#impact}} Impact: {{impact}}{{/impact}}\n"
+          "Duration so far: {{duration}}.\n"
+          "{{#actions_taken}}- {{.}}\n{{/actions_taken}}"
+          "{{#next_update_at}}Next update by {{next_update_at}}.{{/next_update_at}}"};
+}
+
+Result<std::string> RenderPlain(const std::string& text, const json& facts) {
+  try {
+    kainjow::mustache::mustache tmpl{text};
+    if (!tmpl.is_valid()) return InvalidField("/template", tmpl.error_message());
+    tmpl.set_custom_escape([](const std::string& v) { return v; });  // plain text
+    const auto data = notify::ToMustacheData(facts);
+    notify::NoPartialsContext ctx{&data};
+    std::string out = tmpl.render(ctx);
+    if (!tmpl.is_valid()) return InvalidField("/template", tmpl.error_message());
+    return out;
+  } catch (const std::exception& e) {
+    return InvalidField("/template", e.what());
+  }
+}
+
+}  // namespace
+
+Result<nlohmann::json> Response::Facts(store::Tx& tx, const incidents::Incident& inc) {
+  auto d = doc();
+  const playbook::Severity* level = Level(*d, inc.severity);
+  KLAXON_ASSIGN_OR_RETURN(auto c, LoadClock(tx, inc.id));
+  TimeMs now = clock_.Now();
+  TimeMs end = inc.resolved_at.value_or(now);
+  // Actions taken since the last update: remediation runs and "action" timeline entries.
+  TimeMs since = c && c->last_update_at ? *c->last_update_at : 0;
+  auto rows = tx.Query(
+      "SELECT kind, data FROM events WHERE incident_id = ? AND at > ? AND kind IN "
+      "('incident.action_run', 'incident.note_added') ORDER BY seq",
+      {inc.id, since});
+  if (!rows.ok()) return rows.status();
+  json actions = json::array();
+  for (const auto& r : *rows) {
+    json data = json::parse(r.Str(1), nullptr, false);
+    if (!data.is_object()) continue;
+    if (r.Str(0) == "incident.action_run")
+      actions.push_back(data.value("action", "") +
+                        (data.value("ok", false) ? " (done)" : " (failed)"));
+    else if (data.value("type", "") == "action")
+      actions.push_back(data.value("text", ""));
+  }
+  std::string commander;
+  for (const auto& r : d->roles)
+    if (Normalized(r.name).find("commander") != std::string::npos) {
+      KLAXON_ASSIGN_OR_RETURN(auto u, pager_.RoleHolder(tx, inc.id, r.name));
+      if (u) commander = u->name.empty() ? u->username : u->name;
+      if (!commander.empty()) break;
+    }
+  std::optional<TimeMs> next_update;
+  if (inc.status != incidents::IncidentStatus::kResolved && level && level->update_every)
+    next_update = now + *level->update_every;
+  return json{{"ref", inc.ref()},
+              {"id", inc.id},
+              {"title", inc.title},
+              {"severity", inc.severity},
+              {"severity_description", level ? level->description : ""},
+              {"status", incidents::StatusName(inc.status)},
+              {"service", inc.service ? inc.service->name : ""},
+              {"impact", inc.impact},
+              {"description", inc.description},
+              {"duration", HumanDuration(end - inc.created_at)},
+              {"started_at", HumanTime(inc.created_at)},
+              {"update_number", (c ? c->updates : 0) + 1},
+              {"next_update_at", next_update ? json(HumanTime(*next_update)) : json("")},
+              {"actions_taken", actions},
+              {"commander", commander},
+              {"war_room", inc.war_room},
+              {"resolution_summary", inc.resolution_summary},
+              {"url", pager_.options().public_url + "/ui/incidents/" + std::to_string(inc.id)}};
+}
+
+Result<nlohmann::json> Response::Compose(store::Tx& tx, int64_t incident_id,
+                                         const std::string& kind_in, const std::string& audience,
+                                         const std::string& name) {
+  static const std::set<std::string> kAudiences = {"internal_chat", "stakeholder_email",
+                                                   "customer_email", "status_page"};
+  if (!kAudiences.count(audience))
+    return InvalidField("/audience",
+                        "must be internal_chat, stakeholder_email, customer_email or status_page");
+  if (!kind_in.empty() && kind_in != "initial" && kind_in != "update" && kind_in != "resolution")
+    return InvalidField("/kind", "must be initial, update or resolution");
+  KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, incidents_.Get(tx, incident_id));
+  KLAXON_ASSIGN_OR_RETURN(json facts, Facts(tx, inc));
+  std::string kind = kind_in;
+  if (kind.empty())
+    kind = inc.status == incidents::IncidentStatus::kResolved ? "resolution"
+           : facts["update_number"].get<int64_t>() == 1       ? "initial"
+                                                              : "update";
+  auto d = doc();
+  const playbook::Template* chosen = nullptr;
+  for (const auto& t : d->templates) {
+    if (!name.empty()) {
+      if (t.name == name) chosen = &t;
+      continue;
+    }
+    if (t.kind != kind || t.audience != audience) continue;
+    bool for_level =
+        std::find(t.severities.begin(), t.severities.end(), inc.severity) != t.severities.end();
+    if (!t.severities.empty() && !for_level) continue;
+    // A template for this level beats one for every level; else the first.
+    if (!chosen || (for_level && chosen->severities.empty())) chosen = &t;
+  }
+  if (!name.empty() && !chosen)
+    return InvalidField("/template", "no template named '" + name + "'");
+  auto [subject, body] = DefaultTemplate(kind, audience);
+  if (chosen) {
+    subject = chosen->subject;
+    body = chosen->body;
+  }
+  KLAXON_ASSIGN_OR_RETURN(std::string s, RenderPlain(subject, facts));
+  KLAXON_ASSIGN_OR_RETURN(std::string b, RenderPlain(body, facts));
+  while (!b.empty() && (b.back() == '\n' || b.back() == ' ')) b.pop_back();
+  return json{{"kind", kind},
+              {"audience", audience},
+              {"template", chosen ? json(chosen->name) : json()},
+              {"subject", s},
+              {"body", b},
+              {"facts", facts}};
 }
 
 nlohmann::json Response::SeveritiesJson() const {

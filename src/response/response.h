@@ -99,10 +99,25 @@ class Response {
   // the users allowed to hold it.
   Result<nlohmann::json> AssignRole(store::Tx& tx, int64_t incident_id, const std::string& role,
                                     const std::string& user, const events::Actor& actor);
-  // Posts an update: on the timeline (`incident.update_posted`, numbered) and, with the
-  // audience "stakeholders", to the level's stakeholders. Audiences: "internal" (the
-  // timeline only; the default), "stakeholders". The next update is due a cadence later.
+  // The message composer: the update `kind` (initial, update, resolution; default: initial
+  // before the first update, resolution once resolved, else update) for `audience`
+  // (internal_chat, stakeholder_email, customer_email, status_page) rendered from the
+  // playbook's template for that kind, audience and level (a named one with `name`; a
+  // built-in default when the playbook has none) over the incident's facts: severity,
+  // impact, duration so far, actions taken since the last update, next update time,
+  // update number, commander, war room, ... → {"kind","audience","template","subject",
+  // "body","facts"}.
+  Result<nlohmann::json> Compose(store::Tx& tx, int64_t incident_id, const std::string& kind,
+                                 const std::string& audience, const std::string& name);
+  // The facts templates see.
+  Result<nlohmann::json> Facts(store::Tx& tx, const incidents::Incident& inc);
+  // Posts an update (`incident.update_posted`, numbered; the next is due a cadence
+  // later) to its audiences: "internal" (the timeline; always), "internal_chat" (everyone
+  // holding a role on the incident), "stakeholders" / "stakeholder_email" (the level's
+  // stakeholders). "status_page" and "customer_email" are accepted and recorded; the API
+  // publishes them on the public status page (whose subscribers are the customers).
   Result<nlohmann::json> PostUpdate(store::Tx& tx, int64_t incident_id, const std::string& text,
+                                    const std::string& subject,
                                     const std::vector<std::string>& audiences,
                                     const events::Actor& actor);
   // The runbook for the incident (runbook::Select over its service and its alerts' labels),

@@ -267,6 +267,53 @@ class TestSevLevels(PlaybookClockCase):
         self.smtp.wait_for(1, timeout=10, predicate=lambda m: "support-leads@acme.example" in m.rcpt_tos
                            and "resolution target missed" in m.subject)
 
+    def test_composer_renders_the_playbooks_templates_and_publishes(self):
+        key = self.integration_key("prod-alertmanager")
+        iid = self.alertmanager(key, [({"alertname": "CheckoutDown", "service": "checkout"},
+                                       {"summary": "Checkout is down"})])["Checkout is down"]["id"]
+        self.advance(7 * MIN)
+        self.must(self.api.post(API + "/incidents/%d/notes" % iid,
+                                {"text": "Rolled back deploy 4411", "type": "action"}), 201)
+        compose = API + "/incidents/%d/compose" % iid
+        draft = self.must(self.api.post(compose, {"kind": "update", "audience": "stakeholder_email"}))
+        self.assertEqual(draft["template"], "update-stakeholders")
+        self.assertEqual(draft["subject"], "[SEV-0] INC-%d update #1: Checkout is down" % iid)
+        self.assertIn("Status: triggered.", draft["body"])
+        self.assertIn("Duration so far: 7m.", draft["body"])
+        self.assertIn("- Rolled back deploy 4411", draft["body"])
+        self.assertIn("Next update by 2026-11-25 19:22 UTC.", draft["body"])  # 14:07 EST + 15m
+        chat = self.must(self.api.post(compose, {"audience": "internal_chat"}))
+        self.assertEqual((chat["kind"], chat["template"]), ("initial", "initial-chat"))
+        self.assertIn("Commander: Alice Adams. War room: #inc-2026-11-25-checkout-is-down", chat["body"])
+        customer = self.must(self.api.post(compose, {"audience": "customer_email"}))
+        self.assertEqual(customer["template"], "customer-initial")
+        self.assertEqual(customer["subject"], "We are investigating a problem with checkout")
+        self.assertEqual(self.api.post(compose, {"audience": "pigeons"}).status, 422)
+        self.assertEqual(self.api.post(compose, {"audience": "status_page", "template": "nope"}).status, 422)
+
+        # Publish: the status page (a public incident from this one) and the stakeholders.
+        up = self.must(self.api.post(API + "/incidents/%d/updates" % iid, {
+            "subject": customer["subject"], "text": customer["body"],
+            "audiences": ["status_page", "stakeholder_email"]}), 201)
+        self.assertEqual(up["update_number"], 1)
+        self.assertEqual(up["audiences"], ["internal", "status_page", "stakeholders"])
+        self.assertEqual(up["status_page"]["status"], "investigating")
+        kinds = [e["kind"] for e in all_events(self.api)]
+        self.assertIn("status.incident_published", kinds)
+        # The next draft is update #2, with no actions since the last update.
+        draft = self.must(self.api.post(compose, {"audience": "stakeholder_email"}))
+        self.assertEqual(draft["kind"], "update")
+        self.assertIn("update #2", draft["subject"])
+        self.assertNotIn("Rolled back", draft["body"])
+        # Resolved: the resolution template for the status page, published as resolved.
+        self.must(self.api.post(API + "/incidents/%d/resolve" % iid, {"summary": "Rolled back."}))
+        res = self.must(self.api.post(compose, {"audience": "status_page"}))
+        self.assertEqual((res["kind"], res["template"]), ("resolution", "status-resolved"))
+        up = self.must(self.api.post(API + "/incidents/%d/updates" % iid,
+                                     {"text": res["body"], "audiences": ["status_page"]}), 201)
+        self.assertEqual(up["status_page"]["status"], "resolved")
+        self.assertIsNone(up["next_due_at"])
+
     def test_record_only_and_business_hours(self):
         # SEV-3 is record-only: tracked, nobody paged.
         low = self.declare("Typo on the help page", "SEV-3", "catalog")
