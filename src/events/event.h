@@ -93,6 +93,8 @@ class EventLog {
   // add them at start, before any Append.
   using TxHook = std::function<Status(store::Tx&, const Event&)>;
   void AddTxHook(TxHook fn) { tx_hooks_.push_back(std::move(fn)); }
+  // Removes every hook (tests that rebuild the engine over the same log).
+  void ClearTxHooks() { tx_hooks_.clear(); }
 
  private:
   const Clock& clock_;

@@ -95,6 +95,7 @@ class PagingTest : public ::testing::Test {
   // The process stops: the engine thread first, then the pager.
   void StopEngine() {
     if (timers_) timers_->Stop();
+    log_.ClearTxHooks();  // the pager's hook dies with it
     pager_.reset();
     timers_.reset();
   }
