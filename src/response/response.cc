@@ -267,9 +267,10 @@ Status Response::ArmTimers(store::Tx& tx, const ClockRow& c, const incidents::In
 }
 
 // Sets the incident's due times from its level, counted from its creation. `retime` (a
-// severity change) restarts the matrix and moves targets not yet met or missed.
+// severity change) restarts the matrix and moves targets not yet met or missed;
+// `restart_at` (a reopen) starts the acknowledgement target and the cadence over.
 Status Response::Arm(store::Tx& tx, const incidents::Incident& inc, const playbook::Document& doc,
-                     bool retime) {
+                     bool retime, std::optional<TimeMs> restart_at) {
   const playbook::Severity* level = Level(doc, inc.severity);
   KLAXON_ASSIGN_OR_RETURN(auto existing, LoadClock(tx, inc.id));
   if (!level && !existing) return Status::Ok();
@@ -278,12 +279,13 @@ Status Response::Arm(store::Tx& tx, const incidents::Incident& inc, const playbo
   if (level) {
     // A level that pages in business hours only starts its acknowledgement and update
     // clocks when they open.
-    TimeMs start = inc.created_at;
+    TimeMs start = restart_at.value_or(inc.created_at);
     if (level->page == playbook::PageMode::kBusinessHours) {
       const playbook::BusinessCalendar cal =
           doc.organization ? doc.organization->business_calendar : playbook::BusinessCalendar{};
-      start = playbook::NextBusinessStart(cal, inc.created_at);
+      start = playbook::NextBusinessStart(cal, start);
     }
+    if (restart_at) c.ack_missed_at.reset();
     if (!c.ack_missed_at)
       c.ack_due_at =
           level->ack_target ? std::optional<TimeMs>(start + *level->ack_target) : std::nullopt;
@@ -293,7 +295,8 @@ Status Response::Arm(store::Tx& tx, const incidents::Incident& inc, const playbo
                              : std::nullopt;
     if (retime) c.matrix_done = 0;
     std::optional<TimeMs> due;
-    if (level->update_every) due = c.last_update_at.value_or(start) + *level->update_every;
+    if (level->update_every)
+      due = (restart_at ? start : c.last_update_at.value_or(start)) + *level->update_every;
     if (due != c.update_due_at) {
       c.update_due_at = due;
       c.update_reminded_at.reset();
@@ -318,7 +321,10 @@ Status Response::OnEvent(store::Tx& tx, const events::Event& e) {
     auto d = doc();
     KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, incidents_.Get(tx, id));
     bool retime = e.kind == "incident.severity_changed";
-    KLAXON_RETURN_IF_ERROR(Arm(tx, inc, *d, retime));
+    // Reopened: the acknowledgement target and the update cadence count from now (the
+    // resolve target and the matrix still count from the incident's creation).
+    KLAXON_RETURN_IF_ERROR(
+        Arm(tx, inc, *d, retime, retime ? std::nullopt : std::optional<TimeMs>(clock_.Now())));
     if (retime && inc.status == incidents::IncidentStatus::kTriggered) {
       // Raised from a level that pages nobody to one that pages: start paging now.
       const playbook::Severity* from = Level(*d, e.data.value("from", ""));

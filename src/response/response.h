@@ -152,7 +152,7 @@ class Response {
   Result<std::optional<ClockRow>> LoadClock(store::Tx& tx, int64_t id);
   Status SaveClock(store::Tx& tx, const ClockRow& c);
   Status Arm(store::Tx& tx, const incidents::Incident& inc, const playbook::Document& doc,
-             bool restart);
+             bool retime, std::optional<TimeMs> restart_at = std::nullopt);
   Status ArmTimers(store::Tx& tx, const ClockRow& c, const incidents::Incident& inc,
                    const playbook::Severity* level);
   Status OnDeclared(store::Tx& tx, int64_t id);

@@ -23,10 +23,24 @@
     'incident.resolved',
     'incident.reopened',
     'incident.role_assigned',
+    'incident.ack_target_missed',
+    'incident.resolve_target_missed',
+    'incident.matrix_escalated',
+    'incident.update_due_soon',
+    'incident.update_late',
+    'incident.update_posted',
+    'incident.moment_marked',
+    'incident.runbook_step_checked',
+    'incident.action_run',
+    'incident.war_room_opened',
+    'incident.stakeholders_notified',
+    'incident.review_due',
     'escalation.started',
     'escalation.step_fired',
     'escalation.stopped',
     'escalation.exhausted',
+    'escalation.skipped',
+    'escalation.deferred',
     'notification.delivered',
     'notification.failed',
     'oncall.handoff',
@@ -60,6 +74,7 @@
     'status.incident_updated',
     'status.maintenance_scheduled',
     'status.maintenance_updated',
+    'clock.advanced',
   ];
 
   const state = {
@@ -71,6 +86,10 @@
     streamRetryMs: 1000,
     streamTimer: 0,
     lastSeq: null,
+    // The server's clock (see serverNow): from GET /admin/clock for admins, else the Date
+    // header of responses.
+    serverClock: null, // {mode: 'system'|'manual', serverMs, localMs}
+    dateOffsetMs: null,
   };
 
   const $ = (sel, root = document) => root.querySelector(sel);
@@ -228,7 +247,8 @@
     }
   }
 
-  async function api(method, path, body) {
+  // `timeoutMs`: how long to wait for the answer (remediation actions may take minutes).
+  async function api(method, path, body, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
     const headers = { Accept: 'application/json' };
     const options = { method, headers, credentials: 'same-origin', cache: 'no-store' };
     if (method !== 'GET' && method !== 'HEAD') {
@@ -239,7 +259,7 @@
       }
     }
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
     options.signal = controller.signal;
     let response;
     let text;
@@ -255,6 +275,7 @@
     } finally {
       clearTimeout(timer);
     }
+    noteDateHeader(response.headers.get('Date'));
     let data = null;
     if (text) {
       try {
@@ -276,6 +297,36 @@
   }
 
   const incidentPath = (id) => `/incidents/${encodeURIComponent(id)}`;
+
+  // ---------------------------------------------------------------- the server's clock
+
+  // Deadlines (the next update, targets) are the server's, and its clock need not be the
+  // browser's: it may be set wrong, or be a test server's manual clock, which stands still
+  // until an admin moves it. Admins read it from GET /admin/clock (with its mode); others
+  // get the Date header's offset (to the second) when the server sends one, else the
+  // browser's own clock.
+  function noteDateHeader(value) {
+    const ms = value ? Date.parse(value) : NaN;
+    if (!Number.isNaN(ms)) state.dateOffsetMs = ms - Date.now();
+  }
+
+  function serverNow() {
+    const clock = state.serverClock;
+    if (clock) return clock.mode === 'manual' ? clock.serverMs : clock.serverMs + (Date.now() - clock.localMs);
+    return Date.now() + (state.dateOffsetMs || 0);
+  }
+
+  async function syncServerClock() {
+    if (!isAdmin()) return;
+    const sent = Date.now();
+    try {
+      const clock = await api('GET', '/admin/clock');
+      const at = parseTime(clock && clock.now);
+      if (at) state.serverClock = { mode: clock.mode, serverMs: at.getTime(), localMs: (sent + Date.now()) / 2 };
+    } catch {
+      // The last reading (or the Date header) stays in use.
+    }
+  }
 
   let severitiesPromise = null;
   function loadSeverities() {
@@ -487,6 +538,7 @@
     state.csrf = null;
     state.lastSeq = null;
     state.severities = null;
+    state.serverClock = null;
     stopStream();
     showLogin();
     announce('Signed out.');
@@ -1047,7 +1099,18 @@
       .replace(/[._]/g, ' ');
   }
 
-  // {summary, text}: one line saying what happened, and optional free text to quote.
+  // Timeline entry types (POST .../notes "type"): value, badge, how the summary says it.
+  const NOTE_TYPES = [
+    ['note', 'Note', 'a note'],
+    ['finding', 'Finding', 'a finding'],
+    ['action', 'Action', 'an action taken'],
+    ['decision', 'Decision', 'a decision'],
+  ];
+
+  const dueSuffix = (data) => (data.due_at ? ` (due ${formatTime(data.due_at)})` : '');
+
+  // {summary, text, badge?, badgeKind?}: one line saying what happened, optional free text
+  // to quote and an optional badge (the entry's type).
   function describeEvent(event) {
     const data = event.data && typeof event.data === 'object' ? event.data : {};
     const actor = event.actor || {};
@@ -1081,8 +1144,76 @@
           text: pick(data, 'reason'),
         };
       }
-      case 'incident.note_added':
-        return { summary: `${who} added a note`, text: pick(data, 'text', 'note') };
+      case 'incident.note_added': {
+        const type = NOTE_TYPES.find(([value]) => value === data.type && value !== 'note');
+        return {
+          summary: type ? `${who} recorded ${type[2]}` : `${who} added a note`,
+          text: pick(data, 'text', 'note'),
+          badge: type ? type[1] : '',
+          badgeKind: type ? type[0] : '',
+        };
+      }
+      case 'incident.ack_target_missed':
+        return {
+          summary: `Acknowledgement target missed: nobody acknowledged within ${pick(data, 'target') || 'the target'}${dueSuffix(data)}`,
+          text: '',
+        };
+      case 'incident.resolve_target_missed':
+        return { summary: `Resolution target missed: still open after ${pick(data, 'target') || 'the target'}${dueSuffix(data)}`, text: '' };
+      case 'incident.matrix_escalated': {
+        const paged = Array.isArray(data.paged) && data.paged.length ? data.paged.join(', ') : 'nobody (no one to page)';
+        return { summary: `Escalation matrix step ${pick(data, 'step')} (after ${pick(data, 'after')}) paged ${paged}`, text: '' };
+      }
+      case 'incident.update_due_soon':
+      case 'incident.update_late': {
+        const late = event.kind === 'incident.update_late';
+        const notified = Array.isArray(data.notified) && data.notified.length ? `; reminded ${data.notified.join(', ')}` : '; nobody to remind';
+        const due = data.due_at ? ` (${late ? 'was due' : 'due'} ${formatTime(data.due_at)})` : '';
+        return { summary: `Update #${pick(data, 'update_number')} ${late ? 'is late' : 'is due soon'}${due}${notified}`, text: '' };
+      }
+      case 'incident.update_posted': {
+        const others = (Array.isArray(data.audiences) ? data.audiences : []).filter((a) => a !== 'internal').map(humanize);
+        return {
+          summary: `${who} posted update #${pick(data, 'update_number')}${others.length ? ` (also to ${others.join(', ')})` : ''}`,
+          text: pick(data, 'text'),
+        };
+      }
+      case 'incident.moment_marked': {
+        const again = data.previous_at ? ` (was ${formatTime(data.previous_at)})` : '';
+        return { summary: `${who} marked ${momentLabel(data.moment).toLowerCase()} at ${formatTime(data.at)}${again}`, text: pick(data, 'note') };
+      }
+      case 'incident.runbook_step_checked':
+        return {
+          summary: `${who} ${data.done ? 'ticked' : 'unticked'} runbook step ${pick(data, 'step')}${data.runbook ? ` of ${data.runbook}` : ''}`,
+          text: pick(data, 'text'),
+        };
+      case 'incident.action_run': {
+        const how = [data.http_status ? `HTTP ${data.http_status}` : '', data.duration_ms !== undefined ? `${data.duration_ms} ms` : '']
+          .filter(Boolean)
+          .join(', ');
+        return {
+          summary: `${who} ran the action ${pick(data, 'action')}: ${data.ok ? 'succeeded' : 'failed'}${how ? ` (${how})` : ''}`,
+          text: data.ok ? pick(data, 'excerpt') : pick(data, 'error', 'excerpt'),
+        };
+      }
+      case 'incident.war_room_opened':
+        return { summary: `War room opened: ${pick(data, 'name')}`, text: '' };
+      case 'incident.stakeholders_notified': {
+        const told = Array.isArray(data.told) && data.told.length ? data.told.join(', ') : 'nobody';
+        return { summary: `Stakeholders told (${humanize(pick(data, 'reason'))}): ${told}`, text: '' };
+      }
+      case 'incident.review_due':
+        return {
+          summary: `Review due${data.due_at ? ` by ${formatTime(data.due_at)}` : ''}${data.deadline ? ` (${pick(data, 'deadline')} after resolving)` : ''}`,
+          text: '',
+        };
+      case 'escalation.skipped':
+        return { summary: `Nobody paged: ${pick(data, 'reason') || 'this level is record-only'}`, text: '' };
+      case 'escalation.deferred':
+        return {
+          summary: `Paging deferred${data.until ? ` until ${formatTime(data.until)}` : ''}${data.reason ? `: ${pick(data, 'reason')}` : ''}`,
+          text: '',
+        };
       case 'incident.resolved':
         return { summary: `${who} resolved the incident`, text: pick(data, 'summary') };
       case 'incident.reopened':
@@ -1152,7 +1283,7 @@
   }
 
   function timelineEntry(event, isNew) {
-    const { summary, text } = describeEvent(event);
+    const { summary, text, badge, badgeKind } = describeEvent(event);
     const time = el('time', { dateTime: event.at, title: formatTime(event.at), text: formatTime(event.at) });
     time.dateTime = event.at || '';
     const li = el(
@@ -1161,11 +1292,703 @@
         className: `timeline-entry${isNew ? ' new' : ''}`,
         dataset: { seq: String(event.seq), kind: event.kind || '', testid: 'timeline-entry' },
       },
-      el('p', { className: 'timeline-summary', text: summary }),
+      el(
+        'p',
+        { className: 'timeline-summary' },
+        badge ? el('span', { className: 'badge entry-type', text: badge, dataset: { type: badgeKind, testid: 'timeline-type' } }) : null,
+        badge ? ' ' : null,
+        summary,
+      ),
       el('p', { className: 'timeline-meta' }, time),
       text ? el('p', { className: 'timeline-text', text }) : null,
     );
     return li;
+  }
+
+  // ---------------------------------------------------------------- incident page: the playbook
+
+  const MOMENTS = [
+    ['detected', 'Detected'],
+    ['acknowledged', 'Acknowledged'],
+    ['root_cause_identified', 'Root cause identified'],
+    ['mitigation_started', 'Mitigation started'],
+    ['service_restored', 'Service restored'],
+    ['resolved', 'Resolved'],
+  ];
+  const MARKABLE_MOMENTS = ['root_cause_identified', 'mitigation_started', 'service_restored'];
+  const momentLabel = (moment) => (MOMENTS.find(([m]) => m === moment) || [moment, humanize(moment)])[1];
+  const roleLabel = (name) => String(name || '').replace(/_/g, ' ');
+  const PAGE_MODES = { always: 'Pages at any hour', business_hours: 'Pages in business hours only', never: 'Pages nobody (record only)' };
+  const ACTION_TIMEOUT_MS = 11 * 60 * 1000; // the server allows an action up to 10 minutes
+
+  // "4:32", "1:02:09". A time left rounds up (it reaches 0:00 when due), a time late down.
+  function formatCountdown(ms, left) {
+    const total = Math.max(0, left ? Math.ceil(ms / 1000) : Math.floor(ms / 1000));
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = total % 60;
+    return h ? `${h}:${pad2(m)}:${pad2(s)}` : `${m}:${pad2(s)}`;
+  }
+
+  // A playbook target as text: "user:grace", "team:leadership".
+  const targetText = (t) => (t && typeof t === 'object' ? `${t.type}:${t.name}` : String(t));
+
+  // The runbook's Markdown comes rendered and sanitized by the server. As a second line of
+  // defence it is parsed in an inert document and copied over element by element: only
+  // these elements survive (others give up their text), no attributes but a safe href, an
+  // <ol>'s start and a task list's checkbox state.
+  const RUNBOOK_TAGS = new Set(
+    ['P', 'BR', 'HR', 'EM', 'STRONG', 'DEL', 'CODE', 'PRE', 'BLOCKQUOTE', 'UL', 'OL', 'LI', 'A', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6']
+      .concat(['TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'INPUT']),
+  );
+  const RUNBOOK_DROPPED = new Set(['SCRIPT', 'STYLE', 'TEMPLATE', 'IFRAME', 'OBJECT', 'EMBED', 'SVG', 'MATH', 'NOSCRIPT', 'TEXTAREA', 'SELECT']);
+
+  function serverHtml(html) {
+    const doc = new DOMParser().parseFromString(`<!doctype html><body>${html || ''}`, 'text/html');
+    const copy = (from, to) => {
+      for (const node of from.childNodes) {
+        if (node.nodeType === Node.TEXT_NODE) {
+          to.append(node.data);
+          continue;
+        }
+        if (node.nodeType !== Node.ELEMENT_NODE || RUNBOOK_DROPPED.has(node.tagName)) continue;
+        if (!RUNBOOK_TAGS.has(node.tagName)) {
+          copy(node, to);
+          continue;
+        }
+        const clone = document.createElement(node.tagName.toLowerCase());
+        if (node.tagName === 'A') {
+          const href = node.getAttribute('href') || '';
+          if (/^(https?:|mailto:|\/(?!\/)|#)/i.test(href)) clone.setAttribute('href', href);
+          clone.rel = 'noopener noreferrer';
+        } else if (node.tagName === 'OL' && /^\d+$/.test(node.getAttribute('start') || '')) {
+          clone.setAttribute('start', node.getAttribute('start'));
+        } else if (node.tagName === 'INPUT') {
+          if (node.getAttribute('type') !== 'checkbox') continue;
+          clone.type = 'checkbox';
+          clone.disabled = true;
+          clone.checked = node.hasAttribute('checked');
+        }
+        copy(node, clone);
+        to.append(clone);
+      }
+    };
+    const fragment = document.createDocumentFragment();
+    copy(doc.body, fragment);
+    return fragment;
+  }
+
+  // The playbook's part of the incident page (GET incident's "playbook"): the level and its
+  // targets, the update cadence with a countdown and an update form, the roles, key moments,
+  // the runbook checklist and its actions, and the type of a timeline entry. Built once into
+  // the page; fill() refreshes it in place, so what someone is typing or choosing survives a
+  // live reload. `refresh` re-fetches the incident.
+  function playbookPanels(page, ctx, id, refresh) {
+    const canAct = canRespond();
+    const q = (sel) => page.querySelector(sel);
+    const pb = { data: null, incident: null, users: null, roleRows: new Map(), roleSeq: 0, roles: [], runbookKey: '', pending: null };
+    const path = () => incidentPath(ctx.incident ? ctx.incident.id : id);
+
+    // ---- the level, targets, updates, war room, review, matrix (main column, first)
+
+    const level = {
+      badge: el('span', { className: 'badge severity', dataset: { testid: 'pb-severity' } }),
+      description: el('span', { className: 'pb-description', dataset: { testid: 'pb-severity-description' } }),
+      examples: el('p', { className: 'hint', dataset: { testid: 'pb-severity-examples' } }),
+      facts: el('p', { className: 'hint', dataset: { testid: 'pb-severity-facts' } }),
+      classified: el('p', { className: 'pb-classified', dataset: { testid: 'pb-classified' } }),
+    };
+    const targets = el('ul', { className: 'pb-targets', dataset: { testid: 'pb-targets' }, 'aria-label': 'Targets' });
+    const countdown = el('p', { className: 'pb-countdown', role: 'timer', dataset: { testid: 'update-countdown', state: 'none' } });
+    const updateMeta = el('p', { className: 'hint', dataset: { testid: 'update-meta' } });
+    const updateText = el('textarea', { id: 'update-text', rows: '3', maxlength: '10000', dataset: { testid: 'update-text' } });
+    const stakeholders = el('input', {
+      id: 'update-stakeholders',
+      type: 'checkbox',
+      'aria-describedby': 'update-stakeholders-hint',
+      dataset: { testid: 'update-stakeholders' },
+    });
+    const stakeholdersHint = el('p', { id: 'update-stakeholders-hint', className: 'hint' });
+    const updateForm = el(
+      'form',
+      { id: 'update-form', className: 'pb-update-form', novalidate: true, dataset: { testid: 'update-form' } },
+      labelledField('Post an update', updateText),
+      el('div', { className: 'field check' }, el('label', {}, stakeholders, ' Also tell stakeholders'), stakeholdersHint),
+      el('button', { type: 'submit', className: 'button-secondary', text: 'Post update', dataset: { testid: 'update-submit' } }),
+    );
+    const extras = el('dl', { className: 'details pb-extras' });
+    const matrix = el('ol', { className: 'pb-matrix', dataset: { testid: 'pb-matrix' } });
+    const matrixBlock = el('div', { hidden: true }, el('h3', { text: 'Escalation matrix' }), matrix);
+    const panel = el(
+      'section',
+      { className: 'panel playbook', 'aria-labelledby': 'playbook-heading', dataset: { testid: 'playbook-panel' }, hidden: true },
+      el('h2', { id: 'playbook-heading', text: 'Playbook' }),
+      el('p', { className: 'pb-level' }, level.badge, ' ', level.description),
+      level.examples,
+      level.facts,
+      level.classified,
+      el('h3', { text: 'Targets' }),
+      targets,
+      el('h3', { text: 'Updates' }),
+      countdown,
+      updateMeta,
+      canAct ? updateForm : null,
+      extras,
+      matrixBlock,
+    );
+
+    // ---- the runbook (main column, second)
+
+    const runbook = {
+      heading: el('h2', { id: 'runbook-heading', dataset: { testid: 'runbook-title' } }),
+      meta: el('p', { className: 'hint', dataset: { testid: 'runbook-meta' } }),
+      sections: el('div', { className: 'runbook-sections' }),
+      steps: el('ol', { className: 'runbook-steps', dataset: { testid: 'runbook-steps' }, 'aria-label': 'Checklist' }),
+    };
+    const runbookPanel = el(
+      'section',
+      { className: 'panel runbook', 'aria-labelledby': 'runbook-heading', dataset: { testid: 'runbook-panel' }, hidden: true },
+      runbook.heading,
+      runbook.meta,
+      runbook.sections,
+      el('h3', { text: 'Checklist' }),
+      runbook.steps,
+    );
+    const confirm = {
+      text: el('p', { id: 'action-confirm-text', className: 'confirm-text', tabindex: '-1', dataset: { testid: 'action-confirm-text' } }),
+      yes: el('button', { type: 'button', className: 'button-danger small', dataset: { testid: 'action-confirm-yes' } }),
+      no: el('button', { type: 'button', className: 'button-secondary small', text: 'Cancel', dataset: { testid: 'action-confirm-no' } }),
+    };
+    confirm.box = el(
+      'div',
+      { className: 'confirm-box', role: 'group', 'aria-labelledby': 'action-confirm-text', dataset: { testid: 'action-confirm' }, hidden: true },
+      confirm.text,
+      el('div', { className: 'actions' }, confirm.yes, confirm.no),
+    );
+
+    // ---- key moments (side column, after the roles)
+
+    const moments = el('ol', { className: 'moment-list', dataset: { testid: 'moment-list' } });
+    const momentNote = el('input', { id: 'moment-note', type: 'text', maxlength: '10000', dataset: { testid: 'moment-note' } });
+    const momentForm = el(
+      'form',
+      { id: 'moment-form', className: 'control', novalidate: true, dataset: { testid: 'moment-form' } },
+      labelledField('Note (optional)', momentNote),
+      el(
+        'div',
+        { className: 'actions moment-actions' },
+        ...MARKABLE_MOMENTS.map((m) =>
+          el('button', {
+            type: 'button',
+            className: 'button-secondary small',
+            text: `Mark ${momentLabel(m).toLowerCase()}`,
+            dataset: { testid: `mark-${m}`, moment: m },
+          }),
+        ),
+      ),
+    );
+    const momentsPanel = el(
+      'section',
+      { className: 'panel', 'aria-labelledby': 'moments-heading', dataset: { testid: 'moments-panel' }, hidden: true },
+      el('h2', { id: 'moments-heading', text: 'Key moments' }),
+      moments,
+      canAct ? momentForm : null,
+    );
+    const momentItems = new Map(
+      MOMENTS.map(([m, label]) => {
+        const when = el('time', { className: 'moment-time', dataset: { testid: 'moment-time' } });
+        const by = el('span', { className: 'hint moment-by' });
+        const note = el('p', { className: 'hint moment-note', dataset: { testid: 'moment-note-text' } });
+        const li = el(
+          'li',
+          { className: 'moment', dataset: { testid: 'moment', moment: m, marked: 'no' } },
+          el('span', { className: 'moment-name', text: label }),
+          ' ',
+          when,
+          ' ',
+          by,
+          note,
+        );
+        moments.append(li);
+        return [m, { li, when, by, note }];
+      }),
+    );
+
+    // ---- roles: the list in the roles panel shows the playbook's roles
+
+    const unfilled = el('p', { className: 'pb-unfilled', dataset: { testid: 'roles-unfilled' }, hidden: true });
+    const roleList = q('[data-testid="role-list"]');
+    roleList.before(unfilled);
+
+    // ---- placed into the template
+
+    const main = q('.incident-main');
+    main.prepend(panel);
+    panel.after(runbookPanel);
+    q('[data-testid="roles-panel"]').after(momentsPanel);
+
+    // The severity form says what the chosen level means.
+    const severitySelect = q('#severity-select');
+    const severityHint = el('p', { id: 'severity-hint', className: 'hint', dataset: { testid: 'severity-hint' } });
+    severitySelect.after(severityHint);
+    severitySelect.setAttribute('aria-describedby', 'severity-hint');
+    const describeSeverity = () => {
+      const found = (state.severities || []).find((s) => s.name === severitySelect.value);
+      severityHint.textContent = found ? found.description || '' : '';
+    };
+    severitySelect.addEventListener('change', describeSeverity);
+
+    // The note form picks the entry's type.
+    const noteType = el(
+      'select',
+      { id: 'note-type', name: 'type', dataset: { testid: 'note-type' } },
+      ...NOTE_TYPES.map(([value, label]) => el('option', { value, text: label })),
+    );
+    const noteField = q('#note-text').closest('.field');
+    noteField.before(labelledField('Type', noteType));
+    q('label[for="note-text"]').textContent = 'Add to the timeline';
+
+    // ---- filling
+
+    function fillLevel(p, incident) {
+      const sev = p.severity || { name: incident.severity };
+      const listed = (state.severities || []).find((s) => s.name === sev.name) || {};
+      level.badge.textContent = sev.name;
+      level.badge.dataset.rank = sev.rank !== undefined ? String(sev.rank) : severityRank(sev.name);
+      setText(level.description, sev.description || listed.description, 'No description.');
+      const examples = Array.isArray(sev.examples) ? sev.examples : [];
+      level.examples.textContent = examples.length ? `For example: ${examples.join('; ')}.` : '';
+      level.examples.hidden = !examples.length;
+      const facts = [];
+      if (sev.page) facts.push(PAGE_MODES[sev.page] || `Pages: ${sev.page}`);
+      if (sev.status_page) facts.push('status page');
+      if (sev.customer_notice) facts.push('customer notice');
+      if (sev.war_room) facts.push('war room');
+      if (sev.review_required) facts.push('review required');
+      level.facts.textContent = facts.join(' · ');
+      level.facts.hidden = !facts.length;
+      const rule = p.classification ? p.classification.rule : p.classified_by;
+      const why = p.classification && p.classification.description ? `: ${p.classification.description}` : '';
+      level.classified.textContent = rule ? `Classified by rule '${rule}'${why}` : 'Severity chosen by hand.';
+      level.classified.dataset.rule = rule || '';
+    }
+
+    function targetItem(kind, label, t) {
+      if (!t) {
+        return el(
+          'li',
+          { className: 'pb-target', dataset: { testid: `target-${kind}`, state: 'none' } },
+          el('span', { className: 'badge target-state', text: `${label}: no target` }),
+        );
+      }
+      const due = `${t.state === 'missed' ? 'was due' : 'due'} ${formatDayTime(t.due_at)} (within ${t.target})`;
+      const badge = t.state === 'missed' ? `${label} target missed` : t.state === 'met' ? `${label} target met` : `${label} pending`;
+      return el(
+        'li',
+        { className: 'pb-target', dataset: { testid: `target-${kind}`, state: t.state } },
+        el('span', { className: 'badge target-state', text: badge, dataset: { state: t.state, testid: 'target-badge' } }),
+        ' ',
+        el('span', { className: 'pb-target-due', text: due, title: formatTime(t.due_at) }),
+      );
+    }
+
+    function fillTargets(p) {
+      const t = p.targets || {};
+      targets.replaceChildren(targetItem('ack', 'Ack', t.ack), targetItem('resolve', 'Resolve', t.resolve));
+    }
+
+    function fillUpdates(p, incident) {
+      const u = p.updates || {};
+      const parts = [];
+      if (u.every === 'milestones') parts.push('At milestones');
+      else if (u.every) parts.push(`Every ${u.every}`);
+      parts.push(`${Number(u.count || 0)} posted`);
+      if (u.last_at) parts.push(`last ${formatDayTime(u.last_at)}`);
+      if (u.next_due_at) parts.push(`next by ${formatDayTime(u.next_due_at)}`);
+      updateMeta.textContent = parts.join(' · ');
+      updateForm.hidden = incident.status === 'resolved';
+      const found = (state.severities || []).find((s) => s.name === incident.severity);
+      const list = found && Array.isArray(found.stakeholders) ? found.stakeholders.map(targetText) : null;
+      stakeholders.disabled = !!list && list.length === 0;
+      if (stakeholders.disabled) stakeholders.checked = false;
+      stakeholdersHint.textContent = !list ? '' : list.length ? `${incident.severity} stakeholders: ${list.join(', ')}` : `${incident.severity} has no stakeholders.`;
+      tick();
+    }
+
+    // The countdown, every second, from the server's clock (see serverNow).
+    function tick() {
+      const p = pb.data;
+      if (!p || !pb.incident) return;
+      const u = p.updates || {};
+      let text;
+      let shown = u.state || 'none';
+      if (u.every === 'milestones') text = 'Updates at milestones (no fixed cadence)';
+      else if (!u.every) text = 'No update cadence for this level';
+      else if (!u.next_due_at) text = pb.incident.status === 'resolved' ? 'No more updates due: the incident is resolved' : 'No update due';
+      else {
+        const due = parseTime(u.next_due_at);
+        const left = (due ? due.getTime() : 0) - serverNow();
+        if (left <= 0) {
+          shown = 'late';
+          text = `Update late by ${formatCountdown(-left, false)}`;
+        } else {
+          if (shown === 'late' || shown === 'none') shown = 'due_soon';
+          text = `Next update due in ${formatCountdown(left, true)}`;
+        }
+      }
+      if (!u.next_due_at) shown = 'none';
+      if (countdown.textContent !== text) countdown.textContent = text;
+      countdown.dataset.state = shown;
+    }
+
+    function fillExtras(p) {
+      const rows = [];
+      if (p.war_room) rows.push(['War room', el('span', { text: p.war_room, dataset: { testid: 'pb-war-room' } })]);
+      const review = p.review || {};
+      if (review.required) {
+        const text = review.due_at ? `Due by ${formatDayTime(review.due_at)}` : 'Required (its deadline starts when resolved)';
+        rows.push(['Review', el('span', { text, dataset: { testid: 'pb-review' } })]);
+      }
+      extras.replaceChildren(...rows.flatMap(([label, value]) => [el('dt', { text: label }), el('dd', {}, value)]));
+      extras.hidden = !rows.length;
+      const steps = Array.isArray(p.matrix) ? p.matrix : [];
+      matrix.replaceChildren(
+        ...steps.map((s) =>
+          el(
+            'li',
+            { dataset: { testid: 'pb-matrix-step', done: s.done ? 'yes' : 'no' } },
+            `After ${s.after} (${formatDayTime(s.at)}): ${(s.notify || []).map(targetText).join(', ') || 'nobody'} `,
+            el('span', { className: 'badge', text: s.done ? 'paged' : 'pending' }),
+          ),
+        ),
+      );
+      matrixBlock.hidden = !steps.length;
+    }
+
+    function fillMoments(p) {
+      for (const m of Array.isArray(p.moments) ? p.moments : []) {
+        const item = momentItems.get(m.moment);
+        if (!item) continue;
+        item.li.dataset.marked = m.at ? 'yes' : 'no';
+        item.when.dateTime = m.at || '';
+        item.when.title = m.at ? formatTime(m.at) : '';
+        setText(item.when, m.at ? formatDayTime(m.at) : '', 'Not yet');
+        item.by.textContent = m.at && m.by ? `by ${m.by}` : '';
+        item.note.textContent = m.note || '';
+        item.note.hidden = !m.note;
+      }
+    }
+
+    // ---- roles
+
+    // roles: [{name, description, required, holder, assigned_at}] (the playbook's list).
+    function renderRoles(roles) {
+      pb.roles = roles;
+      const seen = new Set();
+      roles.forEach((role, index) => {
+        seen.add(role.name);
+        let row = pb.roleRows.get(role.name);
+        if (!row) {
+          row = roleRow(role);
+          pb.roleRows.set(role.name, row);
+        }
+        const holder = role.holder ? userLabel(role.holder) : '';
+        row.li.dataset.required = role.required ? 'yes' : 'no';
+        row.li.dataset.filled = holder ? 'yes' : 'no';
+        const nobody = role.required
+          ? el('span', { className: 'badge unfilled', text: 'Unfilled', dataset: { testid: 'role-unfilled' } })
+          : el('span', { className: 'hint', text: 'Nobody' });
+        row.user.replaceChildren(holder || nobody);
+        row.description.textContent = role.description || '';
+        row.description.hidden = !role.description;
+        // In the server's order, moving only what is out of place (a moved row loses focus).
+        const at = roleList.children[index] || null;
+        if (at !== row.li) roleList.insertBefore(row.li, at);
+      });
+      for (const [name, row] of pb.roleRows) {
+        if (seen.has(name)) continue;
+        row.li.remove();
+        pb.roleRows.delete(name);
+      }
+      const open = roles.filter((r) => r.required && !r.holder).map((r) => roleLabel(r.name));
+      unfilled.textContent = open.length ? `Unfilled: ${open.join(', ')}` : '';
+      unfilled.hidden = !open.length;
+      q('[data-testid="roles-empty"]').hidden = roles.length > 0;
+      // A playbook that defines roles allows only those, and each has its own control above.
+      const defined = roles.some((r) => r.description || r.required);
+      q('#role-form').hidden = defined || !canAct;
+    }
+
+    function roleRow(role) {
+      const n = ++pb.roleSeq;
+      const li = el(
+        'li',
+        { className: 'role-item', dataset: { testid: 'role-item', role: role.name } },
+        el('span', { className: 'role-name', text: roleLabel(role.name), dataset: { testid: 'role-item-name' } }),
+        el('span', { className: 'role-user', dataset: { testid: 'role-item-user' } }),
+      );
+      const row = { li, user: li.lastElementChild, description: el('p', { className: 'hint role-description' }) };
+      li.append(row.description);
+      if (!canAct) return row;
+      row.select = el('select', { id: `role-assign-${n}`, 'aria-label': `Person for ${roleLabel(role.name)}`, dataset: { testid: 'role-assign-select' } });
+      fillUserOptions(row.select);
+      const assign = el('button', { type: 'button', className: 'button-secondary small', text: 'Assign', dataset: { testid: 'role-assign' } });
+      li.append(el('div', { className: 'role-assign' }, row.select, assign));
+      assign.addEventListener('click', () => assignRole(role.name, row.select, assign));
+      return row;
+    }
+
+    function fillUserOptions(select) {
+      if (!pb.users) return;
+      const value = select.value;
+      select.replaceChildren(el('option', { value: '', text: 'Choose a person…' }), ...pb.users.map((u) => el('option', { value: u.username, text: userLabel(u) })));
+      select.value = value;
+    }
+
+    async function assignRole(name, select, button) {
+      const fieldMap = { user: select.id, role: select.id };
+      if (!select.value) {
+        showError({ status: 0, problem: { title: 'Cannot assign the role yet', errors: [{ field: '/user', message: 'choose a person' }] } }, fieldMap);
+        select.focus();
+        return;
+      }
+      const result = await act(button, () => api('PUT', `${path()}/roles/${encodeURIComponent(name)}`, { user: select.value }), fieldMap);
+      if (!result || !ctx.alive) return;
+      select.value = '';
+      mergeRoles(result);
+      announce(`Assigned ${roleLabel(name)}.`);
+      refresh();
+    }
+
+    // Holders from GET/PUT .../roles ({items: [{role, user, assigned_at}]}) into the list.
+    function mergeRoles(data) {
+      const items = (data && data.items) || [];
+      const roles = pb.roles.map((r) => {
+        const held = items.find((i) => i.role === r.name);
+        return { ...r, holder: held ? held.user : null, assigned_at: held ? held.assigned_at : null };
+      });
+      for (const i of items) {
+        if (!roles.some((r) => r.name === i.role)) roles.push({ name: i.role, description: '', required: false, holder: i.user, assigned_at: i.assigned_at });
+      }
+      renderRoles(roles);
+    }
+
+    // ---- runbook
+
+    function fillRunbook(rb) {
+      runbookPanel.hidden = !rb;
+      if (!rb) {
+        pb.runbookKey = '';
+        return;
+      }
+      const key = `${rb.name}\n${(rb.steps || []).length}`;
+      if (key !== pb.runbookKey) buildRunbook(rb, key);
+      const progress = rb.progress || { done: 0, total: (rb.steps || []).length };
+      runbook.meta.textContent = [rb.name, rb.rto ? `RTO ${rb.rto}` : '', `${progress.done} of ${progress.total} steps done`].filter(Boolean).join(' · ');
+      runbook.meta.dataset.done = String(progress.done);
+      for (const step of rb.steps || []) {
+        const li = runbook.steps.children[step.index];
+        if (!li) continue;
+        li.dataset.done = step.done ? 'yes' : 'no';
+        const box = li.querySelector('input[type="checkbox"]');
+        if (box && !box.dataset.busy) box.checked = !!step.done;
+        li.querySelector('.runbook-step-by').textContent = step.done && step.by ? `Ticked by ${step.by}${step.at ? `, ${formatDayTime(step.at)}` : ''}` : '';
+      }
+    }
+
+    function buildRunbook(rb, key) {
+      pb.runbookKey = key;
+      runbook.heading.textContent = `Runbook: ${rb.title || rb.name}`;
+      const sections = [
+        ['Symptoms', rb.symptoms_html, 'runbook-symptoms'],
+        ['Diagnosis', rb.diagnosis_html, 'runbook-diagnosis'],
+        ['Notes', rb.body_html, 'runbook-body'],
+      ].filter(([, html]) => html && html.trim());
+      runbook.sections.replaceChildren(
+        ...sections.flatMap(([title, html, testid]) => [el('h3', { text: title }), el('div', { className: 'runbook-html', dataset: { testid } }, serverHtml(html))]),
+      );
+      runbook.steps.replaceChildren(...(rb.steps || []).map(stepItem));
+    }
+
+    function stepItem(step) {
+      const n = step.index + 1;
+      const text = el('span', { className: 'runbook-step-text', dataset: { testid: 'runbook-step-text' } }, serverHtml(step.text_html || ''));
+      if (!step.text_html) text.textContent = step.text;
+      const box = el('input', { type: 'checkbox', id: `runbook-step-${n}`, disabled: !canAct, dataset: { testid: 'runbook-step-check' } });
+      const li = el(
+        'li',
+        { className: 'runbook-step', dataset: { testid: 'runbook-step', step: String(n) } },
+        el('div', { className: 'runbook-step-line' }, box, el('label', { for: box.id }, text)),
+        el('p', { className: 'hint runbook-step-by' }),
+      );
+      box.addEventListener('change', () => checkStep(n, box));
+      if (step.action && canAct) {
+        const run = el('button', {
+          type: 'button',
+          className: 'button-secondary small',
+          text: `Run ${step.action}`,
+          dataset: { testid: 'runbook-action', action: step.action },
+        });
+        const result = el('div', { className: 'action-result', role: 'status', dataset: { testid: 'action-result' }, hidden: true });
+        li.append(el('div', { className: 'actions' }, run), result);
+        run.addEventListener('click', () => askRun(step.action, run, li, result));
+      } else if (step.action) {
+        li.append(el('p', { className: 'hint', text: `Action: ${step.action}` }));
+      }
+      return li;
+    }
+
+    async function checkStep(n, box) {
+      const done = box.checked;
+      box.dataset.busy = '1';
+      const rb = await act(box, () => api('POST', `${path()}/runbook/steps/${n}`, { done }));
+      delete box.dataset.busy;
+      if (!ctx.alive) return;
+      if (!rb) {
+        box.checked = !done;
+        return;
+      }
+      fillRunbook(rb);
+      announce(`Step ${n} ${done ? 'ticked' : 'unticked'}.`);
+    }
+
+    // Actions change other systems: they run only after an in-page confirmation.
+    function askRun(action, button, li, result) {
+      pb.pending = { action, button, result };
+      const ref = ctx.incident ? ctx.incident.ref : `INC-${id}`;
+      confirm.text.textContent = `Run the action ${action} now, for ${ref}? It calls another system and cannot be undone from here.`;
+      confirm.yes.textContent = `Run ${action}`;
+      li.append(confirm.box);
+      confirm.box.hidden = false;
+      confirm.text.focus();
+    }
+
+    function closeConfirm() {
+      confirm.box.hidden = true;
+      const pending = pb.pending;
+      pb.pending = null;
+      return pending;
+    }
+
+    confirm.no.addEventListener('click', () => {
+      const pending = closeConfirm();
+      if (pending && pending.button.isConnected) pending.button.focus();
+    });
+
+    confirm.yes.addEventListener('click', async () => {
+      const pending = closeConfirm();
+      if (!pending) return;
+      const { action, button, result } = pending;
+      result.hidden = false;
+      result.dataset.state = 'running';
+      result.replaceChildren(el('p', { text: `Running ${action}…` }));
+      const url = `${path()}/actions/${encodeURIComponent(action)}/run`;
+      const run = await act(button, () => api('POST', url, { confirm: true }, { timeoutMs: ACTION_TIMEOUT_MS }));
+      if (!ctx.alive) return;
+      if (!run) {
+        result.hidden = true;
+        return;
+      }
+      showResult(result, action, run);
+      announce(`${action} ${run.ok ? 'succeeded' : 'failed'}.`);
+      if (button.isConnected) button.focus();
+    });
+
+    // run: {ok, http_status, duration_ms, error, excerpt, method, url} (secrets redacted).
+    function showResult(result, action, run) {
+      const how = [run.http_status ? `HTTP ${run.http_status}` : '', run.duration_ms !== undefined ? `${run.duration_ms} ms` : '']
+        .filter(Boolean)
+        .join(', ');
+      result.dataset.state = run.ok ? 'ok' : 'failed';
+      const lines = [
+        el(
+          'p',
+          { className: 'action-result-line', dataset: { testid: 'action-result-line' } },
+          el('strong', { text: run.ok ? `${action} succeeded` : `${action} failed` }),
+          how ? ` (${how})` : '',
+        ),
+      ];
+      if (run.method && run.url) lines.push(el('p', { className: 'hint', text: `${run.method} ${run.url}` }));
+      if (!run.ok && run.error) lines.push(el('p', { className: 'action-error', text: run.error, dataset: { testid: 'action-error' } }));
+      if (run.excerpt) lines.push(el('pre', { className: 'action-excerpt', text: run.excerpt, dataset: { testid: 'action-excerpt' } }));
+      result.replaceChildren(...lines);
+    }
+
+    // ---- forms
+
+    updateForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const fieldMap = { text: 'update-text', audiences: 'update-stakeholders' };
+      if (!updateText.value.trim()) {
+        showError({ status: 0, problem: { title: 'Cannot post an empty update', errors: [{ field: '/text', message: 'is required' }] } }, fieldMap);
+        updateText.focus();
+        return;
+      }
+      const body = { text: updateText.value, audiences: stakeholders.checked ? ['internal', 'stakeholders'] : ['internal'] };
+      const posted = await act(event.submitter || updateForm.querySelector('button[type="submit"]'), () => api('POST', `${path()}/updates`, body), fieldMap);
+      if (!posted || !ctx.alive) return;
+      updateText.value = '';
+      stakeholders.checked = false;
+      if (pb.data && pb.data.updates) {
+        pb.data.updates = { ...pb.data.updates, next_due_at: posted.next_due_at || null, state: posted.next_due_at ? 'ok' : 'none', count: posted.update_number };
+        tick();
+      }
+      announce(`Posted update #${posted.update_number}${posted.next_due_at ? `; the next is due ${formatDayTime(posted.next_due_at)}` : ''}.`);
+      refresh();
+    });
+
+    momentForm.addEventListener('submit', (event) => event.preventDefault());
+    for (const button of momentForm.querySelectorAll('button[data-moment]')) {
+      button.addEventListener('click', async () => {
+        const moment = button.dataset.moment;
+        const body = { moment };
+        if (momentNote.value.trim()) body.note = momentNote.value;
+        const marked = await act(button, () => api('POST', `${path()}/moments`, body), { note: 'moment-note' });
+        if (!marked || !ctx.alive) return;
+        momentNote.value = '';
+        fillMoments({ moments: [{ ...marked, by: state.user ? state.user.username : '' }] });
+        announce(`${momentLabel(moment)} marked at ${formatDayTime(marked.at)}.`);
+        refresh();
+      });
+    }
+
+    if (canAct) {
+      loadUsers()
+        .then((users) => {
+          if (!ctx.alive) return;
+          pb.users = users;
+          for (const row of pb.roleRows.values()) if (row.select) fillUserOptions(row.select);
+        })
+        .catch(() => {});
+    }
+    const ticker = setInterval(tick, 1000);
+
+    return {
+      // incident: GET incident (with "playbook") or an action's answer (without: kept as is).
+      fill(incident) {
+        describeSeverity();
+        if (!incident.playbook) return;
+        const p = incident.playbook;
+        pb.data = p;
+        pb.incident = incident;
+        for (const node of [panel, momentsPanel]) node.hidden = false;
+        fillLevel(p, incident);
+        fillTargets(p);
+        fillUpdates(p, incident);
+        fillExtras(p);
+        fillMoments(p);
+        fillRunbook(p.runbook);
+        if (Array.isArray(p.roles)) renderRoles(p.roles);
+      },
+      mergeRoles,
+      noteType: () => noteType.value,
+      resetNoteType() {
+        noteType.value = 'note';
+      },
+      cleanup() {
+        clearInterval(ticker);
+      },
+    };
   }
 
   function incidentView(id) {
@@ -1174,11 +1997,13 @@
     main().replaceChildren(el('p', { className: 'loading', text: 'Loading incident…' }));
 
     let page = null;
+    let playbook = null;
     const q = (sel) => page.querySelector(sel);
 
     function build() {
       main().replaceChildren(cloneTemplate('tpl-incident'));
       page = main().querySelector('[data-testid="incident-detail"]');
+      playbook = playbookPanels(page, ctx, id, () => refresh());
       const canAct = state.user && state.user.role !== 'viewer';
       q('[data-field="readonly-note"]').hidden = canAct;
       for (const control of page.querySelectorAll('.incident-side .control')) {
@@ -1246,11 +2071,12 @@
         }
         const created = await act(
           event.submitter || q('[data-testid="note-submit"]'),
-          () => api('POST', `${incidentPath(id)}/notes`, { text: textarea.value }),
-          { text: 'note-text' },
+          () => api('POST', `${incidentPath(id)}/notes`, { text: textarea.value, type: playbook.noteType() }),
+          { text: 'note-text', type: 'note-type' },
         );
         if (created) {
           textarea.value = '';
+          playbook.resetNoteType();
           if (created.seq !== undefined && created.kind) addTimeline([created]);
           refresh();
         }
@@ -1367,7 +2193,7 @@
       status.dataset.status = incident.status;
 
       setText(q('[data-field="service"]'), incident.service ? incident.service.name : '', 'None');
-      const timeText = (v) => (v ? `${formatTime(v)} (${formatAge(v)})` : '');
+      const timeText = (v) => (v ? `${formatTime(v)} (${formatAge(v, serverNow())})` : '');
       setText(q('[data-field="created"]'), timeText(incident.created_at), '—');
       setText(q('[data-field="created_by"]'), incident.created_by, '—');
       setText(q('[data-field="acknowledged"]'), timeText(incident.acknowledged_at), 'Not yet');
@@ -1408,6 +2234,7 @@
       else if (previous && previous.severity !== incident.severity) announce(`${incident.ref} is now ${incident.severity}.`);
 
       if (Array.isArray(incident.timeline)) addTimeline(incident.timeline);
+      playbook.fill(incident);
     }
 
     function addTimeline(events) {
@@ -1447,27 +2274,15 @@
       setText(q('[data-field="esc-step"]'), stepText, esc.state === 'none' ? '—' : 'Not paged yet');
       let nextText = '';
       if (esc.next_at) {
-        const when = `${formatRelative(esc.next_at)} (${formatTime(esc.next_at)})`;
+        const when = `${formatRelative(esc.next_at, serverNow())} (${formatTime(esc.next_at)})`;
         nextText = esc.next_step ? `Step ${esc.next_step} ${when}` : `None left; paging ends ${when}`;
       }
       setText(q('[data-field="esc-next"]'), nextText, esc.state === 'exhausted' ? 'None: all steps paged' : '—');
     }
 
+    // The role list is the playbook's (see playbookPanels); this brings in who holds which.
     function fillRoles(data) {
-      if (!page) return;
-      const list = q('[data-testid="role-list"]');
-      const items = (data && data.items) || [];
-      list.replaceChildren(
-        ...items.map((item) =>
-          el(
-            'li',
-            { className: 'role-item', dataset: { testid: 'role-item', role: item.role } },
-            el('span', { className: 'role-name', text: item.role, dataset: { testid: 'role-item-name' } }),
-            el('span', { className: 'role-user', text: userLabel(item.user), dataset: { testid: 'role-item-user' } }),
-          ),
-        ),
-      );
-      q('[data-testid="roles-empty"]').hidden = items.length > 0;
+      if (page) playbook.mergeRoles(data);
     }
 
     function fillNotifications(data) {
@@ -1506,7 +2321,7 @@
 
     async function fetchIncident() {
       try {
-        const incident = await api('GET', incidentPath(id));
+        const [incident] = await Promise.all([api('GET', incidentPath(id)), syncServerClock()]);
         if (!ctx.alive) return;
         if (!page) build();
         fill(incident);
@@ -1540,8 +2355,11 @@
         refresh.cancel();
         refreshPanels.cancel();
         clearInterval(poll);
+        if (playbook) playbook.cleanup();
       },
       onEvent(event) {
+        // A moved (manual) clock changes the countdowns and may have made targets due.
+        if (event.kind === 'clock.advanced' && ctx.incident) refresh();
         if (event.incident_id === null || event.incident_id === undefined) return;
         if (String(event.incident_id) !== String(ctx.incident ? ctx.incident.id : id)) return;
         if (ctx.incident && event.seq !== undefined && event.kind) addTimeline([event]);
