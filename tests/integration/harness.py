@@ -13,6 +13,7 @@ Environment:
 """
 
 import atexit
+import glob
 import http.client
 import itertools
 import json
@@ -471,3 +472,15 @@ def sse_messages(resp, deadline):
             data_lines.append(value)
         else:
             msg[field] = value
+
+
+def example_files(name):
+    """The files of examples/NAME as POST /api/v1/apply takes them, in name order, named
+    relative to the repo."""
+    base = os.path.join(REPO, "examples", name)
+    paths = sorted(glob.glob(os.path.join(base, "*.yaml")) + glob.glob(os.path.join(base, "*.yml")))
+    files = []
+    for p in paths:
+        with open(p, encoding="utf-8") as f:
+            files.append({"name": os.path.relpath(p, REPO), "text": f.read()})
+    return files

@@ -19,21 +19,10 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run from anywhere
 
-from harness import REPO, Client, all_events, login_token, role_clients, run_cli, start_server
+from harness import REPO, example_files as files_of, Client, all_events, login_token, role_clients, run_cli, start_server
 
 API = "/api/v1"
 EXAMPLES = os.path.join(REPO, "examples")
-
-
-def files_of(name):
-    """The example's files as the API takes them, in name order, named relative to the repo."""
-    paths = sorted(glob.glob(os.path.join(EXAMPLES, name, "*.yaml")) +
-                   glob.glob(os.path.join(EXAMPLES, name, "*.yml")))
-    files = []
-    for p in paths:
-        with open(p, encoding="utf-8") as f:
-            files.append({"name": os.path.relpath(p, REPO), "text": f.read()})
-    return files
 
 
 def types(result):

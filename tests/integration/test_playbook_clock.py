@@ -28,22 +28,12 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run from anywhere
 
-from harness import REPO, Client, all_events, login_token, parse_time, start_server
+from harness import REPO, example_files as files_of, Client, all_events, login_token, parse_time, start_server
 from receivers import SmtpSink
 
 API = "/api/v1"
 EXAMPLES = os.path.join(REPO, "examples")
 MIN = 60
-
-
-def files_of(name):
-    paths = sorted(glob.glob(os.path.join(EXAMPLES, name, "*.yaml")) +
-                   glob.glob(os.path.join(EXAMPLES, name, "*.yml")))
-    files = []
-    for p in paths:
-        with open(p, encoding="utf-8") as f:
-            files.append({"name": os.path.relpath(p, REPO), "text": f.read()})
-    return files
 
 
 def iso(ts):
