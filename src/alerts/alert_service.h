@@ -89,6 +89,11 @@ class AlertService {
   using Classifier = std::function<std::optional<std::pair<std::string, std::string>>(
       const intake::Labels& labels, const intake::Labels& annotations)>;
   void SetClassifier(Classifier fn) { classifier_ = std::move(fn); }
+  // Sees every observation of an alert (new, refresh, resolve; silenced ones too), in the
+  // intake transaction after the alert was stored (automation rules). Set once at start.
+  using Observer = std::function<Status(store::Tx& tx, const Integration& in,
+                                        const intake::NormalizedAlert& alert)>;
+  void SetObserver(Observer fn) { observer_ = std::move(fn); }
   Result<std::vector<Integration>> ListIntegrations(store::Tx& tx);
   Result<Integration> GetIntegration(store::Tx& tx, int64_t id);
   Status RevokeIntegration(store::Tx& tx, int64_t id, const events::Actor& actor);
@@ -134,6 +139,7 @@ class AlertService {
   incidents::IncidentService& incidents_;
   std::function<Status(store::Tx&, const Integration&)> on_created_;
   Classifier classifier_;
+  Observer observer_;
   // FindByKey's cache of live integrations (every intake request looks its key up).
   std::mutex keys_mu_;
   std::unordered_map<std::string, Integration> keys_;

@@ -141,6 +141,7 @@ class Api {
   void ChangeSeverity(Call& c);
   void AddNote(Call& c);
   void MarkMoment(Call& c);
+  void SetWarRoom(Call& c);
   void CheckRunbookStep(Call& c);
   void RunAction(Call& c);
   void ComposeUpdate(Call& c);

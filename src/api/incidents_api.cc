@@ -244,6 +244,19 @@ void Api::MarkMoment(Call& c) {
   });
 }
 
+void Api::SetWarRoom(Call& c) {
+  auto id = IncidentId(c);
+  auto body = id ? Body(c) : std::nullopt;
+  if (!body) return;
+  std::optional<std::string> name, link;
+  if (body->contains("name")) name = (*body)["name"].get<std::string>();
+  if (body->contains("link")) link = (*body)["link"].get<std::string>();
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, id = *id, name, link, actor](store::Tx& tx) {
+    return d_.response.SetWarRoom(tx, id, name, link, actor);
+  });
+}
+
 void Api::CheckRunbookStep(Call& c) {
   auto id = IncidentId(c);
   auto body = id ? Body(c) : std::nullopt;

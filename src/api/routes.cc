@@ -138,6 +138,11 @@ void Api::BuildRoutes() {
        "result go on the timeline",
        "incidents", Obj({{"confirm", {{"type", "boolean"}}}}, {"confirm"}), 200, AnyObj(),
        &Api::RunAction},
+      {"PUT", "/api/v1/incidents/{id}/war-room", Role::kResponder,
+       "Set the war room's name and/or link (an http(s) URL to the channel or call; \"\" "
+       "clears it)",
+       "incidents", Obj({{"name", Str(0, 100)}, {"link", Str(0, 2000)}}), 200, AnyObj(),
+       &Api::SetWarRoom},
       {"POST", "/api/v1/incidents/{id}/compose", Role::kResponder,
        "Draft an update from the playbook's template for a kind and audience, with the "
        "incident's facts filled in (a preview: changes nothing)",

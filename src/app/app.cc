@@ -32,6 +32,7 @@
 #include "paging/pager.h"
 #include "paging/people.h"
 #include "playbook/playbook.h"
+#include "response/automator.h"
 #include "response/response.h"
 #include "store/store.h"
 
@@ -313,6 +314,14 @@ int Serve(const std::vector<std::string>& args) {
         if (!c) return std::nullopt;
         return std::make_pair(c->severity, c->rule);
       });
+  // Automation rules: every alert observation feeds them; their runs happen off the
+  // intake path, on the automator's thread.
+  response::Automator automator(*store, clock, log, timers, response);
+  automator.Install();
+  alert_service.SetObserver(
+      [&automator](store::Tx& tx, const alerts::Integration& in, const intake::NormalizedAlert& a) {
+        return automator.Observe(tx, in.id, a.fingerprint, a.labels);
+      });
   paging::DispatcherOptions dopts;
   dopts.smtp.url = cfg.smtp_url;
   dopts.smtp.from = cfg.smtp_from;
@@ -357,6 +366,7 @@ int Serve(const std::vector<std::string>& args) {
   Status engine_started = deadlines.Install(*store);
   if (engine_started.ok()) engine_started = timers.Start();
   if (engine_started.ok()) engine_started = dispatcher.Start();
+  if (engine_started.ok()) engine_started = automator.Start();
   if (!engine_started.ok()) {
     std::fprintf(stderr, "klaxon serve: engine: %s\n", engine_started.message().c_str());
     return 1;
@@ -452,6 +462,7 @@ int Serve(const std::vector<std::string>& args) {
   if (public_server) public_server->Stop();
   server.Stop();
   timers.Stop();
+  automator.Stop();
   dispatcher.Stop();
   store->Shutdown();
   LogInfo("stopped");

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/random.h"
+#include "core/time_format.h"
 #include "notify/channels.h"
 #include "oncall/rotation.h"
 
@@ -406,6 +407,45 @@ Status ApplyService(store::Tx& tx, Deps& d, const Change& c, const events::Actor
   return Status::Ok();
 }
 
+// The files' overrides become the schedule's: those the files name and the schedule lacks
+// are added (unless already over), those the files named before and no longer do are
+// removed. Overrides made by hand (API, CLI, console) are left alone.
+Status SyncOverrides(store::Tx& tx, Deps& d, int64_t schedule_id, const json& before,
+                     const json& after, const events::Actor& actor) {
+  auto key = [](const std::string& user, const std::string& start, const std::string& end) {
+    return user + "\n" + start + "\n" + end;
+  };
+  auto keys = [&](const json& entity) {
+    std::set<std::string> out;
+    if (entity.is_object())
+      for (const auto& o : entity.value("overrides", json::array()))
+        out.insert(key(Str(o, "user"), Str(o, "start"), Str(o, "end")));
+    return out;
+  };
+  std::set<std::string> want = keys(after), had = keys(before), present;
+  TimeMs now = d.catalog.Now();
+  KLAXON_ASSIGN_OR_RETURN(auto existing, d.catalog.ListOverrides(tx, schedule_id, now));
+  for (const auto& e : existing) {
+    KLAXON_ASSIGN_OR_RETURN(paging::UserRef u, d.people.GetUser(tx, e.o.user_id));
+    std::string k = key(u.username, FormatTime(e.o.start), FormatTime(e.o.end));
+    if (had.count(k) && !want.count(k)) {
+      KLAXON_RETURN_IF_ERROR(d.catalog.DeleteOverride(tx, schedule_id, e.o.id, actor));
+    } else {
+      present.insert(k);
+    }
+  }
+  for (const auto& o : after.value("overrides", json::array())) {
+    std::string user = Str(o, "user");
+    std::optional<TimeMs> start = ParseTime(Str(o, "start")), end = ParseTime(Str(o, "end"));
+    if (!start || !end || *end <= now) continue;  // over: nothing to add
+    if (present.count(key(user, Str(o, "start"), Str(o, "end")))) continue;
+    KLAXON_ASSIGN_OR_RETURN(paging::UserRef u, d.people.FindUser(tx, user));
+    KLAXON_RETURN_IF_ERROR(
+        d.catalog.AddOverride(tx, schedule_id, u.id, *start, *end, actor, "apply").status());
+  }
+  return Status::Ok();
+}
+
 Status ApplySchedule(store::Tx& tx, Deps& d, const Change& c, const events::Actor& actor) {
   if (c.type == ChangeType::kDelete) {
     KLAXON_ASSIGN_OR_RETURN(paging::StoredSchedule s, d.catalog.FindSchedule(tx, c.name));
@@ -416,12 +456,18 @@ Status ApplySchedule(store::Tx& tx, Deps& d, const Change& c, const events::Acto
                {"description", Str(w, "description")},
                {"time_zone", Str(w, "time_zone")},
                {"layers", w.value("layers", json::array())}};
-  if (c.type == ChangeType::kCreate) return d.catalog.CreateSchedule(tx, body, actor).status();
-  if (!FieldChanged(c, "description") && !FieldChanged(c, "time_zone") &&
-      !FieldChanged(c, "layers"))
-    return Status::Ok();  // only overrides changed: kept in the settings row
-  KLAXON_ASSIGN_OR_RETURN(paging::StoredSchedule s, d.catalog.FindSchedule(tx, c.name));
-  return d.catalog.UpdateSchedule(tx, s.schedule.id, body, actor).status();
+  int64_t id = 0;
+  if (c.type == ChangeType::kCreate) {
+    KLAXON_ASSIGN_OR_RETURN(paging::StoredSchedule created,
+                            d.catalog.CreateSchedule(tx, body, actor));
+    id = created.schedule.id;
+  } else {
+    KLAXON_ASSIGN_OR_RETURN(paging::StoredSchedule s, d.catalog.FindSchedule(tx, c.name));
+    id = s.schedule.id;
+    if (FieldChanged(c, "description") || FieldChanged(c, "time_zone") || FieldChanged(c, "layers"))
+      KLAXON_RETURN_IF_ERROR(d.catalog.UpdateSchedule(tx, id, body, actor).status());
+  }
+  return SyncOverrides(tx, d, id, c.old_value, w, actor);
 }
 
 Status ApplyPolicy(store::Tx& tx, Deps& d, const Change& c, const events::Actor& actor) {

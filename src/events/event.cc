@@ -17,9 +17,12 @@ constexpr EventKind kKinds[] = {
     {"incident.runbook_step_checked",
      "A step of the incident's runbook checklist was ticked (or unticked)."},
     {"incident.action_run",
-     "A remediation action ran: its result, status, duration and a response excerpt (secrets "
-     "redacted)."},
+     "A remediation action ran (by a person, or by the automation rule named): its result, "
+     "status, duration and a response excerpt (secrets redacted)."},
+    {"incident.automation_triggered",
+     "An automation rule's condition held long enough: its action is queued to run."},
     {"incident.war_room_opened", "The level expects a war room; its name, from the pattern."},
+    {"incident.war_room_linked", "A responder set the war room's name or link."},
     {"incident.ack_target_missed",
      "Nobody acknowledged within the level's acknowledgement target; escalation goes on."},
     {"incident.resolve_target_missed", "The incident outlived the level's resolution target."},

@@ -10,7 +10,8 @@ namespace {
 constexpr const char* kSelect =
     "SELECT i.id, i.title, i.description, i.impact, i.severity, i.status, i.service_id, s.name, "
     "i.created_at, i.updated_at, i.acknowledged_at, i.resolved_at, i.created_by, "
-    "i.resolution_summary, i.classified_by, i.war_room FROM incidents i LEFT JOIN services s ON "
+    "i.resolution_summary, i.classified_by, i.war_room, i.war_room_link FROM incidents i LEFT JOIN "
+    "services s ON "
     "s.id = i.service_id";
 
 Incident FromRow(const store::Row& r) {
@@ -30,6 +31,7 @@ Incident FromRow(const store::Row& r) {
   i.resolution_summary = r.Str(13);
   i.classified_by = r.Str(14);
   i.war_room = r.Str(15);
+  i.war_room_link = r.Str(16);
   return i;
 }
 
@@ -81,7 +83,8 @@ nlohmann::json Incident::ToJson() const {
       {"created_by", created_by},
       {"resolution_summary", resolution_summary},
       {"classified_by", classified_by.empty() ? nlohmann::json() : nlohmann::json(classified_by)},
-      {"war_room", war_room}};
+      {"war_room", war_room},
+      {"war_room_link", war_room_link.empty() ? nlohmann::json() : nlohmann::json(war_room_link)}};
 }
 
 Result<int64_t> IncidentService::Emit(store::Tx& tx, std::string kind, const events::Actor& actor,

@@ -49,6 +49,7 @@ struct Incident {
   std::string resolution_summary;
   std::string classified_by;  // the classification rule that chose the severity; may be empty
   std::string war_room;       // from the organization's pattern; may be empty
+  std::string war_room_link;  // set by a responder (the chat channel's or call's URL)
 
   std::string ref() const { return "INC-" + std::to_string(id); }
   nlohmann::json ToJson() const;

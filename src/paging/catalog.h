@@ -91,6 +91,8 @@ class Catalog {
                         const events::Actor& actor);
   Result<std::vector<StoredOverride>> ListOverrides(store::Tx& tx, int64_t schedule_id,
                                                     TimeMs ending_after);
+  // The catalog's clock (apply adds only the overrides still ahead).
+  TimeMs Now() const { return clock_.Now(); }
 
   // Escalation policies.
   Result<Policy> CreatePolicy(store::Tx& tx, const nlohmann::json& body,

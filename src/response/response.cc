@@ -925,13 +925,42 @@ Result<Response::ActionRun> Response::PrepareAction(store::Tx& tx, int64_t incid
 Result<nlohmann::json> Response::RecordActionRun(store::Tx& tx, int64_t incident_id,
                                                  const std::string& name,
                                                  const nlohmann::json& result,
-                                                 const events::Actor& actor) {
+                                                 const events::Actor& actor,
+                                                 const std::string& automation) {
   KLAXON_RETURN_IF_ERROR(incidents_.Get(tx, incident_id).status());
   json data = result;
   data["action"] = name;
+  if (!automation.empty()) data["automation"] = automation;
   KLAXON_RETURN_IF_ERROR(
       log_.Append(tx, events::Event::Of("incident.action_run", actor, data, incident_id)).status());
   return data;
+}
+
+Result<nlohmann::json> Response::SetWarRoom(store::Tx& tx, int64_t incident_id,
+                                            std::optional<std::string> name,
+                                            std::optional<std::string> link,
+                                            const events::Actor& actor) {
+  if (link && !link->empty()) {
+    bool scheme = link->starts_with("https://") || link->starts_with("http://");
+    bool clean = std::none_of(link->begin(), link->end(),
+                              [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; });
+    if (!scheme || !clean || link->size() <= 8)
+      return InvalidField("/link", "must be an http(s) URL without spaces");
+  }
+  if (name && std::any_of(name->begin(), name->end(), [](unsigned char ch) { return ch < ' '; }))
+    return InvalidField("/name", "must be one line");
+  KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, incidents_.Get(tx, incident_id));
+  std::string new_name = name.value_or(inc.war_room);
+  std::string new_link = link.value_or(inc.war_room_link);
+  json out = {{"name", new_name}, {"link", new_link.empty() ? json() : json(new_link)}};
+  if (new_name == inc.war_room && new_link == inc.war_room_link) return out;
+  KLAXON_RETURN_IF_ERROR(
+      tx.Exec("UPDATE incidents SET war_room = ?, war_room_link = ? WHERE id = ?",
+              {new_name, new_link, incident_id}));
+  KLAXON_RETURN_IF_ERROR(
+      log_.Append(tx, events::Event::Of("incident.war_room_linked", actor, out, incident_id))
+          .status());
+  return out;
 }
 
 namespace {
@@ -1237,6 +1266,7 @@ Result<nlohmann::json> Response::IncidentJson(store::Tx& tx, const incidents::In
   out["moments"] = moments;
   KLAXON_ASSIGN_OR_RETURN(out["runbook"], RunbookJson(tx, inc, *d));
   out["war_room"] = inc.war_room;
+  out["war_room_link"] = inc.war_room_link.empty() ? json() : json(inc.war_room_link);
   out["review"] = {{"required", level && level->review.required},
                    {"due_at", c ? OptTime(c->review_due_at) : json()}};
   return out;

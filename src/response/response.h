@@ -137,9 +137,16 @@ class Response {
   Result<ActionRun> PrepareAction(store::Tx& tx, int64_t incident_id, const std::string& name);
   // Puts a run and its result on the timeline (`incident.action_run`; the URL and
   // excerpt come redacted from the runner). Returns the result with the action's name.
+  // `automation`: the rule that ran it (recorded as "automation"), empty when a person did.
   Result<nlohmann::json> RecordActionRun(store::Tx& tx, int64_t incident_id,
                                          const std::string& name, const nlohmann::json& result,
-                                         const events::Actor& actor);
+                                         const events::Actor& actor,
+                                         const std::string& automation = "");
+  // Sets the war room's name and/or link (an http(s) URL: the chat channel or the call; ""
+  // clears it) → `incident.war_room_linked` when something changed. → {"name","link"}.
+  Result<nlohmann::json> SetWarRoom(store::Tx& tx, int64_t incident_id,
+                                    std::optional<std::string> name,
+                                    std::optional<std::string> link, const events::Actor& actor);
   // Records that an update went out (the composer, or a status page update): the next one
   // is due a cadence from now. Returns the update's number.
   Result<int64_t> UpdatePosted(store::Tx& tx, int64_t incident_id);

@@ -378,6 +378,25 @@ CREATE TABLE incident_checklist (
   PRIMARY KEY (incident_id, runbook, step)
 );
 )sql"},
+    {10, "automation rules and the war room's link", R"sql(
+ALTER TABLE incidents ADD COLUMN war_room_link TEXT NOT NULL DEFAULT '';
+CREATE TABLE automation_state (
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  rule TEXT NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY (incident_id, rule)
+);
+CREATE TABLE automation_runs (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  rule TEXT NOT NULL,
+  action TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  done_at INTEGER
+);
+CREATE INDEX automation_runs_pending ON automation_runs(id) WHERE done_at IS NULL;
+)sql"},
 };
 }  // namespace
 

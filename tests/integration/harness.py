@@ -77,6 +77,22 @@ def parse_time(s):
     return dt.timestamp()
 
 
+class ManualClockMixin:
+    """For a test case with `self.server` (on --clock manual) and an admin `self.api`:
+    must() checks a status and returns the body (with the server's log on failure);
+    now() and advance() read and move the server's clock (seconds since the epoch)."""
+
+    def must(self, r, status=200):
+        self.assertEqual(r.status, status, "%r\n%s" % (r, self.server.log_tail(2000)))
+        return r.body
+
+    def now(self):
+        return parse_time(self.must(self.api.get("/api/v1/admin/clock"))["now"])
+
+    def advance(self, seconds):
+        return parse_time(self.must(self.api.post("/api/v1/admin/clock/advance", {"seconds": seconds}))["now"])
+
+
 @atexit.register
 def _kill_leftovers():
     with _live_lock:

@@ -209,5 +209,37 @@ def main():
     server.serve_forever(poll_interval=0.2)
 
 
+def start(testcase, token=None, max_seconds=300):
+    """Runs the app in a child process for a test (stopped by the test's cleanup).
+    Returns (base_url, requests) where requests() lists what the app received."""
+    import subprocess
+    import tempfile
+    import urllib.request
+
+    d = tempfile.mkdtemp(prefix="klaxon-remediation-")
+    port_file = os.path.join(d, "port")
+    env = dict(os.environ)
+    env.pop("REMEDIATION_APP_TOKEN", None)
+    if token:
+        env["REMEDIATION_APP_TOKEN"] = token
+    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--port-file", port_file,
+                             "--max-seconds", str(max_seconds)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    testcase.addCleanup(lambda: (proc.terminate(), proc.wait(10)))
+    deadline = time.monotonic() + 20
+    while not os.path.exists(port_file):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError("remediation app did not start")
+        time.sleep(0.05)
+    with open(port_file) as f:
+        base = "http://127.0.0.1:%d" % int(f.read())
+
+    def requests():
+        with urllib.request.urlopen(base + "/_requests", timeout=5) as r:
+            return json.loads(r.read())
+
+    return base, requests
+
+
 if __name__ == "__main__":
     sys.exit(main())

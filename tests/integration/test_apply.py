@@ -105,6 +105,60 @@ class TestApplyExamples(ApplyCase):
         self.check_example("sev-levels")
 
 
+class TestApplyOverrides(ApplyCase):
+    """A schedule's `overrides` in the files become the schedule's overrides; overrides made
+    by hand are left alone."""
+
+    DOC = """users:
+  - {username: ada}
+  - {username: ben}
+schedules:
+  - name: primary
+    time_zone: Europe/Berlin
+    layers:
+      - {name: weekly, users: [ada, ben], rotation: {unit: weeks}, start_date: "2026-11-02", handoff_time: "09:00"}
+    overrides:
+%s
+"""
+
+    def overrides(self):
+        items = self.must(self.api.get(API + "/schedules/primary/overrides"))["items"]
+        return sorted((o["user"]["username"], o["start"], o["end"]) for o in items)
+
+    def doc(self, *overrides):
+        lines = ["      - {user: %s, start: \"%s\", end: \"%s\"}" % o for o in overrides] or ["      []"]
+        text = self.DOC % "\n".join(lines)
+        if not overrides:
+            text = text.replace("    overrides:\n      []\n", "")
+        return [{"name": "people.yaml", "text": text}]
+
+    def test_overrides_follow_the_files(self):
+        server = start_server(self, name="apply-overrides")
+        self.api = Client(server, token=login_token(server, "admin"))
+        xmas = ("ben", "2099-12-24T17:00:00.000Z", "2099-12-26T08:00:00.000Z")
+        past = ("ada", "2020-01-01T00:00:00.000Z", "2020-01-02T00:00:00.000Z")
+        self.apply(self.doc(xmas, past))
+        self.assertEqual(self.overrides(), [xmas])  # one already over is not added
+        # One made by hand stays through every apply.
+        hand = ("ada", "2099-06-01T00:00:00.000Z", "2099-06-02T00:00:00.000Z")
+        self.must(self.api.post(API + "/schedules/primary/overrides",
+                                {"user": "ada", "start": hand[1], "end": hand[2]}), 201)
+        again = self.apply(self.doc(xmas, past))
+        self.assertFalse(again["applied"])
+        self.assertEqual(self.overrides(), sorted([xmas, hand]))
+        # Changed in the files: the old one goes, the new one comes.
+        easter = ("ada", "2099-04-12T00:00:00.000Z", "2099-04-13T00:00:00.000Z")
+        self.apply(self.doc(easter))
+        self.assertEqual(self.overrides(), sorted([easter, hand]))
+        created = [e for e in all_events(self.api) if e["kind"] == "override.created"]
+        self.assertEqual([e["data"]["via"] for e in created], ["apply", "override", "apply"])
+        # Export round-trips, and dropping the key removes the files' overrides only.
+        exported = self.export()
+        self.assertFalse(self.apply([{"name": "export.yaml", "text": exported}])["applied"])
+        self.apply(self.doc())
+        self.assertEqual(self.overrides(), [hand])
+
+
 class TestApplyPriority(ApplyCase):
     @classmethod
     def setUpClass(cls):

@@ -16,20 +16,16 @@ incidents are driven through it and the event log is checked minute by minute:
 """
 
 import datetime
-import glob
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run from anywhere
 
-from harness import REPO, example_files as files_of, Client, all_events, login_token, parse_time, start_server
+from harness import REPO, example_files as files_of, Client, ManualClockMixin, all_events, login_token, parse_time, start_server
 from receivers import SmtpSink
+import remediation_app
 
 API = "/api/v1"
 EXAMPLES = os.path.join(REPO, "examples")
@@ -40,7 +36,7 @@ def iso(ts):
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class PlaybookClockCase(unittest.TestCase):
+class PlaybookClockCase(ManualClockMixin, unittest.TestCase):
     EXAMPLE = None
     START = None
 
@@ -55,17 +51,7 @@ class PlaybookClockCase(unittest.TestCase):
         self.must(r, 200)
         self.t0 = self.now()
 
-    # -- plumbing ----------------------------------------------------------------------
-    def must(self, r, status=200):
-        self.assertEqual(r.status, status, "%r\n%s" % (r, self.server.log_tail(2000)))
-        return r.body
-
-    def now(self):
-        return parse_time(self.must(self.api.get(API + "/admin/clock"))["now"])
-
-    def advance(self, seconds):
-        return parse_time(self.must(self.api.post(API + "/admin/clock/advance", {"seconds": seconds}))["now"])
-
+    # -- plumbing (must, now, advance: ManualClockMixin) ---------------------------------
     def advance_to(self, ts):
         now = self.now()
         return self.advance(int(ts - now)) if ts > now else now
@@ -336,6 +322,30 @@ class TestSevLevels(PlaybookClockCase):
         self.assertEqual(len(fired), 1)
         self.assertEqual(fired[0]["data"]["via"], "business hours")
 
+    def test_war_room_name_from_the_pattern_and_a_link(self):
+        inc = self.declare("Checkout is down", "SEV-0", "checkout")
+        path = API + "/incidents/%d/war-room" % inc["id"]
+        pb = self.incident(inc["id"])["playbook"]
+        self.assertEqual(pb["war_room"], "#inc-2026-11-25-checkout-is-down")
+        self.assertIsNone(pb["war_room_link"])
+        for bad in ["javascript:alert(1)", "https://chat.example/has space", "ftp://x.example/a"]:
+            r = self.api.request("PUT", path, {"link": bad})
+            self.assertEqual(r.status, 422, r)
+            self.assertEqual(r.body["errors"][0]["field"], "/link")
+        link = "https://chat.example/archives/C0INC42"
+        r = self.must(self.api.request("PUT", path, {"link": link}))
+        self.assertEqual(r, {"name": "#inc-2026-11-25-checkout-is-down", "link": link})
+        self.assertEqual(self.incident(inc["id"])["playbook"]["war_room_link"], link)
+        self.assertEqual(self.incident(inc["id"])["war_room_link"], link)
+        linked = self.events(inc["id"], "incident.war_room_linked")
+        self.assertEqual(linked[-1]["data"]["link"], link)
+        # The same again changes nothing; "" clears the link; viewers may not set it.
+        self.must(self.api.request("PUT", path, {"link": link}))
+        self.assertEqual(len(self.events(inc["id"], "incident.war_room_linked")), 1)
+        self.assertIsNone(self.must(self.api.request("PUT", path, {"link": ""}))["link"])
+        viewer = Client(self.server, token=login_token(self.server, "viewer"))
+        self.assertEqual(viewer.request("PUT", path, {"link": link}).status, 403)
+
     def test_severity_scheme_is_the_playbooks(self):
         sev = self.must(self.api.get(API + "/severities"))["items"]
         self.assertEqual([s["name"] for s in sev], ["SEV-0", "SEV-1", "SEV-2", "SEV-3"])
@@ -434,28 +444,8 @@ class TestRemediationActions(unittest.TestCase):
 
     TOKEN = "s3cr3t-rollback-token-4711"
 
-    def start_app(self):
-        d = tempfile.mkdtemp(prefix="klaxon-remediation-")
-        port_file = os.path.join(d, "port")
-        env = dict(os.environ, REMEDIATION_APP_TOKEN=self.TOKEN)
-        proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                              "remediation_app.py"),
-                                 "--port-file", port_file, "--max-seconds", "300"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.addCleanup(lambda: (proc.terminate(), proc.wait(10)))
-        deadline = time.monotonic() + 20
-        while not os.path.exists(port_file):
-            self.assertLess(time.monotonic(), deadline, "remediation app did not start")
-            time.sleep(0.05)
-        with open(port_file) as f:
-            return "http://127.0.0.1:%d" % int(f.read())
-
-    def app_requests(self):
-        with urllib.request.urlopen(self.app + "/_requests", timeout=5) as r:
-            return json.loads(r.read())
-
     def test_run_from_the_incident_with_confirmation(self):
-        self.app = self.start_app()
+        self.app, self.app_requests = remediation_app.start(self, token=self.TOKEN)
         server = start_server(self, name="actions", env={"ROLLBACK_TOKEN": self.TOKEN})
         api = Client(server, token=login_token(server, "admin"))
         self.assertEqual(api.post(API + "/apply", {"files": files_of("sev-levels")}).status, 200)
