@@ -417,26 +417,34 @@ Status Response::WithClock(store::Tx& tx, int64_t id, const char* timer, const C
   return ArmTimers(tx, *c, *inc, level);
 }
 
+Result<bool> Response::MissTarget(store::Tx& tx, ClockRow& c, const std::optional<TimeMs>& due,
+                                  std::optional<TimeMs>& missed, const playbook::Severity& level,
+                                  const std::optional<playbook::DurationMs>& target,
+                                  const char* kind, TimeMs now) {
+  if (!due || missed || now < *due) return false;
+  missed = now;
+  KLAXON_RETURN_IF_ERROR(SaveClock(tx, c));
+  KLAXON_RETURN_IF_ERROR(log_.Append(tx, events::Event::Of(kind, EngineActor(),
+                                                           {{"severity", level.name},
+                                                            {"target", OptDuration(target)},
+                                                            {"due_at", FormatTime(*due)}},
+                                                           c.incident_id))
+                             .status());
+  return true;
+}
+
 Status Response::OnAckTimer(store::Tx& tx, int64_t id, TimeMs /*due*/) {
   return WithClock(
       tx, id, kAckTimer,
       [&](ClockRow* c, const incidents::Incident* inc, const playbook::Document& /*doc*/,
           const playbook::Severity* level, TimeMs now) -> Status {
-        if (level && inc->status == incidents::IncidentStatus::kTriggered && c->ack_due_at &&
-            !c->ack_missed_at && now >= *c->ack_due_at) {
-          c->ack_missed_at = now;
-          KLAXON_RETURN_IF_ERROR(SaveClock(tx, *c));
-          KLAXON_RETURN_IF_ERROR(
-              log_.Append(tx, events::Event::Of("incident.ack_target_missed", EngineActor(),
-                                                {{"severity", level->name},
-                                                 {"target", OptDuration(level->ack_target)},
-                                                 {"due_at", FormatTime(*c->ack_due_at)}},
-                                                id))
-                  .status());
-          if (level->page != playbook::PageMode::kNever) {
-            auto r = pager_.EscalateNow(tx, id, EngineActor());
-            if (!r.ok() && r.status().code() != Code::kConflict) return r.status();
-          }
+        if (!level || inc->status != incidents::IncidentStatus::kTriggered) return Status::Ok();
+        KLAXON_ASSIGN_OR_RETURN(bool missed,
+                                MissTarget(tx, *c, c->ack_due_at, c->ack_missed_at, *level,
+                                           level->ack_target, "incident.ack_target_missed", now));
+        if (missed && level->page != playbook::PageMode::kNever) {
+          auto r = pager_.EscalateNow(tx, id, EngineActor());
+          if (!r.ok() && r.status().code() != Code::kConflict) return r.status();
         }
         return Status::Ok();
       });
@@ -447,24 +455,16 @@ Status Response::OnResolveTimer(store::Tx& tx, int64_t id, TimeMs /*due*/) {
       tx, id, kResolveTimer,
       [&](ClockRow* c, const incidents::Incident* inc, const playbook::Document& /*doc*/,
           const playbook::Severity* level, TimeMs now) -> Status {
-        if (level && inc->status != incidents::IncidentStatus::kResolved && c->resolve_due_at &&
-            !c->resolve_missed_at && now >= *c->resolve_due_at) {
-          c->resolve_missed_at = now;
-          KLAXON_RETURN_IF_ERROR(SaveClock(tx, *c));
-          KLAXON_RETURN_IF_ERROR(
-              log_.Append(tx, events::Event::Of("incident.resolve_target_missed", EngineActor(),
-                                                {{"severity", level->name},
-                                                 {"target", OptDuration(level->resolve_target)},
-                                                 {"due_at", FormatTime(*c->resolve_due_at)}},
-                                                id))
-                  .status());
-          KLAXON_RETURN_IF_ERROR(TellStakeholders(
-              tx, *inc, *level, "resolve_target_missed", "resolution target missed",
-              "The resolution target for " + level->name + " is " +
-                  playbook::FormatDuration(level->resolve_target.value_or(0)) +
-                  "; the incident is still open."));
-        }
-        return Status::Ok();
+        if (!level || inc->status == incidents::IncidentStatus::kResolved) return Status::Ok();
+        KLAXON_ASSIGN_OR_RETURN(
+            bool missed, MissTarget(tx, *c, c->resolve_due_at, c->resolve_missed_at, *level,
+                                    level->resolve_target, "incident.resolve_target_missed", now));
+        if (!missed) return Status::Ok();
+        return TellStakeholders(tx, *inc, *level, "resolve_target_missed",
+                                "resolution target missed",
+                                "The resolution target for " + level->name + " is " +
+                                    playbook::FormatDuration(level->resolve_target.value_or(0)) +
+                                    "; the incident is still open.");
       });
 }
 
@@ -694,14 +694,8 @@ Result<std::vector<paging::UserRef>> Response::UpdateOwners(store::Tx& tx,
   return std::vector<paging::UserRef>{};
 }
 
-Status Response::Notify(store::Tx& tx, const incidents::Incident& inc, const paging::UserRef& user,
-                        const std::string& kind, const std::string& key, const std::string& what,
-                        const std::string& detail) {
-  KLAXON_ASSIGN_OR_RETURN(auto plan, people_.PagePlan(tx, user.id));
-  if (plan.empty()) return Status::Ok();
-  // Notices go out at once through the user's first channels, not their escalation.
-  int first = plan.front().second;
-  for (const auto& [m, delay] : plan) first = std::min(first, delay);
+notify::Message Response::Notice(const incidents::Incident& inc, const std::string& kind,
+                                 const std::string& what, const std::string& detail) const {
   notify::Message msg;
   msg.kind = kind;
   msg.incident_ref = inc.ref();
@@ -711,8 +705,20 @@ Status Response::Notify(store::Tx& tx, const incidents::Incident& inc, const pag
   msg.service = inc.service ? inc.service->name : "";
   msg.summary = detail;
   msg.console_url = pager_.options().public_url + "/ui/incidents/" + std::to_string(inc.id);
-  msg.recipient_name = user.name;
   msg.at = clock_.Now();
+  return msg;
+}
+
+Status Response::Notify(store::Tx& tx, const incidents::Incident& inc, const paging::UserRef& user,
+                        const std::string& kind, const std::string& key, const std::string& what,
+                        const std::string& detail) {
+  KLAXON_ASSIGN_OR_RETURN(auto plan, people_.PagePlan(tx, user.id));
+  if (plan.empty()) return Status::Ok();
+  // Notices go out at once through the user's first channels, not their escalation.
+  int first = plan.front().second;
+  for (const auto& [m, delay] : plan) first = std::min(first, delay);
+  notify::Message msg = Notice(inc, kind, what, detail);
+  msg.recipient_name = user.name;
   for (const auto& [method, delay] : plan) {
     if (delay != first) continue;
     paging::OutboxItem item;
@@ -743,16 +749,7 @@ Status Response::TellStakeholders(store::Tx& tx, const incidents::Incident& inc,
     told.push_back(u.username);
   }
   for (const auto& address : emails) {
-    notify::Message msg;
-    msg.kind = "stakeholder";
-    msg.incident_ref = inc.ref();
-    msg.title = inc.title;
-    msg.severity = inc.severity;
-    msg.status = what;
-    msg.service = inc.service ? inc.service->name : "";
-    msg.summary = detail;
-    msg.console_url = pager_.options().public_url + "/ui/incidents/" + std::to_string(inc.id);
-    msg.at = clock_.Now();
+    notify::Message msg = Notice(inc, "stakeholder", what, detail);
     paging::OutboxItem item;
     item.idem_key = "stakeholder:" + std::to_string(inc.id) + ":" + key + ":email:" + address;
     item.kind = "stakeholder";

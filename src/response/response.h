@@ -168,6 +168,12 @@ class Response {
                                        const playbook::Document& doc,
                                        const playbook::Severity* level, TimeMs now)>;
   Status WithClock(store::Tx& tx, int64_t id, const char* timer, const ClockFn& fn);
+  // A target (ack or resolve) due and not missed yet: marks it missed and appends `kind`.
+  // True when it did.
+  Result<bool> MissTarget(store::Tx& tx, ClockRow& c, const std::optional<TimeMs>& due,
+                          std::optional<TimeMs>& missed, const playbook::Severity& level,
+                          const std::optional<playbook::DurationMs>& target, const char* kind,
+                          TimeMs now);
   Status OnAckTimer(store::Tx& tx, int64_t id, TimeMs due);
   Status OnResolveTimer(store::Tx& tx, int64_t id, TimeMs due);
   Status OnMatrixTimer(store::Tx& tx, int64_t id, TimeMs due);
@@ -182,6 +188,9 @@ class Response {
   Status TellStakeholders(store::Tx& tx, const incidents::Incident& inc,
                           const playbook::Severity& level, const std::string& key,
                           const std::string& what, const std::string& detail);
+  // A notice about the incident (`what`: a short headline; `detail`: the body).
+  notify::Message Notice(const incidents::Incident& inc, const std::string& kind,
+                         const std::string& what, const std::string& detail) const;
   Status Notify(store::Tx& tx, const incidents::Incident& inc, const paging::UserRef& user,
                 const std::string& kind, const std::string& key, const std::string& what,
                 const std::string& detail);
