@@ -32,6 +32,7 @@
 #include "paging/pager.h"
 #include "paging/people.h"
 #include "response/response.h"
+#include "response/reviews.h"
 #include "status/service.h"
 #include "status/subscriptions.h"
 #include "store/store.h"
@@ -60,6 +61,7 @@ struct ApiDeps {
   status::StatusService& status_page;
   status::Subscriptions& subscriptions;
   response::Response& response;
+  response::Reviews& reviews;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -142,6 +144,14 @@ class Api {
   void AddNote(Call& c);
   void MarkMoment(Call& c);
   void SetWarRoom(Call& c);
+  // Post-incident reviews (reviews_api.cc).
+  void ListReviews(Call& c);
+  void CreateReview(Call& c);
+  void GetReview(Call& c);
+  void GetReviewMarkdown(Call& c);
+  void UpdateReview(Call& c);
+  void ReviewTransition(Call& c);
+  void ListReviewRevisions(Call& c);
   void CheckRunbookStep(Call& c);
   void RunAction(Call& c);
   void ComposeUpdate(Call& c);

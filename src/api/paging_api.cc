@@ -7,6 +7,7 @@
 #include "core/numbers.h"
 #include "core/time_format.h"
 #include "notify/action_links.h"
+#include "notify/text.h"
 #include "oncall/ical.h"
 #include "oncall/rotation.h"
 
@@ -36,32 +37,7 @@ Result<TimeMs> TimeParam(const std::map<std::string, std::string>& q, const char
   return *t;
 }
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
-}
+std::string HtmlEscape(std::string_view s) { return notify::EscapeHtml(s); }
 
 http::Response HtmlPage(int status, const std::string& title, const std::string& body_html) {
   std::string html =

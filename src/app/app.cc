@@ -34,6 +34,7 @@
 #include "playbook/playbook.h"
 #include "response/automator.h"
 #include "response/response.h"
+#include "response/reviews.h"
 #include "store/store.h"
 
 extern char** environ;
@@ -302,6 +303,8 @@ int Serve(const std::vector<std::string>& args) {
   response::Response response(clock, log, timers, pager, people, incidents);
   response.Install();
   pager.Install();
+  response::Reviews reviews(clock, log, timers, response, people, incidents);
+  reviews.Install();
   if (Status loaded = store->Read([&](store::Tx& tx) { return response.Load(tx); }); !loaded.ok()) {
     std::fprintf(stderr, "klaxon serve: playbook: %s\n", loaded.message().c_str());
     return 1;
@@ -392,6 +395,7 @@ int Serve(const std::vector<std::string>& args) {
                 status_page,
                 subscriptions,
                 response,
+                reviews,
                 metrics,
                 cfg.PublicUrl(),
                 cfg.PublicUrl().starts_with("https://"),

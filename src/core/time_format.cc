@@ -94,4 +94,19 @@ std::optional<TimeMs> ParseTime(std::string_view s) {
   return ((days * 86400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + ms;
 }
 
+std::string HumanTime(TimeMs t) {
+  std::string iso = FormatTime(t);  // 2026-11-25T22:45:41.123Z
+  return iso.substr(0, 10) + " " + iso.substr(11, 5) + " UTC";
+}
+
+std::string HumanDuration(int64_t ms) {
+  int64_t minutes = ms > 0 ? ms / 60'000 : 0;
+  int64_t d = minutes / 1440, h = minutes / 60 % 24, m = minutes % 60;
+  std::string out;
+  if (d) out += std::to_string(d) + "d ";
+  if (d || h) out += std::to_string(h) + "h ";
+  out += std::to_string(m) + "m";
+  return out;
+}
+
 }  // namespace klaxon

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/status.h"
+
 namespace klaxon::notify {
 
 // JSON → mustache data, as mustache.js sees it: empty strings and null are false, numbers
@@ -20,5 +22,9 @@ class NoPartialsContext : public kainjow::mustache::context<std::string> {
   using context::context;
   const kainjow::mustache::data* get_partial(const std::string&) const override { return nullptr; }
 };
+
+// Renders `text` (mustache, no HTML escaping: plain text or Markdown) over `facts`.
+// A template that does not parse is InvalidField("/template", ...).
+Result<std::string> RenderText(const std::string& text, const nlohmann::json& facts);
 
 }  // namespace klaxon::notify

@@ -473,6 +473,21 @@ std::string Str(const Json& j, const char* key) {
 
 }  // namespace
 
+Result<std::string> RenderText(const std::string& text, const nlohmann::json& facts) {
+  try {
+    kainjow::mustache::mustache tmpl{text};
+    if (!tmpl.is_valid()) return InvalidField("/template", tmpl.error_message());
+    tmpl.set_custom_escape([](const std::string& v) { return v; });
+    const auto data = ToMustacheData(facts);
+    NoPartialsContext ctx{&data};
+    std::string out = tmpl.render(ctx);
+    if (!tmpl.is_valid()) return InvalidField("/template", tmpl.error_message());
+    return out;
+  } catch (const std::exception& e) {
+    return InvalidField("/template", e.what());
+  }
+}
+
 kainjow::mustache::data ToMustacheData(const nlohmann::json& j, char strip) {
   using kainjow::mustache::data;
   switch (j.type()) {

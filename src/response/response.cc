@@ -659,26 +659,35 @@ Result<std::vector<paging::UserRef>> Response::Resolve(store::Tx& tx, int64_t in
   return out;
 }
 
-Result<std::vector<paging::UserRef>> Response::UpdateOwners(store::Tx& tx,
-                                                            const incidents::Incident& inc,
-                                                            const playbook::Document& doc) {
-  // The communications lead, else the commander, by the roles' names.
+namespace {
+
+bool IsComms(const std::string& n) {
+  return n.find("communication") != std::string::npos || n.find("comms") != std::string::npos;
+}
+bool IsCommander(const std::string& n) {
+  return n.find("commander") != std::string::npos || n == "ic";
+}
+
+}  // namespace
+
+Result<std::optional<paging::UserRef>> Response::Owner(store::Tx& tx,
+                                                       const incidents::Incident& inc,
+                                                       const playbook::Document& doc,
+                                                       bool comms_first) {
+  // By the roles' names: the playbook's, then those held on the incident.
   std::vector<std::string> names;
   for (const auto& r : doc.roles) names.push_back(r.name);
   auto rows = tx.Query("SELECT role FROM incident_roles WHERE incident_id = ?", {inc.id});
   if (!rows.ok()) return rows.status();
   for (const auto& r : *rows) names.push_back(r.Str(0));
-  for (auto pick : {+[](const std::string& n) {
-                      return n.find("communication") != std::string::npos ||
-                             n.find("comms") != std::string::npos;
-                    },
-                    +[](const std::string& n) {
-                      return n.find("commander") != std::string::npos || n == "ic";
-                    }}) {
+  std::vector<bool (*)(const std::string&)> picks;
+  if (comms_first) picks.push_back(&IsComms);
+  picks.push_back(&IsCommander);
+  for (auto pick : picks) {
     for (const auto& name : names) {
       if (!pick(Normalized(name))) continue;
       KLAXON_ASSIGN_OR_RETURN(auto u, pager_.RoleHolder(tx, inc.id, name));
-      if (u) return std::vector<paging::UserRef>{*u};
+      if (u) return u;
     }
   }
   // Else whoever acknowledged.
@@ -689,9 +698,23 @@ Result<std::vector<paging::UserRef>> Response::UpdateOwners(store::Tx& tx,
   if (!row.ok()) return row.status();
   if (*row && !(*row)->IsNull(0)) {
     auto u = people_.GetUser(tx, (*row)->Int(0));
-    if (u.ok()) return std::vector<paging::UserRef>{*u};
+    if (u.ok()) return std::optional<paging::UserRef>(*u);
   }
-  return std::vector<paging::UserRef>{};
+  return std::optional<paging::UserRef>();
+}
+
+Result<std::vector<paging::UserRef>> Response::UpdateOwners(store::Tx& tx,
+                                                            const incidents::Incident& inc,
+                                                            const playbook::Document& doc) {
+  KLAXON_ASSIGN_OR_RETURN(auto u, Owner(tx, inc, doc, true));
+  if (!u) return std::vector<paging::UserRef>{};
+  return std::vector<paging::UserRef>{*u};
+}
+
+Result<std::optional<paging::UserRef>> Response::ReviewOwner(store::Tx& tx,
+                                                             const incidents::Incident& inc) {
+  auto d = doc();
+  return Owner(tx, inc, *d, false);
 }
 
 notify::Message Response::Notice(const incidents::Incident& inc, const std::string& kind,
@@ -962,21 +985,6 @@ Result<nlohmann::json> Response::SetWarRoom(store::Tx& tx, int64_t incident_id,
 
 namespace {
 
-std::string HumanDuration(TimeMs ms) {
-  int64_t minutes = std::max<int64_t>(0, ms / 60'000);
-  int64_t d = minutes / 1440, h = minutes / 60 % 24, m = minutes % 60;
-  std::string out;
-  if (d) out += std::to_string(d) + "d ";
-  if (d || h) out += std::to_string(h) + "h ";
-  out += std::to_string(m) + "m";
-  return out;
-}
-
-std::string HumanTime(TimeMs t) {
-  auto sys = date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(t));
-  return date::format("%F %H:%M UTC", date::floor<std::chrono::minutes>(sys));
-}
-
 // The built-in templates, when the playbook has none for a kind and audience.
 std::pair<std::string, std::string> DefaultTemplate(const std::string& kind,
                                                     const std::string& audience) {
@@ -1000,21 +1008,6 @@ std::pair<std::string, std::string> DefaultTemplate(const std::string& kind,
           "Duration so far: {{duration}}.\n"
           "{{#actions_taken}}- {{.}}\n{{/actions_taken}}"
           "{{#next_update_at}}Next update by {{next_update_at}}.{{/next_update_at}}"};
-}
-
-Result<std::string> RenderPlain(const std::string& text, const json& facts) {
-  try {
-    kainjow::mustache::mustache tmpl{text};
-    if (!tmpl.is_valid()) return InvalidField("/template", tmpl.error_message());
-    tmpl.set_custom_escape([](const std::string& v) { return v; });  // plain text
-    const auto data = notify::ToMustacheData(facts);
-    notify::NoPartialsContext ctx{&data};
-    std::string out = tmpl.render(ctx);
-    if (!tmpl.is_valid()) return InvalidField("/template", tmpl.error_message());
-    return out;
-  } catch (const std::exception& e) {
-    return InvalidField("/template", e.what());
-  }
 }
 
 }  // namespace
@@ -1110,8 +1103,8 @@ Result<nlohmann::json> Response::Compose(store::Tx& tx, int64_t incident_id,
     subject = chosen->subject;
     body = chosen->body;
   }
-  KLAXON_ASSIGN_OR_RETURN(std::string s, RenderPlain(subject, facts));
-  KLAXON_ASSIGN_OR_RETURN(std::string b, RenderPlain(body, facts));
+  KLAXON_ASSIGN_OR_RETURN(std::string s, notify::RenderText(subject, facts));
+  KLAXON_ASSIGN_OR_RETURN(std::string b, notify::RenderText(body, facts));
   while (!b.empty() && (b.back() == '\n' || b.back() == ' ')) b.pop_back();
   return json{{"kind", kind},
               {"audience", audience},

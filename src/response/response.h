@@ -151,6 +151,15 @@ class Response {
   // is due a cadence from now. Returns the update's number.
   Result<int64_t> UpdatePosted(store::Tx& tx, int64_t incident_id);
 
+  // Tells `user` about the incident at once through their first channels (not their
+  // escalation), once per (kind, incident, key, user, method).
+  Status Notify(store::Tx& tx, const incidents::Incident& inc, const paging::UserRef& user,
+                const std::string& kind, const std::string& key, const std::string& what,
+                const std::string& detail);
+  // Who owns the incident's review by default: the commander (by the role's name), else
+  // whoever acknowledged; nullopt when neither.
+  Result<std::optional<paging::UserRef>> ReviewOwner(store::Tx& tx, const incidents::Incident& inc);
+
   // The tx hook (public for tests).
   Status OnEvent(store::Tx& tx, const events::Event& e);
 
@@ -191,9 +200,10 @@ class Response {
   // A notice about the incident (`what`: a short headline; `detail`: the body).
   notify::Message Notice(const incidents::Incident& inc, const std::string& kind,
                          const std::string& what, const std::string& detail) const;
-  Status Notify(store::Tx& tx, const incidents::Incident& inc, const paging::UserRef& user,
-                const std::string& kind, const std::string& key, const std::string& what,
-                const std::string& detail);
+  // The communications lead (when `comms_first`), else the commander, else whoever
+  // acknowledged.
+  Result<std::optional<paging::UserRef>> Owner(store::Tx& tx, const incidents::Incident& inc,
+                                               const playbook::Document& doc, bool comms_first);
   Result<std::vector<paging::UserRef>> UpdateOwners(store::Tx& tx, const incidents::Incident& inc,
                                                     const playbook::Document& doc);
   TimeMs UpdateLead(const playbook::Severity& level) const;

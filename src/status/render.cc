@@ -1,5 +1,7 @@
 #include "status/render.h"
 
+#include "notify/text.h"
+
 #include <date/date.h>
 #include <date/tz.h>
 
@@ -1028,32 +1030,7 @@ double Luminance(const std::string& hex) {
 // ---------------------------------------------------------------------------------------
 // Building blocks
 
-std::string EscapeHtml(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 8);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string EscapeHtml(std::string_view s) { return notify::EscapeHtml(s); }
 
 std::string CleanText(std::string_view s) { return Utf8(s, true); }
 

@@ -397,6 +397,36 @@ CREATE TABLE automation_runs (
 );
 CREATE INDEX automation_runs_pending ON automation_runs(id) WHERE done_at IS NULL;
 )sql"},
+    {11, "post-incident reviews", R"sql(
+CREATE TABLE reviews (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL UNIQUE REFERENCES incidents(id),
+  state TEXT NOT NULL,
+  owner_id INTEGER REFERENCES users(id),
+  due_at INTEGER,
+  template TEXT NOT NULL,
+  template_name TEXT NOT NULL DEFAULT '',
+  sections TEXT NOT NULL DEFAULT '{}',
+  public_text TEXT NOT NULL DEFAULT '',
+  reviewers TEXT NOT NULL DEFAULT '[]',
+  version INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  submitted_at INTEGER,
+  published_at INTEGER,
+  published_markdown TEXT NOT NULL DEFAULT '',
+  reminded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX reviews_by_state ON reviews(state, due_at);
+CREATE TABLE review_revisions (
+  review_id INTEGER NOT NULL REFERENCES reviews(id),
+  version INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  by TEXT NOT NULL,
+  changes TEXT NOT NULL,
+  PRIMARY KEY (review_id, version)
+);
+)sql"},
 };
 }  // namespace
 

@@ -8,12 +8,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const BIN = process.env.KLAXON_BIN;
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const OUTPUT_ROOT = process.env.KLAXON_TEST_OUTPUT || path.join(os.tmpdir(), 'klaxon-test-output');
 export const OUT = path.join(OUTPUT_ROOT, 'browser');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -228,6 +231,83 @@ export async function until(fn, what, timeoutMs = STEP_TIMEOUT_MS) {
     await sleep(100);
   }
   throw new Error(`${what}: not within ${timeoutMs / 1000} s (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+// The YAML files of a folder of the repository (e.g. 'examples/sev-levels'), sorted by
+// name, as the body's "files" of POST /api/v1/apply.
+export function exampleFiles(example) {
+  const dir = path.join(REPO, example);
+  return fs
+    .readdirSync(dir)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => ({ name: `${example}/${name}`, text: fs.readFileSync(path.join(dir, name), 'utf8') }));
+}
+
+// A local HTTP receiver for webhook contact methods (a helper for runSuite): answers every
+// request with `status` and keeps { path, headers, body (parsed JSON, else text), text }.
+// An Alertmanager webhook (version 4) with one firing alert CheckoutDown on checkout,
+// started at `now` (RFC 3339), as examples/sev-levels classifies SEV-0.
+export function alertmanagerBody(now) {
+  return {
+    version: '4',
+    groupKey: '{}:{alertname="CheckoutDown"}',
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'klaxon',
+    groupLabels: { alertname: 'CheckoutDown' },
+    commonLabels: { alertname: 'CheckoutDown', service: 'checkout' },
+    commonAnnotations: { summary: 'Checkout is down' },
+    externalURL: 'http://alertmanager.example.invalid',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'CheckoutDown', service: 'checkout' },
+        annotations: { summary: 'Checkout is down' },
+        startsAt: now,
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus.example.invalid/graph',
+        fingerprint: 'c0ffee0123456789',
+      },
+    ],
+  };
+}
+
+export class WebhookReceiver {
+  constructor(status = 200) {
+    this.status = status;
+    this.requests = [];
+  }
+
+  async start() {
+    this.server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body = null;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+        this.requests.push({ path: req.url, headers: req.headers, body, text });
+        res.writeHead(this.status, { 'Content-Type': 'application/json' });
+        res.end(this.status < 300 ? '{"ok":true}' : '{"error":"rejected by the test receiver"}');
+      });
+    });
+    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${this.server.address().port}`;
+  }
+
+  url(p) {
+    return this.base + p;
+  }
+
+  stop() {
+    if (this.server) this.server.close();
+    this.server?.closeAllConnections?.();
+  }
 }
 
 // ------------------------------------------------------------------ browser helpers

@@ -35,6 +35,7 @@ import {
   until,
   visit,
   waitLive,
+  WebhookReceiver as Receiver,
 } from './harness.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000; // the whole run (ctest allows 300 s)
@@ -42,42 +43,6 @@ const BROWSER_TZ = 'Asia/Kolkata';
 
 // ------------------------------------------------------------------ webhook receivers
 
-class Receiver {
-  constructor(status) {
-    this.status = status;
-    this.requests = [];
-  }
-
-  async start() {
-    this.server = http.createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body = null;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = text;
-        }
-        this.requests.push({ path: req.url, headers: req.headers, body, text });
-        res.writeHead(this.status, { 'Content-Type': 'application/json' });
-        res.end(this.status < 300 ? '{"ok":true}' : '{"error":"rejected by the test receiver"}');
-      });
-    });
-    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${this.server.address().port}`;
-  }
-
-  url(p) {
-    return this.base + p;
-  }
-
-  stop() {
-    if (this.server) this.server.close();
-    this.server?.closeAllConnections?.();
-  }
-}
 
 // The 6-digit code of a test message: under a key naming a code, else the only one.
 function findVerifyCode(body) {

@@ -31,6 +31,8 @@ import {
   sleep,
   until,
   visit,
+  alertmanagerBody,
+  exampleFiles,
 } from './harness.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000; // the whole run (ctest allows 300 s)
@@ -46,39 +48,7 @@ process.env.KLAXON_CLOCK_START = START;
 delete process.env.ROLLBACK_TOKEN;
 delete process.env.FLAGS_API_KEY;
 
-function exampleFiles() {
-  const dir = path.join(REPO, EXAMPLE);
-  return fs
-    .readdirSync(dir)
-    .filter((name) => /\.ya?ml$/.test(name))
-    .sort()
-    .map((name) => ({ name: `${EXAMPLE}/${name}`, text: fs.readFileSync(path.join(dir, name), 'utf8') }));
-}
 
-function alertmanagerBody(now) {
-  return {
-    version: '4',
-    groupKey: '{}:{alertname="CheckoutDown"}',
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: 'klaxon',
-    groupLabels: { alertname: 'CheckoutDown' },
-    commonLabels: { alertname: 'CheckoutDown', service: 'checkout' },
-    commonAnnotations: { summary: 'Checkout is down' },
-    externalURL: 'http://alertmanager.example.invalid',
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname: 'CheckoutDown', service: 'checkout' },
-        annotations: { summary: 'Checkout is down' },
-        startsAt: now,
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus.example.invalid/graph',
-        fingerprint: 'c0ffee0123456789',
-      },
-    ],
-  };
-}
 
 await runSuite(
   { serverName: 'playbook', totalTimeoutMs: TOTAL_TIMEOUT_MS, contextDefaults: { timezoneId: TIME_ZONE } },
@@ -88,7 +58,7 @@ await runSuite(
     const timeline = async () => (await admin.get(`/incidents/${incident.id}`)).timeline || [];
 
     await test('the example playbook applies; an Alertmanager alert opens a SEV-0 on checkout', async () => {
-      await admin.post('/apply', { files: exampleFiles() });
+      await admin.post('/apply', { files: exampleFiles(EXAMPLE) });
       const clock = await admin.get('/admin/clock');
       assert.equal(clock.mode, 'manual');
       assert.equal(Date.parse(clock.now), Date.parse(START), 'the clock starts at --clock-start');

@@ -33,6 +33,7 @@
     'incident.runbook_step_checked',
     'incident.action_run',
     'incident.war_room_opened',
+    'incident.war_room_linked',
     'incident.stakeholders_notified',
     'incident.review_due',
     'escalation.started',
@@ -1107,6 +1108,30 @@
     ['decision', 'Decision', 'a decision'],
   ];
 
+  // The update composer's kinds (POST .../compose "kind") and audiences (POST .../updates
+  // "audiences"): value, label, the checkbox's id and test id. The timeline always gets an
+  // update, so it has no box.
+  const UPDATE_KINDS = [
+    ['initial', 'Initial'],
+    ['update', 'Update'],
+    ['resolution', 'Resolution'],
+  ];
+  const UPDATE_AUDIENCES = [
+    ['internal_chat', 'Internal chat', 'update-internal-chat', 'update-internal-chat'],
+    ['stakeholder_email', 'Stakeholder e-mail', 'update-stakeholders', 'update-stakeholders'],
+    ['customer_email', 'Customer e-mail', 'update-customer-email', 'update-customer-email'],
+    ['status_page', 'Status page', 'update-status-page', 'update-status-page'],
+  ];
+  // With several audiences ticked the draft is for the first of these (the most public).
+  const DRAFT_ORDER = ['status_page', 'customer_email', 'stakeholder_email', 'internal_chat'];
+  // "internal" and "stakeholders" are how the server names the timeline and stakeholder_email.
+  function audienceLabel(audience) {
+    if (audience === 'internal') return 'timeline';
+    if (audience === 'stakeholders') return 'stakeholders';
+    const found = UPDATE_AUDIENCES.find(([value]) => value === audience);
+    return found ? found[1].toLowerCase() : humanize(audience);
+  }
+
   const dueSuffix = (data) => (data.due_at ? ` (due ${formatTime(data.due_at)})` : '');
 
   // {summary, text, badge?, badgeKind?}: one line saying what happened, optional free text
@@ -1175,7 +1200,7 @@
         const others = (Array.isArray(data.audiences) ? data.audiences : []).filter((a) => a !== 'internal').map(humanize);
         return {
           summary: `${who} posted update #${pick(data, 'update_number')}${others.length ? ` (also to ${others.join(', ')})` : ''}`,
-          text: pick(data, 'text'),
+          text: data.subject ? `${pick(data, 'subject')}\n\n${pick(data, 'text')}` : pick(data, 'text'),
         };
       }
       case 'incident.moment_marked': {
@@ -1198,6 +1223,11 @@
       }
       case 'incident.war_room_opened':
         return { summary: `War room opened: ${pick(data, 'name')}`, text: '' };
+      case 'incident.war_room_linked':
+        return {
+          summary: `${who} ${data.link ? 'linked' : 'unlinked'} the war room${data.name ? ` ${pick(data, 'name')}` : ''}`,
+          text: data.link ? pick(data, 'link') : '',
+        };
       case 'incident.stakeholders_notified': {
         const told = Array.isArray(data.told) && data.told.length ? data.told.join(', ') : 'nobody';
         return { summary: `Stakeholders told (${humanize(pick(data, 'reason'))}): ${told}`, text: '' };
@@ -1401,22 +1431,110 @@
     const targets = el('ul', { className: 'pb-targets', dataset: { testid: 'pb-targets' }, 'aria-label': 'Targets' });
     const countdown = el('p', { className: 'pb-countdown', role: 'timer', dataset: { testid: 'update-countdown', state: 'none' } });
     const updateMeta = el('p', { className: 'hint', dataset: { testid: 'update-meta' } });
-    const updateText = el('textarea', { id: 'update-text', rows: '3', maxlength: '10000', dataset: { testid: 'update-text' } });
-    const stakeholders = el('input', {
-      id: 'update-stakeholders',
-      type: 'checkbox',
-      'aria-describedby': 'update-stakeholders-hint',
-      dataset: { testid: 'update-stakeholders' },
-    });
-    const stakeholdersHint = el('p', { id: 'update-stakeholders-hint', className: 'hint' });
+    // The update composer: a kind, the audiences, a draft from the playbook's template
+    // (POST .../compose, a preview), an editable subject and body with a preview of what
+    // goes out, and Publish (POST .../updates).
+    const composer = {
+      kind: el(
+        'select',
+        { id: 'update-kind', name: 'kind', 'aria-describedby': 'update-kind-hint', dataset: { testid: 'update-kind' } },
+        ...UPDATE_KINDS.map(([value, label]) => el('option', { value, text: label })),
+      ),
+      kindHint: el('p', { id: 'update-kind-hint', className: 'hint pb-kind-hint', text: 'Chosen from the incident until you pick one.' }),
+      audiences: new Map(),
+      draft: el('button', { type: 'button', className: 'button-secondary', text: 'Draft from template', dataset: { testid: 'update-draft' } }),
+      source: el('p', { className: 'hint pb-draft-source', dataset: { testid: 'update-template' } }),
+      subject: el('input', { id: 'update-subject', type: 'text', maxlength: '200', autocomplete: 'off', dataset: { testid: 'update-subject' } }),
+      previewSubject: el('p', { className: 'pb-preview-subject', dataset: { testid: 'update-preview-subject' } }),
+      previewBody: el('p', { className: 'prose pb-preview-body', dataset: { testid: 'update-preview-body' } }),
+      previewNote: el('p', { className: 'hint', dataset: { testid: 'update-preview-note' } }),
+      result: el('p', { className: 'pb-update-result', dataset: { testid: 'update-result' }, hidden: true }),
+      confirmText: el('p', { id: 'update-redraft-text', className: 'confirm-text', tabindex: '-1', text: 'Replace the text you edited with a new draft?' }),
+      confirmYes: el('button', { type: 'button', className: 'button-danger small', text: 'Replace my text', dataset: { testid: 'update-redraft-yes' } }),
+      confirmNo: el('button', { type: 'button', className: 'button-secondary small', text: 'Keep my text', dataset: { testid: 'update-redraft-no' } }),
+      last: null, // the draft last put into the fields: {kind, audience, template, subject, body}
+      kindChosen: false, // the user picked a kind: send it (else the server infers one)
+      seq: 0, // the newest compose request (older answers are dropped)
+    };
+    const updateText = el('textarea', { id: 'update-text', rows: '6', maxlength: '10000', dataset: { testid: 'update-text' } });
+    for (const [audience, label, id, testid] of UPDATE_AUDIENCES) {
+      const input = el('input', { id, type: 'checkbox', value: audience, 'aria-describedby': `${id}-hint`, dataset: { testid, audience } });
+      const hint = el('p', { id: `${id}-hint`, className: 'hint' });
+      composer.audiences.set(audience, { input, hint, field: el('div', { className: 'field check' }, el('label', {}, input, ` ${label}`), hint) });
+    }
+    const stakeholders = composer.audiences.get('stakeholder_email').input;
+    const stakeholdersHint = composer.audiences.get('stakeholder_email').hint;
+    composer.audiences.get('status_page').hint.textContent = 'The public status page: an incident published from this one (the first update opens it).';
+    composer.audiences.get('customer_email').hint.textContent = "The status page's subscribers: this also publishes on the status page.";
+    composer.confirm = el(
+      'div',
+      { className: 'confirm-box', role: 'group', 'aria-labelledby': 'update-redraft-text', dataset: { testid: 'update-redraft-confirm' }, hidden: true },
+      composer.confirmText,
+      el('div', { className: 'actions' }, composer.confirmYes, composer.confirmNo),
+    );
+    composer.preview = el(
+      'section',
+      { className: 'pb-preview', 'aria-labelledby': 'update-preview-heading', dataset: { testid: 'update-preview' } },
+      el('h4', { id: 'update-preview-heading', text: 'Preview' }),
+      composer.previewSubject,
+      composer.previewBody,
+      composer.previewNote,
+    );
     const updateForm = el(
       'form',
-      { id: 'update-form', className: 'pb-update-form', novalidate: true, dataset: { testid: 'update-form' } },
-      labelledField('Post an update', updateText),
-      el('div', { className: 'field check' }, el('label', {}, stakeholders, ' Also tell stakeholders'), stakeholdersHint),
-      el('button', { type: 'submit', className: 'button-secondary', text: 'Post update', dataset: { testid: 'update-submit' } }),
+      { id: 'update-form', className: 'pb-update-form', novalidate: true, 'aria-labelledby': 'update-form-heading', dataset: { testid: 'update-form' } },
+      el('h4', { id: 'update-form-heading', text: 'Compose an update' }),
+      el(
+        'fieldset',
+        { id: 'update-audiences', className: 'field-group pb-audiences', dataset: { testid: 'update-audiences' } },
+        el('legend', { text: 'Send to' }),
+        el('p', { className: 'hint', text: 'The timeline always gets it.' }),
+        ...[...composer.audiences.values()].map((a) => a.field),
+      ),
+      el('div', { className: 'pb-draft-row' }, labelledField('Kind', composer.kind), el('div', { className: 'actions' }, composer.draft)),
+      composer.kindHint,
+      composer.source,
+      composer.confirm,
+      labelledField('Subject (e-mails and the status page title)', composer.subject),
+      labelledField('Update', updateText),
+      composer.preview,
+      el('div', { className: 'actions' }, el('button', { type: 'submit', text: 'Publish update', dataset: { testid: 'update-submit' } })),
+      composer.result,
     );
-    const extras = el('dl', { className: 'details pb-extras' });
+    // The war room (its name, and a link to the channel or call that responders set) and
+    // the review deadline: built once, so a live refresh keeps what someone is typing.
+    const warRoom = {
+      name: el('span', { className: 'pb-war-room-name', dataset: { testid: 'pb-war-room' } }),
+      link: el('a', { className: 'pb-war-room-link', rel: 'noopener noreferrer', target: '_blank', dataset: { testid: 'pb-war-room-link' }, hidden: true }),
+      input: el('input', {
+        id: 'war-room-link-input',
+        type: 'url',
+        inputmode: 'url',
+        maxlength: '2000',
+        placeholder: 'https://…',
+        autocomplete: 'off',
+        'aria-describedby': 'war-room-link-hint',
+        dataset: { testid: 'war-room-link-input' },
+      }),
+      save: el('button', { type: 'submit', className: 'button-secondary small', text: 'Save link', dataset: { testid: 'war-room-link-save' } }),
+      shown: '', // the link last put into the input (replaced on refresh only while untouched)
+    };
+    warRoom.form = el(
+      'form',
+      { id: 'war-room-form', className: 'pb-war-room-form', novalidate: true, dataset: { testid: 'war-room-form' } },
+      el(
+        'div',
+        { className: 'field' },
+        el('label', { for: 'war-room-link-input', text: 'Link to the channel or call' }),
+        el('div', { className: 'pb-inline' }, warRoom.input, warRoom.save),
+        el('p', { id: 'war-room-link-hint', className: 'hint', text: 'An http(s) address; save it empty to remove the link.' }),
+      ),
+    );
+    warRoom.dt = el('dt', { text: 'War room' });
+    warRoom.dd = el('dd', { className: 'pb-war-room' }, warRoom.name, ' ', warRoom.link, canAct ? warRoom.form : null);
+    const review = { dt: el('dt', { text: 'Review' }), dd: el('dd', {}), text: el('span', { dataset: { testid: 'pb-review' } }) };
+    review.dd.append(review.text);
+    const extras = el('dl', { className: 'details pb-extras' }, warRoom.dt, warRoom.dd, review.dt, review.dd);
     const matrix = el('ol', { className: 'pb-matrix', dataset: { testid: 'pb-matrix' } });
     const matrixBlock = el('div', { hidden: true }, el('h3', { text: 'Escalation matrix' }), matrix);
     const panel = el(
@@ -1606,13 +1724,22 @@
       if (u.last_at) parts.push(`last ${formatDayTime(u.last_at)}`);
       if (u.next_due_at) parts.push(`next by ${formatDayTime(u.next_due_at)}`);
       updateMeta.textContent = parts.join(' · ');
-      updateForm.hidden = incident.status === 'resolved';
       const found = (state.severities || []).find((s) => s.name === incident.severity);
       const list = found && Array.isArray(found.stakeholders) ? found.stakeholders.map(targetText) : null;
       stakeholders.disabled = !!list && list.length === 0;
       if (stakeholders.disabled) stakeholders.checked = false;
       stakeholdersHint.textContent = !list ? '' : list.length ? `${incident.severity} stakeholders: ${list.join(', ')}` : `${incident.severity} has no stakeholders.`;
+      fillChatHint();
+      // Until someone picks a kind, show the one the server would choose (see Compose).
+      if (!composer.kindChosen) composer.kind.value = incident.status === 'resolved' ? 'resolution' : Number(u.count || 0) === 0 ? 'initial' : 'update';
       tick();
+    }
+
+    function fillChatHint() {
+      const holders = [...new Set(pb.roles.filter((r) => r.holder).map((r) => userLabel(r.holder)))];
+      composer.audiences.get('internal_chat').hint.textContent = holders.length
+        ? `Everyone holding a role: ${holders.join(', ')}.`
+        : 'Everyone holding a role (nobody yet).';
     }
 
     // The countdown, every second, from the server's clock (see serverNow).
@@ -1641,16 +1768,12 @@
       countdown.dataset.state = shown;
     }
 
-    function fillExtras(p) {
-      const rows = [];
-      if (p.war_room) rows.push(['War room', el('span', { text: p.war_room, dataset: { testid: 'pb-war-room' } })]);
-      const review = p.review || {};
-      if (review.required) {
-        const text = review.due_at ? `Due by ${formatDayTime(review.due_at)}` : 'Required (its deadline starts when resolved)';
-        rows.push(['Review', el('span', { text, dataset: { testid: 'pb-review' } })]);
-      }
-      extras.replaceChildren(...rows.flatMap(([label, value]) => [el('dt', { text: label }), el('dd', {}, value)]));
-      extras.hidden = !rows.length;
+    function fillExtras(p, incident) {
+      fillWarRoom(p.war_room || '', p.war_room_link || '', incident);
+      const r = p.review || {};
+      review.text.textContent = r.due_at ? `Due by ${formatDayTime(r.due_at)}` : 'Required (its deadline starts when resolved)';
+      review.dt.hidden = review.dd.hidden = !r.required;
+      extras.hidden = warRoom.dt.hidden && review.dt.hidden;
       const steps = Array.isArray(p.matrix) ? p.matrix : [];
       matrix.replaceChildren(
         ...steps.map((s) =>
@@ -1663,6 +1786,26 @@
         ),
       );
       matrixBlock.hidden = !steps.length;
+    }
+
+    // name and link: the playbook's war_room and war_room_link ("" when none). Shown when
+    // there is either, or the level expects a war room.
+    function fillWarRoom(name, link, incident) {
+      const sev = (incident && (state.severities || []).find((s) => s.name === incident.severity)) || {};
+      warRoom.dt.hidden = warRoom.dd.hidden = !name && !link && !sev.war_room;
+      setText(warRoom.name, name, link ? '' : 'Not named');
+      // Only http(s) becomes a link (the server refuses anything else; this is belt and braces).
+      const safe = /^https?:\/\/\S+$/i.test(link);
+      warRoom.link.hidden = !safe;
+      if (safe) {
+        warRoom.link.href = link;
+        warRoom.link.textContent = link;
+      } else {
+        warRoom.link.removeAttribute('href');
+        warRoom.link.textContent = '';
+      }
+      if (warRoom.input.value === warRoom.shown) warRoom.input.value = link;
+      warRoom.shown = link;
     }
 
     function fillMoments(p) {
@@ -1717,6 +1860,7 @@
       // A playbook that defines roles allows only those, and each has its own control above.
       const defined = roles.some((r) => r.description || r.required);
       q('#role-form').hidden = defined || !canAct;
+      fillChatHint();
     }
 
     function roleRow(role) {
@@ -1914,26 +2058,151 @@
       result.replaceChildren(...lines);
     }
 
-    // ---- forms
+    // ---- the update composer
+
+    const checkedAudiences = () => UPDATE_AUDIENCES.map(([a]) => a).filter((a) => composer.audiences.get(a).input.checked);
+    const draftAudience = () => DRAFT_ORDER.find((a) => composer.audiences.get(a).input.checked) || 'internal_chat';
+    // The user changed the subject or the text since the last draft (or typed without one).
+    const edited = () => {
+      const last = composer.last || { subject: '', body: '' };
+      return updateText.value !== last.body || composer.subject.value !== last.subject;
+    };
+
+    // The preview shows what will go out: the subject and the text as plain text, its line
+    // breaks kept (textContent only), and where the text came from.
+    function fillPreview() {
+      const last = composer.last;
+      const subject = composer.subject.value.trim();
+      composer.previewSubject.textContent = subject;
+      composer.previewSubject.hidden = !subject;
+      setText(composer.previewBody, updateText.value, 'Nothing to publish yet: draft from a template or write the update.');
+      let note = '';
+      if (last) {
+        const from = last.template ? `the template ${last.template}` : 'the built-in template';
+        note = `Drafted from ${from} (${kindLabel(last.kind)}, ${audienceLabel(last.audience)})${edited() ? ', then edited' : ''}.`;
+      }
+      composer.previewNote.textContent = note;
+      composer.previewNote.hidden = !note;
+    }
+
+    function kindLabel(kind) {
+      const found = UPDATE_KINDS.find(([value]) => value === kind);
+      return found ? found[1].toLowerCase() : humanize(kind);
+    }
+
+    // POST .../compose for the audience the draft is for; fills the fields unless `auto` and
+    // the user edited them meanwhile.
+    async function compose(auto) {
+      const seq = ++composer.seq;
+      const audience = draftAudience();
+      const body = { audience };
+      if (composer.kindChosen) body.kind = composer.kind.value;
+      const draft = await act(composer.draft, () => api('POST', `${path()}/compose`, body), {
+        audience: 'update-audiences',
+        kind: 'update-kind',
+        template: 'update-kind',
+      });
+      if (!draft || !ctx.alive || seq !== composer.seq) return;
+      if (auto && edited()) return;
+      composer.last = { kind: draft.kind, audience: draft.audience, template: draft.template || null, subject: draft.subject || '', body: draft.body || '' };
+      composer.kind.value = draft.kind;
+      composer.subject.value = composer.last.subject;
+      updateText.value = composer.last.body;
+      composer.source.textContent = `Draft for ${audienceLabel(draft.audience)}, from ${draft.template ? `the template ${draft.template}` : 'the built-in template'}.`;
+      composer.source.dataset.template = draft.template || '';
+      fillPreview();
+      if (!auto) announce(`Drafted ${kindLabel(draft.kind)} for ${audienceLabel(draft.audience)}.`);
+    }
+
+    // A new kind or audience drafts again by itself, but never over the user's own text.
+    function autoCompose() {
+      if (edited()) return;
+      const last = composer.last;
+      if (last && last.audience === draftAudience() && (!composer.kindChosen || last.kind === composer.kind.value)) return;
+      compose(true);
+    }
+
+    function closeRedraft() {
+      composer.confirm.hidden = true;
+    }
+
+    composer.draft.addEventListener('click', () => {
+      if (!edited()) {
+        closeRedraft();
+        compose(false);
+        return;
+      }
+      composer.confirm.hidden = false;
+      composer.confirmText.focus();
+    });
+    composer.confirmYes.addEventListener('click', () => {
+      closeRedraft();
+      compose(false);
+      composer.draft.focus();
+    });
+    composer.confirmNo.addEventListener('click', () => {
+      closeRedraft();
+      updateText.focus();
+    });
+    composer.kind.addEventListener('change', () => {
+      composer.kindChosen = true;
+      composer.kindHint.textContent = 'Your choice (the draft follows it).';
+      autoCompose();
+    });
+    for (const { input } of composer.audiences.values()) input.addEventListener('change', autoCompose);
+    updateText.addEventListener('input', fillPreview);
+    composer.subject.addEventListener('input', fillPreview);
+    fillPreview();
+
+    function resetComposer() {
+      updateText.value = '';
+      composer.subject.value = '';
+      for (const { input } of composer.audiences.values()) input.checked = false;
+      composer.last = null;
+      composer.kindChosen = false;
+      composer.kindHint.textContent = 'Chosen from the incident until you pick one.';
+      composer.source.textContent = '';
+      closeRedraft();
+      fillPreview();
+    }
 
     updateForm.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const fieldMap = { text: 'update-text', audiences: 'update-stakeholders' };
+      const fieldMap = { text: 'update-text', subject: 'update-subject', audiences: 'update-audiences' };
       if (!updateText.value.trim()) {
-        showError({ status: 0, problem: { title: 'Cannot post an empty update', errors: [{ field: '/text', message: 'is required' }] } }, fieldMap);
+        showError({ status: 0, problem: { title: 'Cannot publish an empty update', errors: [{ field: '/text', message: 'is required' }] } }, fieldMap);
         updateText.focus();
         return;
       }
-      const body = { text: updateText.value, audiences: stakeholders.checked ? ['internal', 'stakeholders'] : ['internal'] };
+      const body = { text: updateText.value, audiences: checkedAudiences() };
+      if (composer.subject.value.trim()) body.subject = composer.subject.value.trim();
       const posted = await act(event.submitter || updateForm.querySelector('button[type="submit"]'), () => api('POST', `${path()}/updates`, body), fieldMap);
       if (!posted || !ctx.alive) return;
-      updateText.value = '';
-      stakeholders.checked = false;
+      resetComposer();
       if (pb.data && pb.data.updates) {
         pb.data.updates = { ...pb.data.updates, next_due_at: posted.next_due_at || null, state: posted.next_due_at ? 'ok' : 'none', count: posted.update_number };
         tick();
       }
+      const to = (Array.isArray(posted.audiences) ? posted.audiences : ['internal']).map(audienceLabel);
+      const publicNote = posted.status_page ? ` The status page shows it (${humanize(posted.status_page.status)}).` : '';
+      const next = posted.next_due_at ? ` The next is due ${formatDayTime(posted.next_due_at)}.` : '';
+      composer.result.textContent = `Update #${posted.update_number} published to: ${to.join(', ')}.${publicNote}${next}`;
+      composer.result.hidden = false;
       announce(`Posted update #${posted.update_number}${posted.next_due_at ? `; the next is due ${formatDayTime(posted.next_due_at)}` : ''}.`);
+      refresh();
+    });
+
+    // ---- forms
+
+    warRoom.form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const link = warRoom.input.value.trim();
+      const saved = await act(warRoom.save, () => api('PUT', `${path()}/war-room`, { link }), { link: 'war-room-link-input', name: 'war-room-link-input' });
+      if (!saved || !ctx.alive) return;
+      warRoom.input.value = saved.link || '';
+      fillWarRoom(saved.name || '', saved.link || '', pb.incident);
+      if (pb.data) pb.data = { ...pb.data, war_room: saved.name || '', war_room_link: saved.link || null };
+      announce(saved.link ? `War room link saved: ${saved.link}` : 'War room link removed.');
       refresh();
     });
 
@@ -1975,7 +2244,7 @@
         fillLevel(p, incident);
         fillTargets(p);
         fillUpdates(p, incident);
-        fillExtras(p);
+        fillExtras(p, incident);
         fillMoments(p);
         fillRunbook(p.runbook);
         if (Array.isArray(p.roles)) renderRoles(p.roles);
