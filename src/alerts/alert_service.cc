@@ -340,10 +340,8 @@ Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
   result.received = batch.size();
   auto suppression = Suppression::Load(tx, clock_.Now());  // once per batch
   if (!suppression.ok()) return suppression.status();
-  for (const auto& a : batch) {
-    KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, a, &*suppression, result));
-    if (observer_) KLAXON_RETURN_IF_ERROR(observer_(tx, in, a));
-  }
+  for (const auto& a : batch) KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, a, &*suppression, result));
+  if (observer_) KLAXON_RETURN_IF_ERROR(observer_(tx, in, batch));
   return result;
 }
 

@@ -89,10 +89,11 @@ class AlertService {
   using Classifier = std::function<std::optional<std::pair<std::string, std::string>>(
       const intake::Labels& labels, const intake::Labels& annotations)>;
   void SetClassifier(Classifier fn) { classifier_ = std::move(fn); }
-  // Sees every observation of an alert (new, refresh, resolve; silenced ones too), in the
-  // intake transaction after the alert was stored (automation rules). Set once at start.
+  // Sees every observation of an alert (new, refresh, resolve; silenced ones too), once per
+  // intake batch, in its transaction after the alerts were stored (automation rules). Set
+  // once at start.
   using Observer = std::function<Status(store::Tx& tx, const Integration& in,
-                                        const intake::NormalizedAlert& alert)>;
+                                        const std::vector<intake::NormalizedAlert>& batch)>;
   void SetObserver(Observer fn) { observer_ = std::move(fn); }
   Result<std::vector<Integration>> ListIntegrations(store::Tx& tx);
   Result<Integration> GetIntegration(store::Tx& tx, int64_t id);

@@ -321,10 +321,13 @@ int Serve(const std::vector<std::string>& args) {
   // intake path, on the automator's thread.
   response::Automator automator(*store, clock, log, timers, response);
   automator.Install();
-  alert_service.SetObserver(
-      [&automator](store::Tx& tx, const alerts::Integration& in, const intake::NormalizedAlert& a) {
-        return automator.Observe(tx, in.id, a.fingerprint, a.labels);
-      });
+  alert_service.SetObserver([&automator](store::Tx& tx, const alerts::Integration& in,
+                                         const std::vector<intake::NormalizedAlert>& batch) {
+    std::vector<std::string> concerned;
+    for (const auto& a : batch)
+      if (automator.Concerns(a.labels)) concerned.push_back(a.fingerprint);
+    return concerned.empty() ? Status::Ok() : automator.Observe(tx, in.id, concerned);
+  });
   paging::DispatcherOptions dopts;
   dopts.smtp.url = cfg.smtp_url;
   dopts.smtp.from = cfg.smtp_from;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <vector>
 
 #include "core/log.h"
@@ -54,19 +55,24 @@ void Automator::Install() {
   timers_.On(kTimer, [this](store::Tx& tx, int64_t id, TimeMs) { return Evaluate(tx, id, true); });
 }
 
-Status Automator::Observe(store::Tx& tx, int64_t integration_id, const std::string& fingerprint,
-                          const playbook::LabelMap& labels) {
+bool Automator::Concerns(const playbook::LabelMap& labels) const {
   auto d = response_.doc();
-  if (d->automation_rules.empty()) return Status::Ok();
-  bool any = std::any_of(d->automation_rules.begin(), d->automation_rules.end(),
-                         [&](const auto& r) { return playbook::MatchesAll(r.selector, labels); });
-  if (!any) return Status::Ok();
-  auto row =
-      tx.QueryOne("SELECT incident_id FROM alerts WHERE integration_id = ? AND fingerprint = ?",
-                  {integration_id, fingerprint});
-  if (!row.ok()) return row.status();
-  if (!*row || (*row)->IsNull(0)) return Status::Ok();
-  return Evaluate(tx, (*row)->Int(0), false);
+  return std::any_of(d->automation_rules.begin(), d->automation_rules.end(),
+                     [&](const auto& r) { return playbook::MatchesAll(r.selector, labels); });
+}
+
+Status Automator::Observe(store::Tx& tx, int64_t integration_id,
+                          const std::vector<std::string>& fingerprints) {
+  std::set<int64_t> incidents;
+  for (const auto& fp : fingerprints) {
+    auto row =
+        tx.QueryOne("SELECT incident_id FROM alerts WHERE integration_id = ? AND fingerprint = ?",
+                    {integration_id, fp});
+    if (!row.ok()) return row.status();
+    if (*row && !(*row)->IsNull(0)) incidents.insert((*row)->Int(0));
+  }
+  for (int64_t id : incidents) KLAXON_RETURN_IF_ERROR(Evaluate(tx, id, false));
+  return Status::Ok();
 }
 
 // Observes every rule that concerns the incident: on an alert observation, every rule whose
@@ -146,8 +152,11 @@ Status Automator::Evaluate(store::Tx& tx, int64_t incident_id, bool timer) {
     auto at = remediation::NextCheck(*rule, state);
     if (at && (!next || *at < *next)) next = at;
   }
-  if (!next) return timers_.Clear(tx, kTimer, incident_id);
-  return timers_.Set(tx, kTimer, incident_id, std::max(*next, now));
+  KLAXON_ASSIGN_OR_RETURN(auto armed, timers_.DueAt(tx, kTimer, incident_id));
+  if (!next) return armed ? timers_.Clear(tx, kTimer, incident_id) : Status::Ok();
+  TimeMs due = std::max(*next, now);
+  if (armed == due) return Status::Ok();  // a refresh changes nothing
+  return timers_.Set(tx, kTimer, incident_id, due);
 }
 
 Status Automator::Start() {
@@ -215,26 +224,47 @@ void Automator::RunLoop() {
 }
 
 bool Automator::RunOne() {
+  // Look in a read transaction first: the single writer is not bothered when idle.
+  bool pending = false;
+  Status looked = store_.Read([&](store::Tx& tx) -> Status {
+    auto row = tx.QueryOne(
+        "SELECT id FROM automation_runs WHERE done_at IS NULL AND started_at IS "
+        "NULL LIMIT 1");
+    if (!row.ok()) return row.status();
+    pending = row->has_value();
+    return Status::Ok();
+  });
+  if (!looked.ok() || !pending) return false;
+
   struct Claimed {
     int64_t id = 0, incident = 0;
     std::string rule, action;
     std::optional<Response::ActionRun> run;
-    std::string error;
+    std::string error;  // why it is not made
   };
   std::optional<Claimed> claimed;
   Status s = store_.Write([&](store::Tx& tx) -> Status {
     claimed.reset();
     auto row = tx.QueryOne(
-        "SELECT id, incident_id, rule, action FROM automation_runs WHERE started_at IS NULL AND "
-        "done_at IS NULL ORDER BY id LIMIT 1");
+        "SELECT r.id, r.incident_id, r.rule, r.action, i.status FROM automation_runs r JOIN "
+        "incidents i ON i.id = r.incident_id WHERE r.started_at IS NULL AND r.done_at IS NULL "
+        "ORDER BY r.id LIMIT 1");
     if (!row.ok()) return row.status();
     if (!*row) return Status::Ok();
     Claimed c{(*row)->Int(0), (*row)->Int(1), (*row)->Str(2), (*row)->Str(3), std::nullopt, ""};
-    auto prepared = response_.PrepareAction(tx, c.incident, c.action);
-    if (prepared.ok()) {
-      c.run = std::move(prepared).value();
+    auto d = response_.doc();
+    const auto* rule = FindRule(*d, c.rule);
+    if ((*row)->Str(4) == "resolved") {
+      c.error = "skipped: the incident was resolved before the action ran";
+    } else if (!rule || !rule->enabled) {
+      c.error = "skipped: the rule was disabled or removed before the action ran";
     } else {
-      c.error = prepared.status().message();  // e.g. the action was removed from the playbook
+      auto prepared = response_.PrepareAction(tx, c.incident, c.action);
+      if (prepared.ok()) {
+        c.run = std::move(prepared).value();
+      } else {
+        c.error = prepared.status().message();  // e.g. the action was removed
+      }
     }
     KLAXON_RETURN_IF_ERROR(
         tx.Exec("UPDATE automation_runs SET started_at = ? WHERE id = ?", {clock_.Now(), c.id}));
@@ -256,16 +286,26 @@ bool Automator::RunOne() {
               {"excerpt", ""},
               {"error", claimed->error}};
   }
-  Status recorded = store_.Write([&](store::Tx& tx) -> Status {
-    KLAXON_RETURN_IF_ERROR(response_
-                               .RecordActionRun(tx, claimed->incident, claimed->action, result,
-                                                AutomationActor(), claimed->rule)
-                               .status());
-    return tx.Exec("UPDATE automation_runs SET done_at = ? WHERE id = ?",
-                   {clock_.Now(), claimed->id});
-  });
-  if (!recorded.ok()) LogError("automation: recording a run", {{"error", recorded.message()}});
-  return recorded.ok();
+  // The call was made: its result must not be lost to a passing store failure.
+  Status recorded;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    recorded = store_.Write([&](store::Tx& tx) -> Status {
+      KLAXON_RETURN_IF_ERROR(response_
+                                 .RecordActionRun(tx, claimed->incident, claimed->action, result,
+                                                  AutomationActor(), claimed->rule)
+                                 .status());
+      return tx.Exec("UPDATE automation_runs SET done_at = ? WHERE id = ?",
+                     {clock_.Now(), claimed->id});
+    });
+    if (recorded.ok()) return true;
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::seconds(1 << attempt), [this] { return stop_; })) break;
+  }
+  LogError("automation: recording a run", {{"error", recorded.message()},
+                                           {"run", claimed->id},
+                                           {"rule", claimed->rule},
+                                           {"result", result}});
+  return false;
 }
 
 }  // namespace klaxon::response

@@ -14,7 +14,9 @@
 //
 // Runs happen on one runner thread, outside any transaction (an action may take up to its
 // timeout), in order: the row is marked started, the call made, and its result recorded as
-// `incident.action_run` with "automation": the rule. A run that was started when the
+// `incident.action_run` with "automation": the rule. A queued run whose incident was
+// resolved, or whose rule was disabled or removed, meanwhile is recorded as skipped and not
+// made. A run that was started when the
 // process died is not repeated (a remediation is not idempotent in general): at the next
 // start it is recorded as failed with "interrupted by a restart; outcome unknown". Runs
 // queued but not started are made after a restart.
@@ -27,6 +29,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "engine/timers.h"
@@ -46,10 +49,13 @@ class Automator {
 
   // Registers the timer handler. Before timers.Start().
   void Install();
-  // One observation of the alert (integration, fingerprint) with these labels, after it
-  // was stored in `tx`.
-  Status Observe(store::Tx& tx, int64_t integration_id, const std::string& fingerprint,
-                 const playbook::LabelMap& labels);
+  // Whether an alert with these labels concerns any rule (cheap; no store access).
+  bool Concerns(const playbook::LabelMap& labels) const;
+  // Observations of the alerts (integration, fingerprint) of one intake batch that
+  // Concerns() said matter, after they were stored in `tx`: each incident they belong to is
+  // evaluated once.
+  Status Observe(store::Tx& tx, int64_t integration_id,
+                 const std::vector<std::string>& fingerprints);
   // Settles interrupted runs and starts the runner thread.
   Status Start();
   void Stop();

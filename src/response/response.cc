@@ -964,7 +964,8 @@ Result<nlohmann::json> Response::SetWarRoom(store::Tx& tx, int64_t incident_id,
     bool scheme = link->starts_with("https://") || link->starts_with("http://");
     bool clean = std::none_of(link->begin(), link->end(),
                               [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; });
-    if (!scheme || !clean || link->size() <= 8)
+    size_t prefix = link->starts_with("https://") ? 8 : 7;
+    if (!scheme || !clean || link->size() <= prefix)
       return InvalidField("/link", "must be an http(s) URL without spaces");
   }
   if (name && std::any_of(name->begin(), name->end(), [](unsigned char ch) { return ch < ' '; }))

@@ -298,7 +298,9 @@ Status Reviews::OnTimer(store::Tx& tx, int64_t incident_id) {
       std::string detail = "The review of " + inc.ref() + " is " +
                            (before ? "due " : "overdue since ") + HumanTime(*r->due_at) + ".";
       KLAXON_RETURN_IF_ERROR(response_.Notify(
-          tx, inc, *u, "review", "review:" + std::to_string(r->reminded), what, detail));
+          tx, inc, *u, "review",
+          "review:" + std::to_string(*r->due_at) + ":" + std::to_string(r->reminded), what,
+          detail));
     }
   }
   KLAXON_RETURN_IF_ERROR(Emit(tx, "review.reminder_sent", *r, EngineActor(),
@@ -555,6 +557,11 @@ Result<nlohmann::json> Reviews::Update(store::Tx& tx, int64_t incident_id, const
                                        const events::Actor& actor) {
   KLAXON_ASSIGN_OR_RETURN(Row r, MustLoad(tx, incident_id));
   if (r.state == "published") return Status(Code::kConflict, "a published review is final");
+  // What the reviewers approve does not change under them: in review, only the owner and
+  // the deadline may change (request changes to edit the rest).
+  if (r.state == "in_review" && (p.sections || p.reviewers || p.public_text))
+    return Status(Code::kConflict,
+                  "the review is in review: request changes to edit its text or reviewers");
   if (p.version != r.version)
     return Status(Code::kConflict, "the review changed since version " + std::to_string(p.version) +
                                        " (now " + std::to_string(r.version) +
@@ -690,6 +697,11 @@ Result<nlohmann::json> Reviews::RequestChanges(store::Tx& tx, int64_t incident_i
   if (r.state != "in_review")
     return Status(Code::kConflict,
                   "changes can be requested only in review (it is " + r.state + ")");
+  bool reviewer = std::any_of(r.reviewers.begin(), r.reviewers.end(),
+                              [&](const json& v) { return v.value("username", "") == actor.name; });
+  bool owner = r.owner_id && actor.id && *r.owner_id == *actor.id;
+  if (!reviewer && !owner)
+    return Status(Code::kPermissionDenied, "only a reviewer or the owner can request changes");
   r.state = "draft";
   for (auto& v : r.reviewers) v["approved_at"] = nullptr;
   r.updated_at = clock_.Now();
@@ -705,6 +717,8 @@ Result<nlohmann::json> Reviews::Publish(store::Tx& tx, int64_t incident_id,
   if (r.state != "in_review")
     return Status(Code::kConflict,
                   "only a review in review can be published (it is " + r.state + ")");
+  if (r.reviewers.empty())
+    return Status(Code::kConflict, "a review needs at least one reviewer's approval");
   std::vector<std::string> waiting;
   for (const auto& v : r.reviewers)
     if (!v.value("approved_at", json()).is_number()) waiting.push_back(v.value("username", ""));

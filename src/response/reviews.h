@@ -11,7 +11,9 @@
 // document.
 //
 // States: draft → (submit) in_review → (every reviewer approved; publish) published;
-// in_review → (request changes) draft clears the approvals. Edits carry the version they
+// in_review → (request changes, by a reviewer or the owner) draft clears the approvals. In
+// review, the text, the public text and the reviewers are frozen (what was approved is what
+// is published); the owner and the deadline may still change. Edits carry the version they
 // were made against (a stale one is 409) and each is kept as a revision
 // (`review.edited`). The public text is separate from the internal document; the API
 // attaches it to the public status-page incident as its postmortem when asked.

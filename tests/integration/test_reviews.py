@@ -152,6 +152,13 @@ class TestReviews(ManualClockMixin, unittest.TestCase):
         self.responder = Client(self.server)
         self.assertEqual(self.responder.login("dana", "dana-pass-123456").status, 200)
         self.assertEqual(self.api.post(path + "/submit", {}).status, 409)
+        # In review, what the reviewers approve is frozen (the deadline may still move).
+        frozen = self.must(self.api.get(path))
+        r = self.api.request("PATCH", path, {"version": frozen["version"], "sections": {"lessons": "x"}})
+        self.assertEqual(r.status, 409, r)
+        r = self.api.request("PATCH", path, {"version": frozen["version"], "reviewers": []})
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(self.must(self.api.get(path))["version"], frozen["version"])
         self.must(self.responder.post(path + "/approve", {"comment": "LGTM"}))
         waiting = self.api.post(path + "/publish", {})
         self.assertEqual(waiting.status, 409, waiting)
