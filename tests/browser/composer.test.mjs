@@ -35,7 +35,7 @@ import {
   sleep,
   until,
   visit,
-  alertmanagerBody,
+  openCheckoutDown,
 } from './harness.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000; // the whole run (ctest allows 300 s)
@@ -71,19 +71,8 @@ await runSuite(
       const hook = await admin.post('/users/alice/contact-methods', { kind: 'webhook', address: receiver.url('/alice'), label: 'test receiver' }, 201);
       await admin.post('/users/alice/notification-rules', { contact_method: hook.id, delay_minutes: 0 }, 201);
 
-      const clock = await admin.get('/admin/clock');
-      assert.equal(clock.mode, 'manual');
-      const integration = (await admin.get('/integrations')).items.find((i) => i.name === 'prod-alertmanager');
-      assert.ok(integration, 'the playbook made the integration prod-alertmanager');
-      const url = (integration.urls && integration.urls.webhook) || `${base}/intake/alertmanager/${integration.key}`;
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(alertmanagerBody(clock.now)),
-        signal: AbortSignal.timeout(10_000),
-      });
-      assert.ok([200, 202].includes(res.status), `the webhook answers ${res.status}: ${await res.text()}`);
-      incident = await until(async () => (await admin.get('/incidents?limit=20')).items.find((i) => i.title === 'Checkout is down'), 'the alert opens an incident');
+      assert.equal((await admin.get('/admin/clock')).mode, 'manual');
+      incident = await openCheckoutDown(admin, base);
       assert.equal(incident.severity, 'SEV-0');
       const pb = await playbookOf();
       assert.equal(pb.war_room, WAR_ROOM);

@@ -273,6 +273,23 @@ export function alertmanagerBody(now) {
   };
 }
 
+// Sends alertmanagerBody (at the server's clock) through the playbook's prod-alertmanager
+// integration and returns the incident it opens, "Checkout is down". `admin`: an API client.
+export async function openCheckoutDown(admin, base) {
+  const clock = await admin.get('/admin/clock');
+  const integration = (await admin.get('/integrations')).items.find((i) => i.name === 'prod-alertmanager');
+  assert.ok(integration, 'the playbook made the integration prod-alertmanager');
+  const url = (integration.urls && integration.urls.webhook) || `${base}/intake/alertmanager/${integration.key}`;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(alertmanagerBody(clock.now)),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.ok([200, 202].includes(res.status), `the webhook answers ${res.status}: ${await res.text()}`);
+  return until(async () => (await admin.get('/incidents?limit=20')).items.find((i) => i.title === 'Checkout is down'), 'the alert opens an incident');
+}
+
 export class WebhookReceiver {
   constructor(status = 200) {
     this.status = status;

@@ -31,7 +31,7 @@ import {
   sleep,
   until,
   visit,
-  alertmanagerBody,
+  openCheckoutDown,
   exampleFiles,
 } from './harness.mjs';
 
@@ -62,17 +62,7 @@ await runSuite(
       const clock = await admin.get('/admin/clock');
       assert.equal(clock.mode, 'manual');
       assert.equal(Date.parse(clock.now), Date.parse(START), 'the clock starts at --clock-start');
-      const integration = (await admin.get('/integrations')).items.find((i) => i.name === 'prod-alertmanager');
-      assert.ok(integration, 'the playbook made the integration prod-alertmanager');
-      const url = (integration.urls && integration.urls.webhook) || `${base}/intake/alertmanager/${integration.key}`;
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(alertmanagerBody(clock.now)),
-        signal: AbortSignal.timeout(10_000),
-      });
-      assert.ok([200, 202].includes(res.status), `the webhook answers ${res.status}: ${await res.text()}`);
-      incident = await until(async () => (await admin.get('/incidents?limit=20')).items.find((i) => i.title === 'Checkout is down'), 'the alert opens an incident');
+      incident = await openCheckoutDown(admin, base);
       assert.equal(incident.severity, 'SEV-0');
       assert.equal(incident.classified_by, 'checkout down');
     });
