@@ -36,6 +36,13 @@
     'incident.war_room_linked',
     'incident.stakeholders_notified',
     'incident.review_due',
+    'review.created',
+    'review.edited',
+    'review.submitted',
+    'review.approved',
+    'review.changes_requested',
+    'review.published',
+    'review.reminder_sent',
     'escalation.started',
     'escalation.step_fired',
     'escalation.stopped',
@@ -554,7 +561,18 @@
     refreshFailedBanner();
   }
 
+  // The Reviews entry of the main navigation (after "Declare incident").
+  function addReviewsNav() {
+    const nav = document.getElementById('nav');
+    if (!nav || nav.querySelector('[data-testid="nav-reviews"]')) return;
+    const link = el('a', { href: '/ui/reviews', dataset: { link: '', testid: 'nav-reviews' }, text: 'Reviews' });
+    const after = nav.querySelector('[data-testid="nav-declare"]');
+    if (after) after.after(link);
+    else nav.append(link);
+  }
+
   async function boot() {
+    addReviewsNav();
     document.addEventListener('click', onLinkClick);
     window.addEventListener('popstate', () => render());
     document.getElementById('logout-button').addEventListener('click', logout);
@@ -674,6 +692,9 @@
     if (path === '/ui/declare' || path === '/ui/incidents/new') return { name: 'declare' };
     const match = /^\/ui\/incidents\/(?:INC-)?(\d+)$/i.exec(path);
     if (match) return { name: 'incident', id: match[1] };
+    const review = /^\/ui\/incidents\/(?:INC-)?(\d+)\/review$/i.exec(path);
+    if (review) return { name: 'review', id: review[1], nav: 'reviews' };
+    if (path === '/ui/reviews') return { name: 'reviews' };
     if (path === '/ui/profile') return { name: 'profile' };
     if (path === '/ui/oncall' || path === '/ui/schedules') return { name: 'oncall' };
     const schedule = /^\/ui\/schedules\/([^/]+)$/.exec(path);
@@ -717,6 +738,8 @@
     if (route.name === 'list') state.view = listView();
     else if (route.name === 'declare') state.view = declareView();
     else if (route.name === 'incident') state.view = incidentView(route.id);
+    else if (route.name === 'reviews') state.view = reviewsView();
+    else if (route.name === 'review') state.view = reviewView(route.id);
     else if (route.name === 'profile') state.view = profileView();
     else if (route.name === 'oncall') state.view = oncallView();
     else if (route.name === 'schedule') state.view = scheduleView(route.id);
@@ -2267,12 +2290,18 @@
 
     let page = null;
     let playbook = null;
+    let reviewPanel = null;
     const q = (sel) => page.querySelector(sel);
 
     function build() {
       main().replaceChildren(cloneTemplate('tpl-incident'));
       page = main().querySelector('[data-testid="incident-detail"]');
       playbook = playbookPanels(page, ctx, id, () => refresh());
+      reviewPanel = incidentReviewPanel(ctx, id);
+      const mainColumn = q('.incident-main');
+      const details = mainColumn && mainColumn.querySelector('section.panel');
+      if (details) details.after(reviewPanel.node);
+      else if (mainColumn) mainColumn.prepend(reviewPanel.node);
       const canAct = state.user && state.user.role !== 'viewer';
       q('[data-field="readonly-note"]').hidden = canAct;
       for (const control of page.querySelectorAll('.incident-side .control')) {
@@ -2504,6 +2533,7 @@
 
       if (Array.isArray(incident.timeline)) addTimeline(incident.timeline);
       playbook.fill(incident);
+      if (reviewPanel) reviewPanel.refresh();
     }
 
     function addTimeline(events) {
@@ -2625,6 +2655,7 @@
         refreshPanels.cancel();
         clearInterval(poll);
         if (playbook) playbook.cleanup();
+        if (reviewPanel) reviewPanel.cleanup();
       },
       onEvent(event) {
         // A moved (manual) clock changes the countdowns and may have made targets due.
@@ -2642,6 +2673,602 @@
           refresh();
           refreshPanels();
         }
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- post-incident reviews
+
+  const REVIEW_STATES = { draft: 'Draft', in_review: 'In review', published: 'Published' };
+  const REVIEW_SECTIONS = [
+    ['root_cause', 'Root cause'],
+    ['contributing_factors', 'Contributing factors'],
+    ['went_well', 'What went well'],
+    ['went_wrong', 'What went wrong'],
+    ['lucky', 'Where we got lucky'],
+    ['lessons', 'Lessons and follow-ups'],
+  ];
+  const reviewPath = (incidentId) => `${incidentPath(incidentId)}/review`;
+
+  function reviewStateBadge(stateName) {
+    return el('span', {
+      className: 'badge review-state',
+      text: REVIEW_STATES[stateName] || stateName || '—',
+      dataset: { state: stateName || '', testid: 'review-state' },
+    });
+  }
+
+  // "Due Tue, Nov 26, 14:00" plus an Overdue badge.
+  function reviewDue(review, testid = 'review-due') {
+    const node = el('span', { className: 'review-due', dataset: { testid } });
+    if (!review.due_at) {
+      node.append(el('span', { className: 'muted', text: 'No deadline' }));
+      return node;
+    }
+    node.append(el('time', { dateTime: review.due_at, title: formatTime(review.due_at), text: `Due ${formatDayTime(review.due_at)}` }));
+    if (review.overdue) node.append(' ', el('span', { className: 'badge overdue', text: 'Overdue', dataset: { testid: 'review-overdue' } }));
+    return node;
+  }
+
+  function reviewReviewerItems(review) {
+    return (review.reviewers || []).map((r) =>
+      el(
+        'li',
+        { dataset: { testid: 'review-reviewer', username: r.username, approved: r.approved_at ? 'yes' : 'no' } },
+        el('span', { className: 'review-reviewer-name', text: r.username }),
+        ' ',
+        r.approved_at
+          ? el('span', { className: 'badge approved', title: formatTime(r.approved_at), text: `Approved ${formatDayTime(r.approved_at)}` })
+          : el('span', { className: 'badge waiting', text: 'Waiting' }),
+        r.comment ? el('span', { className: 'review-comment', dataset: { testid: 'review-reviewer-comment' }, text: ` “${r.comment}”` }) : null,
+      ),
+    );
+  }
+
+  // The incident page's Review panel: shown once the incident is resolved or has a review.
+  // refresh() re-reads the review (debounced); the incident view calls it on every fill.
+  function incidentReviewPanel(ctx, id) {
+    const live = { alive: true, generation: 0 };
+    const heading = el('h2', { id: 'review-panel-heading', text: 'Post-incident review' });
+    const body = el('div', { className: 'review-panel-body' });
+    const node = el('section', { className: 'panel review-panel', hidden: true, 'aria-labelledby': heading.id, dataset: { testid: 'review-panel' } }, heading, body);
+    const incidentId = () => (ctx.incident ? ctx.incident.id : id);
+
+    function show(review) {
+      node.hidden = false;
+      node.dataset.state = review.state;
+      const owner = review.owner ? userLabel(review.owner) : '';
+      const reviewers = reviewReviewerItems(review);
+      body.replaceChildren(
+        el(
+          'dl',
+          { className: 'details' },
+          el('dt', { text: 'State' }),
+          el('dd', {}, reviewStateBadge(review.state)),
+          el('dt', { text: 'Owner' }),
+          el('dd', { dataset: { testid: 'review-owner' }, className: owner ? null : 'empty-value', text: owner || 'Nobody' }),
+          el('dt', { text: 'Deadline' }),
+          el('dd', {}, reviewDue(review)),
+          el('dt', { text: 'Reviewers' }),
+          el('dd', {}, reviewers.length ? el('ul', { className: 'review-reviewers', dataset: { testid: 'review-reviewers' } }, ...reviewers) : el('span', { className: 'muted', text: 'None yet' })),
+        ),
+        el(
+          'p',
+          { className: 'actions' },
+          el('a', {
+            href: `/ui/incidents/${incidentId()}/review`,
+            className: 'button button-secondary',
+            dataset: { link: '', testid: 'review-open-link' },
+            text: review.state === 'published' ? 'Read the review' : 'Open the review',
+          }),
+        ),
+      );
+    }
+
+    function showNone() {
+      const resolved = ctx.incident && ctx.incident.status === 'resolved';
+      node.hidden = !resolved;
+      node.dataset.state = 'none';
+      if (!resolved) return;
+      const children = [el('p', { className: 'muted', dataset: { testid: 'review-none' }, text: 'This incident has no review yet.' })];
+      if (canRespond()) {
+        const open = el('button', { type: 'button', className: 'button-secondary', text: 'Open review', dataset: { testid: 'review-create' } });
+        open.addEventListener('click', async () => {
+          const created = await act(open, () => api('POST', reviewPath(incidentId()), {}));
+          if (created && live.alive) {
+            announce('Review opened.');
+            show(created);
+          }
+        });
+        children.push(el('p', { className: 'actions' }, open));
+      }
+      body.replaceChildren(...children);
+    }
+
+    async function load() {
+      if (!live.alive || !ctx.alive) return;
+      const generation = ++live.generation;
+      try {
+        const review = await api('GET', reviewPath(incidentId()));
+        if (!live.alive || generation !== live.generation) return;
+        show(review);
+      } catch (err) {
+        if (!live.alive || generation !== live.generation) return;
+        if (err instanceof ApiError && err.status === 404) showNone();
+        // Other errors: keep what is shown; the next refresh tries again.
+      }
+    }
+    const refresh = debounce(load, 150);
+
+    return {
+      node,
+      refresh,
+      cleanup() {
+        live.alive = false;
+        refresh.cancel();
+      },
+    };
+  }
+
+  // /ui/reviews: every review, filtered by state, "mine" (owner=me) and overdue.
+  function reviewsView() {
+    document.title = 'Reviews · Klaxon';
+    const ctx = { alive: true, generation: 0 };
+    const params = new URLSearchParams(location.search);
+    const stateSelect = el(
+      'select',
+      { id: 'review-filter-state', dataset: { testid: 'review-filter-state' } },
+      el('option', { value: '', text: 'Any' }),
+      ...Object.entries(REVIEW_STATES).map(([value, text]) => el('option', { value, text })),
+    );
+    stateSelect.value = params.get('state') || '';
+    if (stateSelect.selectedIndex < 0) stateSelect.value = '';
+    const mine = el('input', { type: 'checkbox', id: 'review-filter-mine', dataset: { testid: 'review-filter-mine' } });
+    mine.checked = params.get('owner') === 'me';
+    const overdue = el('input', { type: 'checkbox', id: 'review-filter-overdue', dataset: { testid: 'review-filter-overdue' } });
+    overdue.checked = params.get('overdue') === 'true';
+    const form = el(
+      'form',
+      { className: 'filters', role: 'search', 'aria-label': 'Filter reviews', dataset: { testid: 'review-filters' } },
+      labelledField('State', stateSelect),
+      el('div', { className: 'field check' }, el('label', { for: mine.id }, mine, ' Mine only')),
+      el('div', { className: 'field check' }, el('label', { for: overdue.id }, overdue, ' Overdue only')),
+    );
+    const summary = el('p', { className: 'muted', 'aria-live': 'polite', dataset: { testid: 'review-summary' } });
+    const list = el('ol', { className: 'review-list', 'aria-labelledby': 'reviews-heading', dataset: { testid: 'review-list' } });
+    const empty = el('p', { className: 'empty', hidden: true, dataset: { testid: 'review-list-empty' }, text: 'No reviews match.' });
+    main().replaceChildren(
+      el(
+        'section',
+        { className: 'reviews-page', dataset: { testid: 'reviews' } },
+        el('div', { className: 'section-head' }, el('h1', { id: 'reviews-heading', text: 'Post-incident reviews' })),
+        el('p', { className: 'hint', text: 'Resolving an incident whose level requires a review opens one; its owner writes it, reviewers approve it, then it is published.' }),
+        form,
+        summary,
+        list,
+        empty,
+      ),
+    );
+
+    function query() {
+      const qs = new URLSearchParams();
+      if (stateSelect.value) qs.set('state', stateSelect.value);
+      if (mine.checked) qs.set('owner', 'me');
+      if (overdue.checked) qs.set('overdue', 'true');
+      return qs.toString();
+    }
+
+    function row(review) {
+      const inc = review.incident || {};
+      const ref = inc.ref || `INC-${inc.id}`;
+      const owner = review.owner ? userLabel(review.owner) : '';
+      return el(
+        'li',
+        { className: 'review-row', dataset: { testid: 'review-row', incidentId: String(inc.id), state: review.state, overdue: review.overdue ? 'yes' : 'no' } },
+        el(
+          'a',
+          { className: 'review-row-link', href: `/ui/incidents/${inc.id}/review`, dataset: { link: '', testid: 'review-row-link' } },
+          el('span', { className: 'row-ref', dataset: { testid: 'review-row-ref' }, text: ref }),
+          ' ',
+          el('span', { className: 'row-title', dataset: { testid: 'review-row-title' }, text: inc.title || '' }),
+        ),
+        el(
+          'span',
+          { className: 'row-meta' },
+          inc.severity ? el('span', { className: 'badge severity', dataset: { rank: severityRank(inc.severity) }, text: inc.severity }) : null,
+          reviewStateBadge(review.state),
+          el('span', { className: owner ? 'review-row-owner' : 'review-row-owner muted', dataset: { testid: 'review-row-owner' }, text: owner ? `Owner: ${owner}` : 'No owner' }),
+          review.state === 'published' && review.published_at
+            ? el('span', { className: 'review-due', dataset: { testid: 'review-row-due' }, text: `Published ${formatDayTime(review.published_at)}` })
+            : reviewDue(review, 'review-row-due'),
+        ),
+      );
+    }
+
+    async function load() {
+      const generation = ++ctx.generation;
+      list.setAttribute('aria-busy', 'true');
+      try {
+        const data = await api('GET', `/reviews${query() ? `?${query()}` : ''}`);
+        if (!ctx.alive || generation !== ctx.generation) return;
+        const items = data.items || [];
+        list.replaceChildren(...items.map(row));
+        empty.hidden = items.length > 0;
+        summary.textContent = items.length ? `${items.length} review${items.length === 1 ? '' : 's'}.` : '';
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showError(err);
+      } finally {
+        if (ctx.alive && generation === ctx.generation) list.removeAttribute('aria-busy');
+      }
+    }
+
+    const view = liveView(ctx, load, { kinds: /^(review\.|incident\.(resolved|reopened|review_due)$|clock\.advanced$)/, everyMs: 60000 });
+    const apply = () => {
+      const qs = query();
+      history.replaceState(null, '', `/ui/reviews${qs ? `?${qs}` : ''}`);
+      view.reload();
+    };
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      apply();
+    });
+    for (const control of [stateSelect, mine, overdue]) control.addEventListener('change', apply);
+    loadSeverities()
+      .then(() => {
+        if (!ctx.alive) return;
+        for (const badge of list.querySelectorAll('.badge.severity')) badge.dataset.rank = severityRank(badge.textContent);
+      })
+      .catch(() => {});
+    focusHeading();
+    return view;
+  }
+
+  // /ui/incidents/{id}/review: the review's editor, its steps and the rendered document.
+  // A live reload never overwrites what someone is typing: a field takes the server's value
+  // only while it still holds the last one loaded, and the version edits are based on
+  // stays that of the text being edited (saving over someone else's change is a 409).
+  function reviewView(id) {
+    document.title = 'Review · Klaxon';
+    const ctx = { alive: true, generation: 0, review: null, loaded: null, baseVersion: null };
+    const canAct = canRespond();
+    main().replaceChildren(el('p', { className: 'loading', text: 'Loading the review…' }));
+    let ui = null;
+
+    const fieldMap = { reviewers: 'review-reviewers', public_text: 'review-public-text', owner: 'review-owner-input' };
+    for (const [key] of REVIEW_SECTIONS) fieldMap[`sections/${key}`] = `review-section-${key}`;
+
+    function build() {
+      const heading = el('h1', { id: 'review-heading' }, el('span', { className: 'incident-ref', dataset: { testid: 'review-ref' } }), ' ', el('span', { dataset: { testid: 'review-title' } }));
+      const meta = el('dl', { className: 'details', dataset: { testid: 'review-meta' } });
+      const sections = {};
+      const sectionFields = REVIEW_SECTIONS.map(([key, label]) => {
+        const area = el('textarea', { id: `review-section-${key}`, rows: '4', maxlength: '20000', dataset: { testid: `review-section-${key}`, section: key } });
+        sections[key] = area;
+        return labelledField(label, area);
+      });
+      const publicText = el('textarea', { id: 'review-public-text', rows: '4', dataset: { testid: 'review-public-text' } });
+      const reviewers = el('input', {
+        id: 'review-reviewers',
+        type: 'text',
+        autocapitalize: 'none',
+        spellcheck: 'false',
+        autocomplete: 'off',
+        placeholder: 'alice, bob',
+        dataset: { testid: 'review-reviewers-input' },
+      });
+      const owner = el('input', {
+        id: 'review-owner-input',
+        type: 'text',
+        autocapitalize: 'none',
+        spellcheck: 'false',
+        autocomplete: 'off',
+        dataset: { testid: 'review-owner-input' },
+      });
+      const save = el('button', { type: 'submit', text: 'Save', dataset: { testid: 'review-save' } });
+      const saveNote = el('p', { className: 'hint', dataset: { testid: 'review-save-note' } });
+      const frozenNote = el('p', { className: 'hint review-frozen', hidden: true, dataset: { testid: 'review-frozen' } });
+      const form = el(
+        'form',
+        { className: 'review-form', noValidate: true, dataset: { testid: 'review-form' } },
+        frozenNote,
+        ...sectionFields,
+        labelledField('Public text (for the status page)', publicText, el('p', { className: 'hint', text: 'What customers read when the review is published on the status page.' })),
+        labelledField('Reviewers', reviewers, el('p', { className: 'hint', text: 'Usernames, separated by commas.' })),
+        labelledField('Owner', owner, el('p', { className: 'hint', text: 'A username; the owner writes the review and is reminded of its deadline.' })),
+        el('div', { className: 'actions' }, save),
+        saveNote,
+      );
+
+      const comment = el('textarea', { id: 'review-comment', rows: '2', maxlength: '2000', dataset: { testid: 'review-comment' } });
+      const commentField = labelledField('Comment (with an approval or a request for changes)', comment);
+      const submit = el('button', { type: 'button', text: 'Submit for review', dataset: { testid: 'review-submit' } });
+      const approve = el('button', { type: 'button', text: 'Approve', dataset: { testid: 'review-approve' } });
+      const requestChanges = el('button', { type: 'button', className: 'button-secondary', text: 'Request changes', dataset: { testid: 'review-request-changes' } });
+      const statusPage = el('input', { type: 'checkbox', id: 'review-status-page', dataset: { testid: 'review-status-page' } });
+      const statusPageField = el('div', { className: 'field check' }, el('label', { for: statusPage.id }, statusPage, ' Also publish the public text on the status page'));
+      const publish = el('button', { type: 'button', text: 'Publish', dataset: { testid: 'review-publish' } });
+      const stepsHint = el('p', { className: 'hint', dataset: { testid: 'review-steps-hint' } });
+      const steps = el(
+        'section',
+        { className: 'panel', 'aria-labelledby': 'review-steps-heading', dataset: { testid: 'review-steps' } },
+        el('h2', { id: 'review-steps-heading', text: 'Steps' }),
+        stepsHint,
+        commentField,
+        statusPageField,
+        el('div', { className: 'actions review-step-buttons' }, submit, approve, requestChanges, publish),
+      );
+
+      const download = el('a', { className: 'button button-secondary', dataset: { testid: 'review-download' }, text: 'Download Markdown' });
+      const preview = el('div', { className: 'runbook-html review-doc', dataset: { testid: 'review-preview' } });
+
+      const page = el(
+        'article',
+        { className: 'review-page', 'aria-labelledby': heading.id, dataset: { testid: 'review-page' } },
+        el('p', { className: 'back' }, el('a', { dataset: { link: '', testid: 'review-back' }, text: '← The incident' })),
+        el('p', { className: 'back' }, el('a', { href: '/ui/reviews', dataset: { link: '', testid: 'review-all' }, text: 'All reviews' })),
+        el('header', { className: 'incident-head' }, heading),
+        el('div', { className: 'review-grid' },
+          el(
+            'div',
+            { className: 'review-main' },
+            el('section', { className: 'panel', 'aria-labelledby': 'review-meta-heading' }, el('h2', { id: 'review-meta-heading', text: 'Review' }), meta),
+            el('section', { className: 'panel', 'aria-labelledby': 'review-edit-heading', dataset: { testid: 'review-editor' } }, el('h2', { id: 'review-edit-heading', text: 'Write' }), form),
+          ),
+          el(
+            'div',
+            { className: 'review-side' },
+            steps,
+            el(
+              'section',
+              { className: 'panel', 'aria-labelledby': 'review-doc-heading', dataset: { testid: 'review-document' } },
+              el('div', { className: 'section-head' }, el('h2', { id: 'review-doc-heading', text: 'Document' }), download),
+              preview,
+            ),
+          ),
+        ),
+      );
+      main().replaceChildren(page);
+      ui = { page, heading, meta, sections, publicText, reviewers, owner, form, save, saveNote, frozenNote, comment, commentField, submit, approve, requestChanges, statusPage, statusPageField, publish, stepsHint, steps, download, preview };
+
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        saveReview();
+      });
+      submit.addEventListener('click', () => step(submit, 'submit', {}, 'Submitted for review.'));
+      approve.addEventListener('click', () => step(approve, 'approve', withComment(), 'Approved.'));
+      requestChanges.addEventListener('click', () => step(requestChanges, 'request-changes', withComment(), 'Changes requested; the review is a draft again.'));
+      publish.addEventListener('click', () => step(publish, 'publish', statusPage.checked ? { status_page: true } : {}, 'Published.'));
+      for (const input of [...Object.values(sections), publicText, reviewers, owner]) {
+        input.addEventListener('input', () => {
+          ui.saveNote.textContent = isDirty() ? 'Unsaved changes.' : '';
+        });
+      }
+    }
+
+    function withComment() {
+      const text = ui.comment.value.trim();
+      return text ? { comment: text } : {};
+    }
+
+    const reviewerText = (review) => (review.reviewers || []).map((r) => r.username).join(', ');
+    const valuesOf = (review) => {
+      const values = { public_text: review.public_text || '', reviewers: reviewerText(review), owner: review.owner ? review.owner.username || '' : '' };
+      for (const [key] of REVIEW_SECTIONS) values[`sections/${key}`] = (review.sections && review.sections[key]) || '';
+      return values;
+    };
+    const inputs = () => {
+      const map = { public_text: ui.publicText, reviewers: ui.reviewers, owner: ui.owner };
+      for (const [key] of REVIEW_SECTIONS) map[`sections/${key}`] = ui.sections[key];
+      return map;
+    };
+    function isDirty() {
+      if (!ctx.loaded) return false;
+      return Object.entries(inputs()).some(([key, input]) => input.value !== ctx.loaded[key]);
+    }
+    const parseReviewers = (text) =>
+      text
+        .split(/[\s,]+/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+
+    // force: take the server's values everywhere (after our own save or step).
+    function fill(review, force) {
+      const wasDirty = !force && isDirty();
+      const values = valuesOf(review);
+      for (const [key, input] of Object.entries(inputs())) {
+        if (force || !ctx.loaded || input.value === ctx.loaded[key]) input.value = values[key];
+      }
+      ctx.loaded = values;
+      if (force || !wasDirty || ctx.baseVersion === null) ctx.baseVersion = review.version;
+      ctx.review = review;
+      if (!isDirty()) ui.saveNote.textContent = '';
+
+      const inc = review.incident || {};
+      const ref = inc.ref || `INC-${inc.id || id}`;
+      document.title = `Review ${ref} · Klaxon`;
+      ui.page.dataset.state = review.state;
+      ui.page.dataset.version = String(review.version);
+      ui.heading.querySelector('[data-testid="review-ref"]').textContent = ref;
+      ui.heading.querySelector('[data-testid="review-title"]').textContent = inc.title || '';
+      const back = ui.page.querySelector('[data-testid="review-back"]');
+      back.href = `/ui/incidents/${inc.id || id}`;
+      back.textContent = `← ${ref}`;
+
+      const owner = review.owner ? userLabel(review.owner) : '';
+      const reviewers = reviewReviewerItems(review);
+      ui.meta.replaceChildren(
+        el('dt', { text: 'State' }),
+        el('dd', {}, reviewStateBadge(review.state)),
+        el('dt', { text: 'Owner' }),
+        el('dd', { dataset: { testid: 'review-owner' }, className: owner ? null : 'empty-value', text: owner || 'Nobody' }),
+        el('dt', { text: 'Deadline' }),
+        el('dd', {}, reviewDue(review)),
+        el('dt', { text: 'Reviewers' }),
+        el('dd', {}, reviewers.length ? el('ul', { className: 'review-reviewers', dataset: { testid: 'review-reviewers' } }, ...reviewers) : el('span', { className: 'muted', text: 'None yet' })),
+        ...(review.published_at ? [el('dt', { text: 'Published' }), el('dd', { dataset: { testid: 'review-published-at' }, text: formatTime(review.published_at) })] : []),
+        el('dt', { text: 'Version' }),
+        el('dd', { dataset: { testid: 'review-version' }, text: String(review.version) }),
+      );
+
+      // What may change in which state (the server enforces it; this only says so).
+      const draft = review.state === 'draft';
+      const inReview = review.state === 'in_review';
+      const published = review.state === 'published';
+      for (const area of [...Object.values(ui.sections), ui.publicText, ui.reviewers]) area.disabled = !canAct || !draft;
+      ui.owner.disabled = !canAct || published;
+      ui.save.hidden = !canAct || published;
+      ui.frozenNote.hidden = draft;
+      ui.frozenNote.textContent = published
+        ? 'The review is published: it is final.'
+        : 'The review is in review: its text and reviewers are frozen. Request changes to edit them.';
+
+      const me = state.user ? state.user.username : '';
+      const mine = (review.reviewers || []).find((r) => r.username === me);
+      const waiting = (review.reviewers || []).filter((r) => !r.approved_at).map((r) => r.username);
+      ui.submit.hidden = !canAct || !draft;
+      ui.approve.hidden = !canAct || !inReview || !mine || !!mine.approved_at;
+      ui.requestChanges.hidden = !canAct || !inReview;
+      ui.publish.hidden = !canAct || !inReview;
+      ui.statusPageField.hidden = !canAct || !inReview;
+      ui.commentField.hidden = !canAct || !inReview;
+      ui.steps.hidden = !canAct && !published;
+      let hint = '';
+      if (!canAct) hint = 'Your role can only read reviews.';
+      else if (draft) hint = (review.reviewers || []).length ? 'Save your edits, then submit the review to its reviewers.' : 'Name at least one reviewer, save, then submit.';
+      else if (inReview) hint = waiting.length ? `Waiting for approval from ${waiting.join(', ')}.` : 'Every reviewer approved: it can be published.';
+      else if (published) hint = `Published ${formatTime(review.published_at)}.`;
+      ui.stepsHint.textContent = hint;
+
+      ui.download.href = `${API}${reviewPath(inc.id || id)}/markdown`;
+      ui.download.setAttribute('download', `${ref}-review.md`);
+      ui.preview.replaceChildren(serverHtml(review.html || ''));
+    }
+
+    function explainConflict(err) {
+      if (err instanceof ApiError && err.status === 409) {
+        const detail = (err.problem && err.problem.detail) || err.message || '';
+        err.problem = {
+          ...(err.problem || {}),
+          title: 'The review could not be saved',
+          detail: `${detail}${detail ? ' ' : ''}Reload the page to get the latest version (copy your text first: reloading drops unsaved edits).`,
+        };
+      }
+      return err;
+    }
+
+    async function saveReview() {
+      const review = ctx.review;
+      if (!review) return;
+      const body = { version: ctx.baseVersion };
+      const now = inputs();
+      if (review.state === 'draft') {
+        const sections = {};
+        for (const [key] of REVIEW_SECTIONS) if (now[`sections/${key}`].value !== ctx.loaded[`sections/${key}`]) sections[key] = now[`sections/${key}`].value;
+        if (Object.keys(sections).length) body.sections = sections;
+        if (now.public_text.value !== ctx.loaded.public_text) body.public_text = now.public_text.value;
+        if (now.reviewers.value !== ctx.loaded.reviewers) body.reviewers = parseReviewers(now.reviewers.value);
+      }
+      if (now.owner.value.trim() !== ctx.loaded.owner) body.owner = now.owner.value.trim();
+      if (Object.keys(body).length === 1) {
+        ui.saveNote.textContent = 'Nothing to save.';
+        return;
+      }
+      const saved = await act(
+        ui.save,
+        async () => {
+          try {
+            return await api('PATCH', reviewPath(id), body);
+          } catch (err) {
+            throw explainConflict(err);
+          }
+        },
+        fieldMap,
+      );
+      if (saved && ctx.alive) {
+        fill(saved, true);
+        ui.saveNote.textContent = `Saved (version ${saved.version}).`;
+        announce('Review saved.');
+      }
+    }
+
+    async function step(button, name, body, message) {
+      if (isDirty() && name === 'submit') {
+        showError({ status: 0, problem: { title: 'Unsaved changes', detail: 'Save your edits before submitting the review.' } });
+        return;
+      }
+      const result = await act(
+        button,
+        async () => {
+          try {
+            return await api('POST', `${reviewPath(id)}/${name}`, body);
+          } catch (err) {
+            throw explainConflict(err);
+          }
+        },
+        fieldMap,
+      );
+      if (result && ctx.alive) {
+        if (name === 'approve' || name === 'request-changes') ui.comment.value = '';
+        fill(result, !isDirty());
+        announce(message);
+      }
+    }
+
+    function showMissing() {
+      const children = [
+        el('p', { className: 'back' }, el('a', { href: `/ui/incidents/${id}`, dataset: { link: '' }, text: `← INC-${id}` })),
+        el('h1', { text: `No review for INC-${id}` }),
+        el('p', { className: 'muted', dataset: { testid: 'review-missing' }, text: 'This incident has no post-incident review yet.' }),
+      ];
+      if (canAct) {
+        const open = el('button', { type: 'button', text: 'Open review', dataset: { testid: 'review-create' } });
+        open.addEventListener('click', async () => {
+          const created = await act(open, () => api('POST', reviewPath(id), {}));
+          if (created && ctx.alive) {
+            build();
+            fill(created, true);
+            focusHeading();
+          }
+        });
+        children.push(el('p', { className: 'actions' }, open));
+      }
+      main().replaceChildren(el('section', { className: 'panel', dataset: { testid: 'review-page-missing' } }, ...children));
+    }
+
+    async function load() {
+      const generation = ++ctx.generation;
+      try {
+        const review = await api('GET', reviewPath(id));
+        if (!ctx.alive || generation !== ctx.generation) return;
+        const first = !ui;
+        if (first) build();
+        fill(review, false);
+        if (first) focusHeading();
+      } catch (err) {
+        if (!ctx.alive || generation !== ctx.generation) return;
+        if (err instanceof ApiError && err.status === 404 && !ui) showMissing();
+        else if (!(err && err.sessionEnded)) {
+          if (!ui) main().replaceChildren(el('p', { className: 'empty', text: 'The review could not be loaded.' }));
+          showError(err);
+        }
+      }
+    }
+
+    const reload = debounce(load, 200);
+    load();
+    return {
+      cleanup() {
+        ctx.alive = false;
+        reload.cancel();
+      },
+      onEvent(event) {
+        const kind = String(event.kind || '');
+        if (kind === 'clock.advanced') return reload();
+        if (String(event.incident_id) !== String(id)) return;
+        if (kind.startsWith('review.') || kind === 'incident.review_due' || kind.startsWith('incident.')) reload();
+      },
+      onStreamOpen() {
+        reload();
       },
     };
   }
