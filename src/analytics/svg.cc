@@ -1,5 +1,7 @@
 #include "analytics/svg.h"
 
+#include "core/utf8.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -15,24 +17,6 @@ constexpr size_t kMaxWeekLabels = 13;
 constexpr const char* kBarColor = "#2563eb";
 constexpr const char* kMttaColor = "#d97706";
 constexpr const char* kMttrColor = "#7c3aed";
-
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Decodes the code point at s[i], advancing i; nullopt (i advanced by one) when invalid.
 std::optional<uint32_t> Decode(std::string_view s, size_t& i) {
