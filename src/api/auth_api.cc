@@ -79,6 +79,7 @@ void Api::FinishLogin(Call& c, const std::string& username, const std::string& p
     NoteLoginFailure(client, d_.clock.Now());
     return Fail(c, Unauthenticated("wrong username or password"));
   }
+  if (!user->active()) return Fail(c, Unauthenticated("this account has been deactivated"));
 
   auth::User u = *user;
   if (token_name) {

@@ -525,7 +525,9 @@ json Api::OpenApi() const {
                  {"username", {{"type", "string"}}},
                  {"name", {{"type", "string"}}},
                  {"role", RoleEnum()},
-                 {"created_at", ts}}}};
+                 {"created_at", ts},
+                 {"active", {{"type", "boolean"}}},
+                 {"deactivated_at", nts}}}};
   json incident = {{"type", "object"},
                    {"properties",
                     {{"id", {{"type", "integer"}}},
@@ -591,7 +593,8 @@ json Api::OpenApi() const {
           {"name", {{"type", "string"}}},
           {"description", {{"type", "string"}}},
           {"owner", {{"type", "string"}}},
-          {"created_at", ts}}}}},
+          {"created_at", ts},
+          {"archived_at", nts}}}}},
       {"Incident", incident},
       {"IncidentWithTimeline", with_timeline},
       {"Event",

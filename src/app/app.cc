@@ -190,7 +190,7 @@ Status Bootstrap(const config::ServerConfig& cfg, store::Store& store, auth::Aut
          {std::tuple{"checkout", "Cart, payment page and order placement", "payments-team"},
           std::tuple{"payments", "Card authorisation and refunds", "payments-team"},
           std::tuple{"search", "Product search and suggestions", "discovery-team"}}) {
-      auto s = incidents.CreateService(tx, {0, name, desc, owner, 0}, system);
+      auto s = incidents.CreateService(tx, {0, name, desc, owner, 0, std::nullopt}, system);
       if (!s.ok()) return s.status();
       if (std::string(name) != "search")
         KLAXON_RETURN_IF_ERROR(catalog.SetServicePolicy(tx, s->id, policy->id));

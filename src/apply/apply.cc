@@ -74,13 +74,31 @@ std::string Str(const json& j, const char* key) {
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
-Result<json> LoadStored(store::Tx& tx) {
-  auto row = tx.QueryOne("SELECT value FROM settings WHERE key = ?", {std::string(kSettingKey)});
+Result<json> LoadSetting(store::Tx& tx, const std::string& key, json fallback) {
+  auto row = tx.QueryOne("SELECT value FROM settings WHERE key = ?", {key});
   if (!row.ok()) return row.status();
-  if (!*row) return json::object();
+  if (!*row) return fallback;
   json j = json::parse((*row)->Str(0), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return json::object();
+  if (j.is_discarded() || j.type() != fallback.type()) return fallback;
   return j;
+}
+
+Status StoreSetting(store::Tx& tx, const std::string& key, const json& value) {
+  return tx.Exec(
+      "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+      "excluded.value",
+      {key, value.dump()});
+}
+
+Result<json> LoadStored(store::Tx& tx) { return LoadSetting(tx, kSettingKey, json::object()); }
+
+// The usernames the files have named (the users prune may deactivate).
+Result<std::set<std::string>> LoadNamedUsers(store::Tx& tx) {
+  KLAXON_ASSIGN_OR_RETURN(json j, LoadSetting(tx, kNamedUsersKey, json::array()));
+  std::set<std::string> out;
+  for (const json& u : j)
+    if (u.is_string()) out.insert(u.get<std::string>());
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -96,6 +114,7 @@ Result<json> ExportUsers(store::Tx& tx, Deps& d, const json& stored) {
   KLAXON_ASSIGN_OR_RETURN(auto users, d.auth.ListUsers(tx));
   std::vector<json> out;
   for (const auto& u : users) {
+    if (!u.active()) continue;
     KLAXON_ASSIGN_OR_RETURN(paging::Profile p, d.people.GetProfile(tx, u.id));
     json e = known.count(u.username) ? known[u.username] : json::object();
     e["username"] = u.username;
@@ -326,20 +345,42 @@ Status SyncContactMethods(store::Tx& tx, Deps& d, int64_t user_id, const json& w
   return Status::Ok();
 }
 
+// Prune deactivates a user (see AuthService::DeactivateUser) once nothing on the server
+// still pages them; never the person applying.
+Status DeactivateUser(store::Tx& tx, Deps& d, const Change& c, const events::Actor& actor) {
+  KLAXON_ASSIGN_OR_RETURN(std::optional<auth::User> u, d.auth.FindUser(tx, c.name));
+  if (!u) return Status::Ok();
+  if (actor.id && *actor.id == u->id)
+    return Conflict("'" + c.name + "' is the account applying; it cannot deactivate itself");
+  KLAXON_ASSIGN_OR_RETURN(auto refs, d.catalog.UserReferences(tx, u->id));
+  if (!refs.empty()) {
+    std::string list;
+    for (const auto& r : refs) list += (list.empty() ? "" : ", ") + r;
+    return Conflict("user '" + c.name + "' is still on " + list +
+                    "; take them off there (or name it in the files) before pruning them");
+  }
+  return d.auth.DeactivateUser(tx, *u, actor);
+}
+
 Status ApplyUser(store::Tx& tx, Deps& d, const Change& c, const events::Actor& actor) {
+  if (c.type == ChangeType::kDelete) return DeactivateUser(tx, d, c, actor);
   const json& w = c.new_value;
   auto role = auth::ParseRole(Str(w, "role"));
   if (!role) return InvalidField("/role", "must be viewer, responder or admin");
   int64_t id = 0;
-  if (c.type == ChangeType::kCreate) {
+  // A deactivated user named again comes back: reactivated, then updated to the files.
+  KLAXON_ASSIGN_OR_RETURN(std::optional<auth::User> existing, d.auth.FindUser(tx, c.name));
+  bool revived = c.type == ChangeType::kCreate && existing && !existing->active();
+  if (revived) KLAXON_RETURN_IF_ERROR(d.auth.ReactivateUser(tx, *existing, actor));
+  if (c.type == ChangeType::kCreate && !revived) {
     // No usable password: an admin sets one. ValidateNewUser wants one of 8+ characters.
     auth::NewUser nu{c.name, Str(w, "name"), *role, RandomToken(16)};
     KLAXON_ASSIGN_OR_RETURN(auth::User u, d.auth.CreateUser(tx, nu, "!", actor));
     id = u.id;
   } else {
-    KLAXON_ASSIGN_OR_RETURN(paging::UserRef u, d.people.FindUser(tx, c.name));
-    id = u.id;
-    if (FieldChanged(c, "role")) {
+    if (!existing) return NotFound("no user '" + c.name + "'");
+    id = existing->id;
+    if (revived ? existing->role != *role : FieldChanged(c, "role")) {
       KLAXON_RETURN_IF_ERROR(tx.Exec("UPDATE users SET role = ? WHERE id = ?",
                                      {std::string(auth::RoleName(*role)), id}));
       KLAXON_RETURN_IF_ERROR(d.log
@@ -350,8 +391,9 @@ Status ApplyUser(store::Tx& tx, Deps& d, const Change& c, const events::Actor& a
                                  .status());
     }
   }
-  bool name = c.type == ChangeType::kUpdate && FieldChanged(c, "name");
-  bool tz = FieldChanged(c, "time_zone") ||
+  bool name = (c.type == ChangeType::kUpdate && FieldChanged(c, "name")) ||
+              (revived && existing->name != Str(w, "name"));
+  bool tz = FieldChanged(c, "time_zone") || revived ||
             (c.type == ChangeType::kCreate && Str(w, "time_zone") != "UTC");
   if (name || tz)
     KLAXON_RETURN_IF_ERROR(
@@ -369,7 +411,16 @@ Status ApplyUser(store::Tx& tx, Deps& d, const Change& c, const events::Actor& a
 Status ApplyService(store::Tx& tx, Deps& d, const Change& c, const events::Actor& actor) {
   const json& w = c.new_value;
   incidents::Service s;
-  if (c.type == ChangeType::kCreate) {
+  if (c.type == ChangeType::kDelete) {
+    KLAXON_ASSIGN_OR_RETURN(s, d.incidents.FindService(tx, c.name));
+    return d.incidents.ArchiveService(tx, s, actor);
+  }
+  // An archived service named again comes back, updated to the files.
+  auto archived = d.incidents.FindService(tx, c.name);
+  if (!archived.ok() && archived.status().code() != Code::kNotFound) return archived.status();
+  bool revived = c.type == ChangeType::kCreate && archived.ok() && archived->archived_at;
+  if (revived) KLAXON_RETURN_IF_ERROR(d.incidents.RestoreService(tx, *archived, actor));
+  if (c.type == ChangeType::kCreate && !revived) {
     incidents::Service spec;
     spec.name = c.name;
     spec.description = Str(w, "description");
@@ -392,7 +443,7 @@ Status ApplyService(store::Tx& tx, Deps& d, const Change& c, const events::Actor
                  : p.status();
     pid = p->id;
   }
-  if (c.type == ChangeType::kCreate && !pid) return Status::Ok();
+  if (c.type == ChangeType::kCreate && !revived && !pid) return Status::Ok();
   KLAXON_RETURN_IF_ERROR(d.catalog.SetServicePolicy(tx, s.id, pid));
   if (c.type == ChangeType::kUpdate)
     KLAXON_RETURN_IF_ERROR(
@@ -581,7 +632,10 @@ std::string Describe(const Change& c) {
 
 }  // namespace
 
-bool IsUndeletableKind(const std::string& kind) { return kind == "users" || kind == "services"; }
+bool Prunable(const Change& c, const std::set<std::string>& named_users) {
+  if (c.type != ChangeType::kDelete || c.kind != "users") return true;
+  return named_users.count(c.name) > 0;
+}
 
 json ChangeToJson(const Change& c) {
   json fields = json::array();
@@ -661,15 +715,22 @@ Result<playbook::Document> Export(store::Tx& tx, Deps& d) {
 Result<ApplyResult> Apply(store::Tx& tx, Deps& d, const playbook::Document& desired, bool prune,
                           bool dry_run, const events::Actor& actor) {
   KLAXON_ASSIGN_OR_RETURN(playbook::Document current_doc, Export(tx, d));
+  KLAXON_ASSIGN_OR_RETURN(std::set<std::string> named, LoadNamedUsers(tx));
   json current = playbook::ToJson(current_doc);
   json want = playbook::ToJson(desired);
   ApplyResult out;
   for (auto& c : playbook::Diff(current, want, prune))
-    if (!(c.type == ChangeType::kDelete && IsUndeletableKind(c.kind)))
-      out.changes.push_back(std::move(c));
+    if (Prunable(c, named)) out.changes.push_back(std::move(c));
   out.diff = playbook::FormatDiff(out.changes);
   out.counts = CountChanges(out.changes);
-  if (dry_run || !playbook::HasChanges(out.changes)) return out;
+  if (dry_run) return out;
+  std::set<std::string> now_named = named;
+  if (want.contains("users"))
+    for (const json& u : want["users"]) now_named.insert(NameOf(u, "users"));
+  for (const auto& c : out.changes)
+    if (c.type == ChangeType::kDelete && c.kind == "users") now_named.erase(c.name);
+  if (now_named != named) KLAXON_RETURN_IF_ERROR(StoreSetting(tx, kNamedUsersKey, json(now_named)));
+  if (!playbook::HasChanges(out.changes)) return out;
 
   for (const auto& c : out.changes) {
     if (c.type != ChangeType::kCreate && c.type != ChangeType::kUpdate) continue;
@@ -682,10 +743,7 @@ Result<ApplyResult> Apply(store::Tx& tx, Deps& d, const playbook::Document& desi
         Prefixed(ApplyChange(tx, d, *it, actor), Describe(*it), it->kind + "/" + it->name));
   }
   json stored = MergeStored(current, want, out.changes);
-  KLAXON_RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
-      "excluded.value",
-      {std::string(kSettingKey), stored.dump()}));
+  KLAXON_RETURN_IF_ERROR(StoreSetting(tx, kSettingKey, stored));
   json counts = json::object();
   for (const auto& [kind, n] : out.counts)
     counts[kind] = {{"created", n.created}, {"updated", n.updated}, {"deleted", n.deleted}};

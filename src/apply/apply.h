@@ -6,14 +6,15 @@
 // caller's transaction (one store Write: any error rolls everything back). Creates and
 // updates go in playbook::Kinds() order, deletes in reverse order. One `config.applied`
 // event records the counts per kind. Nothing is written on dry_run or when there are no
-// changes.
+// changes (except the list of usernames the files named, kNamedUsersKey).
 //
 // What maps to server objects (entities matched by name; users by username):
 //   users                users, profile (name, time zone), role, contact methods and
 //                        notification rules (paging::People, auth::AuthService). New users
 //                        get no usable password: an admin sets one (`klaxon admin
-//                        reset-password`).
-//   services             the service catalog (description, owner, escalation policy)
+//                        reset-password`). delete = deactivate
+//   services             the service catalog (description, owner, escalation policy);
+//                        delete = archive
 //   schedules            paging::Catalog schedules (description, time zone, layers)
 //   escalation_policies  paging::Catalog policies
 //   integrations         alerts::AlertService; delete = revoke; the kind cannot change;
@@ -31,13 +32,16 @@
 //     kind's default is exported as written ([] or the default list);
 //   - contact method labels left empty (the server names them after the kind) and the
 //     order of status component `services` are kept as written when they still match.
-// Limitations: prune never deletes users or services (the server cannot delete them
-// yet); such deletes are left out of the changes. Secrets (integration keys, contact
-// method signing secrets, passwords) are never exported.
+// Prune keeps history: a user is deactivated (sessions ended, tokens revoked, no login),
+// and only one an earlier apply named and that no schedule or policy still names; a
+// service is archived, and only once no open incident, integration or status component
+// uses it. Naming either again brings it back. Secrets (integration keys, contact method
+// signing secrets, passwords) are never exported.
 #pragma once
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +70,8 @@ struct Deps {
 
 // The settings row holding the canonical JSON of the playbook as last applied.
 inline constexpr const char* kSettingKey = "playbook";
+// The settings row listing the usernames the files have named (see Prunable).
+inline constexpr const char* kNamedUsersKey = "playbook_users";
 
 struct KindCounts {
   int created = 0;
@@ -92,8 +98,10 @@ Result<playbook::Document> Export(store::Tx& tx, Deps& d);
 nlohmann::json ChangeToJson(const playbook::Change& c);
 
 // Pure helpers (exposed for tests).
-// Kinds whose entities prune never deletes (the server cannot delete them).
-bool IsUndeletableKind(const std::string& kind);
+// Whether a delete from Diff is kept: prune deactivates only users the files once named
+// (`named_users`; accounts made by hand, like the first admin, are never pruned). Other
+// deletes are kept.
+bool Prunable(const playbook::Change& c, const std::set<std::string>& named_users);
 // The settings row after applying `changes`: `current` with `desired`'s entities
 // (replacing those of the same identity, appended otherwise) and without the deleted ones.
 nlohmann::json MergeStored(const nlohmann::json& current, const nlohmann::json& desired,

@@ -65,11 +65,17 @@ TEST(ApplyChangeToJson, TypeKindNameAndFields) {
   EXPECT_EQ(ChangeToJson(d)["type"], "delete");
 }
 
-TEST(ApplyUndeletable, UsersAndServices) {
-  EXPECT_TRUE(IsUndeletableKind("users"));
-  EXPECT_TRUE(IsUndeletableKind("services"));
-  EXPECT_FALSE(IsUndeletableKind("schedules"));
-  EXPECT_FALSE(IsUndeletableKind("status_components"));
+TEST(ApplyPrune, UsersOnlyWhenAnEarlierApplyNamedThem) {
+  std::set<std::string> named = {"bob"};
+  Change bob{ChangeType::kDelete, "users", "bob", {}, json(), json()};
+  Change admin{ChangeType::kDelete, "users", "admin", {}, json(), json()};
+  Change service{ChangeType::kDelete, "services", "legacy", {}, json(), json()};
+  Change create{ChangeType::kCreate, "users", "carol", {}, json(), json()};
+  EXPECT_TRUE(Prunable(bob, named));
+  EXPECT_FALSE(Prunable(admin, named));  // made by hand (the first admin): never pruned
+  EXPECT_FALSE(Prunable(bob, {}));
+  EXPECT_TRUE(Prunable(service, {}));
+  EXPECT_TRUE(Prunable(create, {}));
 }
 
 }  // namespace

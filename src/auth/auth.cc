@@ -8,7 +8,7 @@
 namespace klaxon::auth {
 
 namespace {
-constexpr const char* kUserColumns = "id, username, name, role, created_at";
+constexpr const char* kUserColumns = "id, username, name, role, created_at, deactivated_at";
 User UserFromRow(const store::Row& r) {
   User u;
   u.id = r.Int(0);
@@ -16,6 +16,7 @@ User UserFromRow(const store::Row& r) {
   u.name = r.Str(2);
   u.role = ParseRole(r.Str(3)).value_or(Role::kViewer);
   u.created_at = r.Int(4);
+  u.deactivated_at = r.OptInt(5);
   return u;
 }
 bool ValidUsername(std::string_view s) {
@@ -54,7 +55,10 @@ nlohmann::json User::ToJson() const {
           {"username", username},
           {"name", name},
           {"role", RoleName(role)},
-          {"created_at", FormatTime(created_at)}};
+          {"created_at", FormatTime(created_at)},
+          {"active", active()},
+          {"deactivated_at",
+           deactivated_at ? nlohmann::json(FormatTime(*deactivated_at)) : nlohmann::json()}};
 }
 
 nlohmann::json IssuedToken::ToJson() const {
@@ -112,7 +116,8 @@ Result<User> AuthService::CreateUser(store::Tx& tx, const NewUser& u,
       {u.username, u.name.empty() ? u.username : u.name, std::string(RoleName(u.role)),
        password_hash, now});
   if (!row.ok()) return row.status();
-  User out{(*row)->Int(0), u.username, u.name.empty() ? u.username : u.name, u.role, now};
+  User out{(*row)->Int(0), u.username, u.name.empty() ? u.username : u.name,
+           u.role,         now,        std::nullopt};
   auto seq = log_.Append(
       tx, events::Event::Of(
               "user.created", actor,
@@ -133,7 +138,9 @@ Result<User> AuthService::UserById(store::Tx& tx, int64_t id) {
   auto row = tx.QueryOne(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?", {id});
   if (!row.ok()) return row.status();
   if (!*row) return Unauthenticated("user no longer exists");
-  return UserFromRow(**row);
+  User u = UserFromRow(**row);
+  if (!u.active()) return Unauthenticated("this account has been deactivated");
+  return u;
 }
 
 Result<std::string> AuthService::PasswordHashOf(store::Tx& tx, int64_t user_id) {
@@ -275,6 +282,29 @@ Result<Principal> AuthService::AuthenticateSession(store::Tx& tx, std::string_vi
   p.session_id = (*row)->Int(0);
   p.csrf_token = (*row)->Str(2);
   return p;
+}
+
+Status AuthService::DeactivateUser(store::Tx& tx, const User& u, const events::Actor& actor) {
+  if (!u.active()) return Status::Ok();
+  TimeMs now = clock_.Now();
+  KLAXON_RETURN_IF_ERROR(tx.Exec("UPDATE users SET deactivated_at = ? WHERE id = ?", {now, u.id}));
+  KLAXON_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE user_id = ?", {u.id}));
+  KLAXON_RETURN_IF_ERROR(
+      tx.Exec("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+              {now, u.id}));
+  return log_
+      .Append(tx, events::Event::Of("user.deactivated", actor,
+                                    {{"user_id", u.id}, {"username", u.username}}))
+      .status();
+}
+
+Status AuthService::ReactivateUser(store::Tx& tx, const User& u, const events::Actor& actor) {
+  if (u.active()) return Status::Ok();
+  KLAXON_RETURN_IF_ERROR(tx.Exec("UPDATE users SET deactivated_at = NULL WHERE id = ?", {u.id}));
+  return log_
+      .Append(tx, events::Event::Of("user.reactivated", actor,
+                                    {{"user_id", u.id}, {"username", u.username}}))
+      .status();
 }
 
 }  // namespace klaxon::auth

@@ -28,6 +28,8 @@ struct User {
   std::string name;
   Role role = Role::kViewer;
   TimeMs created_at = 0;
+  std::optional<TimeMs> deactivated_at;  // set: cannot log in, holds no session or token
+  bool active() const { return !deactivated_at; }
   nlohmann::json ToJson() const;
 };
 
@@ -89,6 +91,13 @@ class AuthService {
                                   const events::Actor& actor);
   Status RevokeToken(store::Tx& tx, int64_t token_id, const events::Actor& actor);
   Result<nlohmann::json> ListTokens(store::Tx& tx);
+
+  // Deactivation keeps the user's history (incidents, events, reviews name them) but ends
+  // their sessions, revokes their tokens and refuses their credentials. The caller checks
+  // they are no longer on a schedule or escalation policy (paging::Catalog::UserReferences).
+  // Reactivating gives them back their account, with no session or token.
+  Status DeactivateUser(store::Tx& tx, const User& u, const events::Actor& actor);
+  Status ReactivateUser(store::Tx& tx, const User& u, const events::Actor& actor);
 
   // Resolve credentials (read transactions). Unauthenticated when unknown, revoked or expired.
   Result<Principal> AuthenticateToken(store::Tx& tx, std::string_view bearer);

@@ -58,11 +58,13 @@ std::optional<int64_t> ParseIncidentId(std::string_view s) {
 }
 
 nlohmann::json Service::ToJson() const {
-  return {{"id", id},
-          {"name", name},
-          {"description", description},
-          {"owner", owner},
-          {"created_at", FormatTime(created_at)}};
+  return {
+      {"id", id},
+      {"name", name},
+      {"description", description},
+      {"owner", owner},
+      {"created_at", FormatTime(created_at)},
+      {"archived_at", archived_at ? nlohmann::json(FormatTime(*archived_at)) : nlohmann::json()}};
 }
 
 nlohmann::json Incident::ToJson() const {
@@ -123,6 +125,7 @@ Result<Incident> IncidentService::Declare(store::Tx& tx, const DeclareRequest& r
         return InvalidField("/service", "unknown service '" + *req.service + "'");
       return s.status();
     }
+    if (s->archived_at) return InvalidField("/service", "service '" + s->name + "' is archived");
     service = ServiceRef{s->id, s->name};
   }
   TimeMs now = clock_.Now();
@@ -380,9 +383,11 @@ Result<Service> IncidentService::CreateService(store::Tx& tx, const Service& s,
   if (s.description.size() > kMaxText) errs.push_back({"/description", "is too long"});
   if (s.owner.size() > 200) errs.push_back({"/owner", "must be at most 200 characters"});
   if (!errs.empty()) return Invalid("invalid service", std::move(errs));
-  auto existing = tx.QueryOne("SELECT id FROM services WHERE name = ?", {s.name});
+  auto existing = tx.QueryOne("SELECT archived_at FROM services WHERE name = ?", {s.name});
   if (!existing.ok()) return existing.status();
-  if (*existing) return Conflict("a service named '" + s.name + "' exists");
+  if (*existing)
+    return Conflict("a service named '" + s.name + "' exists" +
+                    ((*existing)->IsNull(0) ? "" : " (archived)"));
   Service out = s;
   out.created_at = clock_.Now();
   auto row = tx.QueryOne(
@@ -399,27 +404,73 @@ Result<Service> IncidentService::CreateService(store::Tx& tx, const Service& s,
   return out;
 }
 
+namespace {
+constexpr const char* kServiceColumns = "id, name, description, owner, created_at, archived_at";
+Service ServiceFromRow(const store::Row& r) {
+  return Service{r.Int(0), r.Str(1), r.Str(2), r.Str(3), r.Int(4), r.OptInt(5)};
+}
+}  // namespace
+
 Result<std::vector<Service>> IncidentService::ListServices(store::Tx& tx) {
-  auto rows =
-      tx.Query("SELECT id, name, description, owner, created_at FROM services ORDER BY name");
+  auto rows = tx.Query(std::string("SELECT ") + kServiceColumns +
+                       " FROM services WHERE archived_at IS NULL ORDER BY name");
   if (!rows.ok()) return rows.status();
   std::vector<Service> out;
-  for (const auto& r : *rows) out.push_back({r.Int(0), r.Str(1), r.Str(2), r.Str(3), r.Int(4)});
+  for (const auto& r : *rows) out.push_back(ServiceFromRow(r));
   return out;
 }
 
 Result<Service> IncidentService::FindService(store::Tx& tx, const std::string& id_or_name) {
   auto id = ParseInt64(id_or_name, 1);
+  std::string select = std::string("SELECT ") + kServiceColumns + " FROM services WHERE ";
   auto row =
-      id ? tx.QueryOne("SELECT id, name, description, owner, created_at FROM services WHERE id = ?",
-                       {*id})
-         : tx.QueryOne(
-               "SELECT id, name, description, owner, created_at FROM services WHERE name = ?",
-               {id_or_name});
+      id ? tx.QueryOne(select + "id = ?", {*id}) : tx.QueryOne(select + "name = ?", {id_or_name});
   if (!row.ok()) return row.status();
   if (!*row) return NotFound("no service '" + id_or_name + "'");
-  const auto& r = **row;
-  return Service{r.Int(0), r.Str(1), r.Str(2), r.Str(3), r.Int(4)};
+  return ServiceFromRow(**row);
+}
+
+Status IncidentService::ArchiveService(store::Tx& tx, const Service& s,
+                                       const events::Actor& actor) {
+  if (s.archived_at) return Status::Ok();
+  std::vector<std::string> uses;
+  auto open = tx.QueryOne(
+      "SELECT COUNT(*) FROM incidents WHERE service_id = ? AND status != 'resolved'", {s.id});
+  if (!open.ok()) return open.status();
+  if (int64_t n = (*open)->Int(0); n > 0)
+    uses.push_back(std::to_string(n) + " open incident" + (n == 1 ? "" : "s"));
+  auto integrations = tx.Query(
+      "SELECT name FROM integrations WHERE service_id = ? AND revoked_at IS NULL ORDER BY name",
+      {s.id});
+  if (!integrations.ok()) return integrations.status();
+  for (const auto& r : *integrations) uses.push_back("integration '" + r.Str(0) + "'");
+  auto components = tx.Query(
+      "SELECT c.name FROM status_component_services cs JOIN status_components c ON c.id = "
+      "cs.component_id WHERE cs.service_id = ? ORDER BY c.name",
+      {s.id});
+  if (!components.ok()) return components.status();
+  for (const auto& r : *components) uses.push_back("status component '" + r.Str(0) + "'");
+  if (!uses.empty()) {
+    std::string list;
+    for (const auto& u : uses) list += (list.empty() ? "" : ", ") + u;
+    return Conflict("service '" + s.name + "' cannot be archived while it has " + list);
+  }
+  KLAXON_RETURN_IF_ERROR(
+      tx.Exec("UPDATE services SET archived_at = ? WHERE id = ?", {clock_.Now(), s.id}));
+  return log_
+      .Append(tx, events::Event::Of("service.archived", actor,
+                                    {{"service_id", s.id}, {"name", s.name}}))
+      .status();
+}
+
+Status IncidentService::RestoreService(store::Tx& tx, const Service& s,
+                                       const events::Actor& actor) {
+  if (!s.archived_at) return Status::Ok();
+  KLAXON_RETURN_IF_ERROR(tx.Exec("UPDATE services SET archived_at = NULL WHERE id = ?", {s.id}));
+  return log_
+      .Append(tx, events::Event::Of("service.restored", actor,
+                                    {{"service_id", s.id}, {"name", s.name}}))
+      .status();
 }
 
 }  // namespace klaxon::incidents

@@ -30,6 +30,7 @@ struct Service {
   std::string description;
   std::string owner;
   TimeMs created_at = 0;
+  std::optional<TimeMs> archived_at;  // set: out of the catalog, kept for its incidents
   nlohmann::json ToJson() const;
 };
 
@@ -122,8 +123,14 @@ class IncidentService {
 
   Result<Service> CreateService(store::Tx& tx, const Service& s, const events::Actor& actor);
   Result<std::vector<Service>> ListServices(store::Tx& tx);
-  // By numeric id or by name; NotFound otherwise.
+  // By numeric id or by name, archived ones too; NotFound otherwise.
   Result<Service> FindService(store::Tx& tx, const std::string& id_or_name);
+  // Archiving takes a service out of the catalog (lists, export, new incidents) and keeps
+  // it for the incidents that name it. FailedPrecondition, naming what still uses it,
+  // while it has open incidents, an integration feeding it, or a status component.
+  // Restoring brings it back unchanged.
+  Status ArchiveService(store::Tx& tx, const Service& s, const events::Actor& actor);
+  Status RestoreService(store::Tx& tx, const Service& s, const events::Actor& actor);
 
  private:
   Status Touch(store::Tx& tx, const Incident& inc);

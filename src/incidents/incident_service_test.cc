@@ -77,7 +77,7 @@ class IncidentServiceTest : public ::testing::Test {
   }
   Service MustCreateService(const std::string& name) {
     auto r = InWrite([&](store::Tx& tx) {
-      return svc_.CreateService(tx, {0, name, "", "team-" + name, 0}, alice_);
+      return svc_.CreateService(tx, {0, name, "", "team-" + name, 0, std::nullopt}, alice_);
     });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : Service{};
@@ -676,7 +676,8 @@ TEST_F(IncidentServiceTest, CountOpenBySeverity) {
 TEST_F(IncidentServiceTest, CreateAndFindServices) {
   clock_.Advance(500);
   auto r = InWrite([&](store::Tx& tx) {
-    return svc_.CreateService(tx, {0, "checkout", "Takes the money", "payments-team", 0}, alice_);
+    return svc_.CreateService(
+        tx, {0, "checkout", "Takes the money", "payments-team", 0, std::nullopt}, alice_);
   });
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GT(r->id, 0);

@@ -534,4 +534,25 @@ Result<std::optional<std::pair<int64_t, std::string>>> Catalog::ServicePolicy(st
   return Out(std::make_pair((*row)->Int(0), (*row)->Str(1)));
 }
 
+Result<std::vector<std::string>> Catalog::UserReferences(store::Tx& tx, int64_t user_id) {
+  std::vector<std::string> out;
+  KLAXON_ASSIGN_OR_RETURN(auto schedules, ListSchedules(tx));
+  for (const auto& s : schedules) {
+    for (const auto& layer : s.schedule.layers)
+      if (std::find(layer.users.begin(), layer.users.end(), user_id) != layer.users.end())
+        out.push_back("schedule '" + s.schedule.name + "' (layer '" + layer.name + "')");
+    for (const auto& o : s.schedule.overrides)
+      if (o.user_id == user_id)
+        out.push_back("schedule '" + s.schedule.name + "' (an override until " + FormatTime(o.end) +
+                      ")");
+  }
+  KLAXON_ASSIGN_OR_RETURN(auto policies, ListPolicies(tx));
+  for (const auto& p : policies)
+    for (size_t i = 0; i < p.steps.size(); ++i)
+      for (const auto& t : p.steps[i].targets)
+        if (t.type == "user" && t.id == user_id)
+          out.push_back("escalation policy '" + p.name + "' (step " + std::to_string(i + 1) + ")");
+  return out;
+}
+
 }  // namespace klaxon::paging

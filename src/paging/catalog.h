@@ -106,6 +106,11 @@ class Catalog {
   // The policy for an incident: its service's, else the default one, else none.
   Result<std::optional<Policy>> PolicyForIncident(store::Tx& tx, int64_t incident_id);
 
+  // Where a user is still needed: "schedule 'primary' (layer 'weekly')", "schedule
+  // 'primary' (an override until …)", "escalation policy 'default' (step 2)". Empty when
+  // the user can be deactivated without leaving a hole in the coverage.
+  Result<std::vector<std::string>> UserReferences(store::Tx& tx, int64_t user_id);
+
   // Services' escalation policy (PATCH /services/{id}).
   Status SetServicePolicy(store::Tx& tx, int64_t service_id, std::optional<int64_t> policy_id);
   Result<std::optional<std::pair<int64_t, std::string>>> ServicePolicy(store::Tx& tx,

@@ -230,9 +230,10 @@ Status Pager::FireStep(store::Tx& tx, int64_t incident_id, const Policy& policy,
       else if (sched.status().code() != Code::kNotFound)
         return sched.status();
     } else if (t.type == "role") {
-      auto row =
-          tx.QueryOne("SELECT user_id FROM incident_roles WHERE incident_id = ? AND role = ?",
-                      {incident_id, t.name});
+      auto row = tx.QueryOne(
+          "SELECT r.user_id FROM incident_roles r JOIN users u ON u.id = r.user_id "
+          "WHERE r.incident_id = ? AND r.role = ? AND u.deactivated_at IS NULL",
+          {incident_id, t.name});
       if (!row.ok()) return row.status();
       if (*row) uid = (*row)->Int(0);
     }
@@ -322,8 +323,10 @@ Result<std::optional<UserRef>> Pager::OnCallNow(store::Tx& tx, const std::string
 
 Result<std::optional<UserRef>> Pager::RoleHolder(store::Tx& tx, int64_t incident_id,
                                                  const std::string& role) {
-  auto row = tx.QueryOne("SELECT user_id FROM incident_roles WHERE incident_id = ? AND role = ?",
-                         {incident_id, role});
+  auto row = tx.QueryOne(
+      "SELECT r.user_id FROM incident_roles r JOIN users u ON u.id = r.user_id "
+      "WHERE r.incident_id = ? AND r.role = ? AND u.deactivated_at IS NULL",
+      {incident_id, role});
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<UserRef>();
   auto user = people_.GetUser(tx, (*row)->Int(0));

@@ -189,8 +189,9 @@ class PagingTest : public ::testing::Test {
   incidents::Service MustCreateService(const std::string& name,
                                        std::optional<int64_t> policy = std::nullopt) {
     auto r = InWrite([&](store::Tx& tx) -> Result<incidents::Service> {
-      KLAXON_ASSIGN_OR_RETURN(incidents::Service svc,
-                              incidents_.CreateService(tx, {0, name, "", "team", 0}, admin_));
+      KLAXON_ASSIGN_OR_RETURN(
+          incidents::Service svc,
+          incidents_.CreateService(tx, {0, name, "", "team", 0, std::nullopt}, admin_));
       if (policy) KLAXON_RETURN_IF_ERROR(catalog_.SetServicePolicy(tx, svc.id, policy));
       return svc;
     });

@@ -75,10 +75,14 @@ Result<UserRef> People::GetUser(store::Tx& tx, int64_t id) {
 
 Result<UserRef> People::FindUser(store::Tx& tx, const std::string& id_or_name) {
   if (auto id = ParseInt64(id_or_name)) {
-    auto u = GetUser(tx, *id);
-    if (u.ok() || u.status().code() != Code::kNotFound) return u;
+    auto row = tx.QueryOne(
+        "SELECT id, username, name FROM users WHERE id = ? AND deactivated_at IS NULL", {*id});
+    if (!row.ok()) return row.status();
+    if (*row) return UserRef{(*row)->Int(0), (*row)->Str(1), (*row)->Str(2)};
   }
-  auto row = tx.QueryOne("SELECT id, username, name FROM users WHERE username = ?", {id_or_name});
+  auto row = tx.QueryOne(
+      "SELECT id, username, name FROM users WHERE username = ? AND deactivated_at IS NULL",
+      {id_or_name});
   if (!row.ok()) return row.status();
   if (!*row) return NotFound("no user '" + id_or_name + "'");
   return UserRef{(*row)->Int(0), (*row)->Str(1), (*row)->Str(2)};

@@ -61,7 +61,8 @@ class People {
  public:
   People(const Clock& clock, events::EventLog& log) : clock_(clock), log_(log) {}
 
-  // A numeric id or a username; NotFound otherwise.
+  // A numeric id or a username of an active user; NotFound otherwise (deactivated users
+  // cannot be put on schedules, policies, roles or reviews).
   Result<UserRef> FindUser(store::Tx& tx, const std::string& id_or_name);
   Result<UserRef> GetUser(store::Tx& tx, int64_t id);
   Result<std::optional<int64_t>> UserByIcalToken(store::Tx& tx, const std::string& token);

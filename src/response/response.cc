@@ -609,8 +609,10 @@ Result<nlohmann::json> Response::PostUpdate(store::Tx& tx, int64_t incident_id,
         TellStakeholders(tx, inc, *level, "update:" + std::to_string(number), headline, text));
   if (has("internal_chat")) {
     // The responders: everyone holding a role on the incident.
-    auto rows = tx.Query("SELECT DISTINCT user_id FROM incident_roles WHERE incident_id = ?",
-                         {incident_id});
+    auto rows = tx.Query(
+        "SELECT DISTINCT r.user_id FROM incident_roles r JOIN users u ON u.id = "
+        "r.user_id WHERE r.incident_id = ? AND u.deactivated_at IS NULL",
+        {incident_id});
     if (!rows.ok()) return rows.status();
     for (const auto& r : *rows) {
       auto u = people_.GetUser(tx, r.Int(0));

@@ -427,6 +427,53 @@ CREATE TABLE review_revisions (
   PRIMARY KEY (review_id, version)
 );
 )sql"},
+    {12, "deactivated users and archived services", R"sql(
+ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
+ALTER TABLE services ADD COLUMN archived_at INTEGER;
+)sql"},
+    {13, "action items, event webhooks, drill and noise marks", R"sql(
+ALTER TABLE incidents ADD COLUMN drill INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN noise_reason TEXT;
+ALTER TABLE incidents ADD COLUMN noise_by TEXT;
+ALTER TABLE incidents ADD COLUMN noise_at INTEGER;
+ALTER TABLE alerts ADD COLUMN noise_reason TEXT;
+ALTER TABLE alerts ADD COLUMN noise_at INTEGER;
+CREATE TABLE action_items (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  source TEXT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  owner_id INTEGER REFERENCES users(id),
+  priority TEXT NOT NULL,
+  due_at INTEGER,
+  status TEXT NOT NULL,
+  tracker_url TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  closed_at INTEGER,
+  version INTEGER NOT NULL DEFAULT 1,
+  reminders_sent INTEGER NOT NULL DEFAULT 0,
+  last_reminded_at INTEGER
+);
+CREATE INDEX action_items_by_incident ON action_items(incident_id);
+CREATE INDEX action_items_by_owner ON action_items(owner_id, status);
+CREATE INDEX action_items_active_due ON action_items(due_at)
+  WHERE status IN ('open', 'in_progress');
+CREATE TABLE webhooks (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  events TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+ALTER TABLE outbox ADD COLUMN webhook_id INTEGER;
+CREATE INDEX events_for_analytics ON events(incident_id)
+  WHERE kind IN ('incident.reopened', 'incident.update_late', 'incident.update_posted');
+)sql"},
 };
 }  // namespace
 

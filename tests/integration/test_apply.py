@@ -159,6 +159,132 @@ schedules:
         self.assertEqual(self.overrides(), [hand])
 
 
+class TestApplyPruneUsersAndServices(ApplyCase):
+    """--prune deactivates users (only those an earlier apply named, never the one applying,
+    and not while a schedule or policy still names them) and archives services (not while
+    an open incident, integration or status component uses them). Naming them again
+    brings them back."""
+
+    V1 = """users:
+  - {username: ada, name: Ada}
+  - {username: ben, name: Ben}
+  - {username: dan, name: Dan, role: responder}
+services:
+  - {name: checkout, owner: payments}
+  - {name: legacy, owner: nobody}
+"""
+    V2 = """users:
+  - {username: ada, name: Ada}
+services:
+  - {name: checkout, owner: payments}
+"""
+
+    def apply_doc(self, text, status=200, **kw):
+        return self.must(self.api.post(API + "/apply",
+                                       dict({"files": [{"name": "org.yaml", "text": text}]}, **kw)),
+                         status)
+
+    def users(self):
+        return {u["username"]: u["active"] for u in self.must(self.api.get(API + "/users"))["items"]}
+
+    def test_prune_deactivates_users_and_archives_services(self):
+        server = start_server(self, name="apply-prune-people")
+        self.api = Client(server, token=login_token(server, "admin"))
+        # dan exists before the files name him; he has a password and a session.
+        self.must(self.api.post(API + "/users", {"username": "dan", "role": "responder",
+                                                 "password": "dan-password-1"}), 201)
+        dan = Client(server)
+        self.must(dan.login("dan", "dan-password-1"))
+        self.apply_doc(self.V1)
+        self.assertEqual(self.must(dan.get(API + "/incidents")).get("items"), [])
+
+        # ben is on a schedule made by hand: pruning him would leave a hole, so nothing is
+        # applied and the answer says where he still is.
+        self.must(self.api.post(API + "/schedules", {
+            "name": "nights", "time_zone": "UTC",
+            "layers": [{"name": "rota", "users": ["ben"], "rotation": {"unit": "weeks"},
+                        "start_date": "2026-11-02", "handoff_time": "09:00"}]}), 201)
+        before = self.export()
+        r = self.api.post(API + "/apply", {"files": [{"name": "org.yaml", "text": self.V2}],
+                                           "prune": True})
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("ben", r.body["detail"])
+        self.assertIn("schedule 'nights' (layer 'rota')", r.body["detail"])
+        self.assertEqual(self.export(), before)
+        self.assertTrue(self.users()["dan"])
+        self.must(self.api.delete(API + "/schedules/nights"), 204)
+
+        # An open incident keeps its service in the catalog.
+        inc = self.must(self.api.post(API + "/incidents", {"title": "Old", "service": "legacy"}), 201)
+        r = self.api.post(API + "/apply", {"files": [{"name": "org.yaml", "text": self.V2}],
+                                           "prune": True})
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("service 'legacy' cannot be archived while it has 1 open incident",
+                      r.body["detail"])
+        self.must(self.api.post(API + "/incidents/%d/resolve" % inc["id"], {"summary": "gone"}))
+
+        dry = self.apply_doc(self.V2, prune=True, dry_run=True)
+        self.assertIn('- user "ben"', dry["diff"])
+        self.assertIn('- user "dan"', dry["diff"])
+        self.assertIn('- service "legacy"', dry["diff"])
+        self.assertNotIn('"admin"', dry["diff"])  # made by hand: never pruned
+        self.assertTrue(self.users()["dan"])
+
+        pruned = self.apply_doc(self.V2, prune=True)
+        self.assertEqual(types(pruned).get("delete"), 3, pruned["diff"])
+        users = self.users()
+        self.assertEqual((users["admin"], users["ada"], users["ben"], users["dan"]),
+                         (True, True, False, False))
+        # dan's session ends and he cannot log in again; his history stays.
+        self.assertEqual(dan.get(API + "/incidents").status, 401)
+        r = Client(server).login("dan", "dan-password-1")
+        self.assertEqual(r.status, 401)
+        self.assertIn("deactivated", r.body["detail"])
+        self.assertNotIn("legacy", self.names("/services"))
+        old = self.must(self.api.get(API + "/incidents/%d" % inc["id"]))
+        self.assertEqual(old["service"]["name"], "legacy")
+        self.assertEqual(self.api.post(API + "/incidents", {"title": "New", "service": "legacy"}).status,
+                         422)
+        exported = self.export()
+        for gone in ("ben", "dan", "legacy"):
+            self.assertNotIn(gone, exported)
+        self.assertTrue(self.apply_doc(self.V2, prune=True)["diff"].startswith("no changes"))
+        # A deactivated user cannot be put on a schedule.
+        r = self.api.post(API + "/schedules", {
+            "name": "again", "time_zone": "UTC",
+            "layers": [{"name": "rota", "users": ["dan"], "rotation": {"unit": "weeks"},
+                        "start_date": "2026-11-02", "handoff_time": "09:00"}]})
+        self.assertEqual(r.status, 422, r)
+        kinds = [e["kind"] for e in all_events(self.api)]
+        self.assertEqual(kinds.count("user.deactivated"), 2)
+        self.assertEqual(kinds.count("service.archived"), 1)
+
+        # Named again, they come back: dan logs in with his old password.
+        back = self.apply_doc(self.V1)
+        self.assertEqual(types(back).get("create"), 3, back["diff"])
+        self.assertTrue(all(self.users().values()))
+        self.assertIn("legacy", self.names("/services"))
+        self.must(Client(server).login("dan", "dan-password-1"))
+        kinds = [e["kind"] for e in all_events(self.api)]
+        self.assertEqual(kinds.count("user.reactivated"), 2)
+        self.assertEqual(kinds.count("service.restored"), 1)
+        self.assertFalse(self.apply_doc(self.V1)["applied"])
+
+    def test_the_account_applying_is_never_deactivated(self):
+        server = start_server(self, name="apply-prune-self")
+        self.must(Client(server, token=login_token(server, "admin")).post(
+            API + "/users", {"username": "ops", "role": "admin", "password": "ops-password-1"}), 201)
+        self.api = Client(server)
+        self.must(self.api.login("ops", "ops-password-1"))
+        self.apply_doc("users:\n  - {username: ops, role: admin}\n  - {username: ada}\n")
+        r = self.api.post(API + "/apply", {"files": [{"name": "org.yaml",
+                                                      "text": "users:\n  - {username: ada}\n"}],
+                                           "prune": True})
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("cannot deactivate itself", r.body["detail"])
+        self.assertTrue(self.users()["ops"])
+
+
 class TestApplyPriority(ApplyCase):
     @classmethod
     def setUpClass(cls):
