@@ -23,6 +23,8 @@
 #include "core/work_queue.h"
 #include "engine/timers.h"
 #include "events/event.h"
+#include "followup/action_items.h"
+#include "followup/webhooks.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "incidents/incident_service.h"
@@ -62,6 +64,8 @@ struct ApiDeps {
   status::Subscriptions& subscriptions;
   response::Response& response;
   response::Reviews& reviews;
+  followup::ActionItems& action_items;
+  followup::Webhooks& webhooks;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -152,6 +156,16 @@ class Api {
   void UpdateReview(Call& c);
   void ReviewTransition(Call& c);
   void ListReviewRevisions(Call& c);
+  // Action items, event webhooks, noise marks (followup_api.cc).
+  void CreateActionItem(Call& c);
+  void ListIncidentActionItems(Call& c);
+  void ListActionItems(Call& c);
+  void GetActionItem(Call& c);
+  void UpdateActionItem(Call& c);
+  void ListWebhooks(Call& c);
+  void CreateWebhook(Call& c);
+  void DeleteWebhook(Call& c);
+  void MarkNoise(Call& c);
   void CheckRunbookStep(Call& c);
   void RunAction(Call& c);
   void ComposeUpdate(Call& c);

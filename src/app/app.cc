@@ -25,6 +25,8 @@
 #include "core/random.h"
 #include "engine/timers.h"
 #include "events/event.h"
+#include "followup/action_items.h"
+#include "followup/webhooks.h"
 #include "http/server.h"
 #include "incidents/incident_service.h"
 #include "paging/catalog.h"
@@ -305,6 +307,25 @@ int Serve(const std::vector<std::string>& args) {
   pager.Install();
   response::Reviews reviews(clock, log, timers, response, people, incidents);
   reviews.Install();
+  followup::ActionItems action_items(clock, log, timers, response, people, incidents);
+  action_items.Install();
+  // Event webhooks are delivered through the same outbox as pages.
+  followup::Webhooks webhooks(clock, log);
+  webhooks.SetEnqueue([&pager, &clock](store::Tx& tx, const followup::WebhookDelivery& d) {
+    paging::OutboxItem item;
+    item.idem_key = d.idem_key;
+    item.kind = "webhook";
+    item.incident_id = d.incident_id;
+    item.method.kind = notify::ChannelKind::kWebhook;
+    item.method.address = d.url;
+    item.method.secret = d.secret;
+    item.message.kind = "webhook";
+    item.message.payload = d.payload;
+    item.webhook_id = d.webhook_id;
+    item.not_before = clock.Now();
+    return pager.Enqueue(tx, item).status();
+  });
+  webhooks.Install();
   if (Status loaded = store->Read([&](store::Tx& tx) { return response.Load(tx); }); !loaded.ok()) {
     std::fprintf(stderr, "klaxon serve: playbook: %s\n", loaded.message().c_str());
     return 1;
@@ -399,6 +420,8 @@ int Serve(const std::vector<std::string>& args) {
                 subscriptions,
                 response,
                 reviews,
+                action_items,
+                webhooks,
                 metrics,
                 cfg.PublicUrl(),
                 cfg.PublicUrl().starts_with("https://"),

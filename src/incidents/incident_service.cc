@@ -10,7 +10,8 @@ namespace {
 constexpr const char* kSelect =
     "SELECT i.id, i.title, i.description, i.impact, i.severity, i.status, i.service_id, s.name, "
     "i.created_at, i.updated_at, i.acknowledged_at, i.resolved_at, i.created_by, "
-    "i.resolution_summary, i.classified_by, i.war_room, i.war_room_link FROM incidents i LEFT JOIN "
+    "i.resolution_summary, i.classified_by, i.war_room, i.war_room_link, i.drill, "
+    "i.noise_reason, i.noise_by, i.noise_at FROM incidents i LEFT JOIN "
     "services s ON "
     "s.id = i.service_id";
 
@@ -32,6 +33,8 @@ Incident FromRow(const store::Row& r) {
   i.classified_by = r.Str(14);
   i.war_room = r.Str(15);
   i.war_room_link = r.Str(16);
+  i.drill = r.Int(17) != 0;
+  if (!r.IsNull(18)) i.noise = Incident::Noise{r.Str(18), r.Str(19), r.Int(20)};
   return i;
 }
 
@@ -86,7 +89,12 @@ nlohmann::json Incident::ToJson() const {
       {"resolution_summary", resolution_summary},
       {"classified_by", classified_by.empty() ? nlohmann::json() : nlohmann::json(classified_by)},
       {"war_room", war_room},
-      {"war_room_link", war_room_link.empty() ? nlohmann::json() : nlohmann::json(war_room_link)}};
+      {"war_room_link", war_room_link.empty() ? nlohmann::json() : nlohmann::json(war_room_link)},
+      {"drill", drill},
+      {"noise", noise ? nlohmann::json{{"reason", noise->reason},
+                                       {"by", noise->by},
+                                       {"at", FormatTime(noise->at)}}
+                      : nlohmann::json()}};
 }
 
 Result<int64_t> IncidentService::Emit(store::Tx& tx, std::string kind, const events::Actor& actor,
@@ -471,6 +479,45 @@ Status IncidentService::RestoreService(store::Tx& tx, const Service& s,
       .Append(tx, events::Event::Of("service.restored", actor,
                                     {{"service_id", s.id}, {"name", s.name}}))
       .status();
+}
+
+Result<Incident> IncidentService::MarkNoise(store::Tx& tx, int64_t id, bool noise,
+                                            const std::string& reason,
+                                            std::optional<int64_t> alert_id,
+                                            const events::Actor& actor) {
+  KLAXON_ASSIGN_OR_RETURN(Incident inc, Get(tx, id));
+  if (noise) KLAXON_RETURN_IF_ERROR(CheckText("/reason", reason, 2000, true));
+  TimeMs now = clock_.Now();
+  nlohmann::json data = {{"reason", noise ? nlohmann::json(reason) : nlohmann::json()}};
+  if (alert_id) {
+    auto row =
+        tx.QueryOne("SELECT labels, noise_reason FROM alerts WHERE id = ? AND incident_id = ?",
+                    {*alert_id, id});
+    if (!row.ok()) return row.status();
+    if (!*row) return InvalidField("/alert_id", "no such alert on " + inc.ref());
+    if ((*row)->IsNull(1) != noise) return inc;  // already so
+    KLAXON_RETURN_IF_ERROR(tx.Exec("UPDATE alerts SET noise_reason = ?, noise_at = ? WHERE id = ?",
+                                   {noise ? store::Value(reason) : store::Value(),
+                                    noise ? store::Value(now) : store::Value(), *alert_id}));
+    nlohmann::json labels = nlohmann::json::parse((*row)->Str(0), nullptr, false);
+    data["alert_id"] = *alert_id;
+    data["alertname"] = labels.is_object() ? labels.value("alertname", "") : "";
+  } else {
+    if (inc.noise.has_value() == noise && (!noise || inc.noise->reason == reason)) return inc;
+    KLAXON_RETURN_IF_ERROR(
+        tx.Exec("UPDATE incidents SET noise_reason = ?, noise_by = ?, noise_at = ? WHERE id = ?",
+                {noise ? store::Value(reason) : store::Value(),
+                 noise ? store::Value(actor.name) : store::Value(),
+                 noise ? store::Value(now) : store::Value(), id}));
+    if (noise)
+      inc.noise = Incident::Noise{reason, actor.name, now};
+    else
+      inc.noise.reset();
+  }
+  KLAXON_RETURN_IF_ERROR(
+      Emit(tx, noise ? "incident.marked_noise" : "incident.unmarked_noise", actor, id, data)
+          .status());
+  return inc;
 }
 
 }  // namespace klaxon::incidents

@@ -51,6 +51,12 @@ struct Incident {
   std::string classified_by;  // the classification rule that chose the severity; may be empty
   std::string war_room;       // from the organization's pattern; may be empty
   std::string war_room_link;  // set by a responder (the chat channel's or call's URL)
+  bool drill = false;         // a game day: marked DRILL everywhere
+  struct Noise {
+    std::string reason, by;
+    TimeMs at = 0;
+  };
+  std::optional<Noise> noise;  // marked noise / not actionable
 
   std::string ref() const { return "INC-" + std::to_string(id); }
   nlohmann::json ToJson() const;
@@ -129,6 +135,11 @@ class IncidentService {
   // it for the incidents that name it. FailedPrecondition, naming what still uses it,
   // while it has open incidents, an integration feeding it, or a status component.
   // Restoring brings it back unchanged.
+  // Marks the incident (or, with `alert_id`, one of its alerts) as noise / not actionable
+  // with a reason, or takes the mark back (`noise` false). Noise incidents are left out
+  // of the response analytics unless asked for; the noise report counts both.
+  Result<Incident> MarkNoise(store::Tx& tx, int64_t id, bool noise, const std::string& reason,
+                             std::optional<int64_t> alert_id, const events::Actor& actor);
   Status ArchiveService(store::Tx& tx, const Service& s, const events::Actor& actor);
   Status RestoreService(store::Tx& tx, const Service& s, const events::Actor& actor);
 

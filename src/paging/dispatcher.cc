@@ -212,10 +212,11 @@ void Dispatcher::Deliver(const Job& job) {
     read = store_.Read([&](store::Tx& tx) {
       auto r = tx.QueryOne(
           "SELECT o.kind, o.channel, o.address, o.message, o.status, "
-          "COALESCE(c.secret, s.secret, ''), o.incident_id, o.user_id, o.attempts, o.due_at, "
-          "COALESCE(u.username, '') "
+          "COALESCE(c.secret, s.secret, w.secret, ''), o.incident_id, o.user_id, o.attempts, "
+          "o.due_at, COALESCE(u.username, '') "
           "FROM outbox o LEFT JOIN contact_methods c ON c.id = o.contact_method_id "
           "LEFT JOIN status_subscribers s ON s.id = o.subscriber_id "
+          "LEFT JOIN webhooks w ON w.id = o.webhook_id "
           "LEFT JOIN users u ON u.id = o.user_id WHERE o.id = ?",
           {job.id});
       if (!r.ok()) return r.status();

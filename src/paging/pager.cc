@@ -393,12 +393,13 @@ Result<int64_t> Pager::Enqueue(store::Tx& tx, const OutboxItem& item) {
   std::string message = item.message.ToJson().dump();
   auto row = tx.QueryOne(
       "INSERT INTO outbox(idem_key, kind, incident_id, user_id, contact_method_id, channel, "
-      "address, message, status, attempts, due_at, next_attempt_at, created_at, subscriber_id) "
-      "VALUES (?,?,?,?,?,?,?,?,'pending',0,?,?,?,?) ON CONFLICT(idem_key) DO NOTHING RETURNING id",
+      "address, message, status, attempts, due_at, next_attempt_at, created_at, subscriber_id, "
+      "webhook_id) VALUES (?,?,?,?,?,?,?,?,'pending',0,?,?,?,?,?) ON CONFLICT(idem_key) DO "
+      "NOTHING RETURNING id",
       {item.idem_key, item.kind, store::Opt(item.incident_id), item.user_id,
-       item.subscriber_id ? store::Value() : store::Value(item.method.id),
+       item.subscriber_id || item.webhook_id ? store::Value() : store::Value(item.method.id),
        notify::ChannelName(item.method.kind), item.method.address, message, item.not_before,
-       item.not_before, now, store::Opt(item.subscriber_id)});
+       item.not_before, now, store::Opt(item.subscriber_id), store::Opt(item.webhook_id)});
   if (!row.ok()) return row.status();
   if (!*row) {
     auto existing = tx.QueryOne("SELECT id FROM outbox WHERE idem_key = ?", {item.idem_key});

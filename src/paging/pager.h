@@ -51,6 +51,7 @@ struct OutboxItem {
   TimeMs not_before = 0;
   std::string username;                  // when known, the dispatcher needs not read the row back
   std::optional<int64_t> subscriber_id;  // a status page subscriber (user_id 0, no method row)
+  std::optional<int64_t> webhook_id;     // an event webhook (user_id 0, no method row)
 };
 
 // A new outbox row as committed: enough to deliver it without reading it back.

@@ -363,6 +363,9 @@ class Client:
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
+    def patch(self, path, body=_NO_BODY, **kw):
+        return self.request("PATCH", path, body, **kw)
+
     def login(self, username="admin", password=ADMIN_PASSWORD):
         """Cookie-session login; returns the Response (200 on success)."""
         r = self.post("/api/v1/auth/login", {"username": username, "password": password}, auth=False)
