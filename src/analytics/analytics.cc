@@ -467,6 +467,46 @@ std::optional<std::pair<TimeMs, TimeMs>> QuarterRange(const std::string& quarter
                         zone.Midnight(date::local_days(next)));
 }
 
+std::optional<TimeMs> LocalDayStart(const std::string& day, const std::string& time_zone,
+                                    int add_days) {
+  if (day.size() != 10 || day[4] != '-' || day[7] != '-') return std::nullopt;
+  int v[3] = {0, 0, 0};
+  const std::pair<size_t, size_t> parts[3] = {{0, 4}, {5, 2}, {8, 2}};
+  for (int i = 0; i < 3; ++i)
+    for (size_t k = parts[i].first; k < parts[i].first + parts[i].second; ++k) {
+      if (day[k] < '0' || day[k] > '9') return std::nullopt;
+      v[i] = v[i] * 10 + (day[k] - '0');
+    }
+  auto ymd = date::year(v[0]) / date::month(static_cast<unsigned>(v[1])) /
+             date::day(static_cast<unsigned>(v[2]));
+  if (!ymd.ok() || v[0] < 1900 || v[0] > 9998) return std::nullopt;
+  LocalZone zone(time_zone);
+  if (!zone.known()) return std::nullopt;
+  return zone.Midnight(date::local_days(ymd) + date::days{add_days});
+}
+
+std::string QuarterOf(TimeMs t, const std::string& time_zone) {
+  LocalZone zone(time_zone);
+  date::year_month_day ymd(zone.DayOf(t));
+  unsigned q = (static_cast<unsigned>(ymd.month()) - 1) / 3 + 1;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-Q%u", static_cast<int>(ymd.year()), q % 10);
+  return buf;
+}
+
+std::string PreviousQuarter(const std::string& quarter) {
+  if (quarter.size() != 7 || quarter[5] != 'Q' || quarter[6] < '1' || quarter[6] > '4') return "";
+  int year = std::atoi(quarter.substr(0, 4).c_str());
+  int q = quarter[6] - '0';
+  if (--q == 0) {
+    q = 4;
+    --year;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-Q%d", year % 10000, q);
+  return buf;
+}
+
 std::string HumanDuration(DurationMs ms) {
   if (ms < 0) {
     if (ms == std::numeric_limits<DurationMs>::min()) ++ms;

@@ -245,6 +245,15 @@ Query PreviousPeriod(const Query& query);
 std::optional<std::pair<TimeMs, TimeMs>> QuarterRange(const std::string& quarter,
                                                       const std::string& time_zone);
 
+// Local midnight starting `day` ("2026-10-01") plus `add_days` days in `time_zone`, as UTC
+// milliseconds; nullopt unless a real date (year 1900-9998) and a known zone.
+std::optional<TimeMs> LocalDayStart(const std::string& day, const std::string& time_zone,
+                                    int add_days = 0);
+// The quarter ("2026-Q4") holding instant `t` in `time_zone` (UTC when unknown).
+std::string QuarterOf(TimeMs t, const std::string& time_zone);
+// "2026-Q1" → "2025-Q4"; "" unless "YYYY-Qn".
+std::string PreviousQuarter(const std::string& quarter);
+
 // "4m 30s": the largest two units of d, h, m, s (the second left out when zero),
 // truncated to whole seconds: "2h", "1h 1m", "1d 3h", "45s", "0s"; under a second "850ms";
 // a negative duration gets a leading "-".

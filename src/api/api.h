@@ -17,6 +17,7 @@
 
 #include "alerts/alert_service.h"
 #include "alerts/heartbeats.h"
+#include "analytics/analytics.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -166,6 +167,13 @@ class Api {
   void CreateWebhook(Call& c);
   void DeleteWebhook(Call& c);
   void MarkNoise(Call& c);
+  // Response analytics and the quarterly report (analytics_api.cc).
+  void GetAnalytics(Call& c);
+  void GetAnalyticsChart(Call& c);
+  void GetQuarterlyReport(Call& c);
+  Result<std::vector<analytics::Report>> ComputeReports(
+      store::Tx& tx, const std::vector<analytics::Query>& queries);
+  std::string OrganizationZone() const;
   void CheckRunbookStep(Call& c);
   void RunAction(Call& c);
   void ComposeUpdate(Call& c);

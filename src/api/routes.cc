@@ -223,6 +223,19 @@ void Api::BuildRoutes() {
             {"reason", Str(0, 2000)},
             {"alert_id", {{"type", "integer"}, {"minimum", 1}}}}),
        200, Ref("Incident"), &Api::MarkNoise},
+      {"GET", "/api/v1/analytics", Role::kViewer,
+       "Response analytics for a period (?quarter=2026-Q4 or ?from=&to= dates or RFC 3339; "
+       "default the last 90 days), ?service, ?team, ?severity, ?include_drills=true, "
+       "?include_noise=true, ?tz; ?format=csv for one row per incident",
+       "analytics", nullptr, 200, AnyObj(), &Api::GetAnalytics},
+      {"GET", "/api/v1/analytics/charts/{chart}", Role::kViewer,
+       "A chart of the same report as SVG: weekly.svg, severity.svg, service.svg", "analytics",
+       nullptr, 200, nullptr, &Api::GetAnalyticsChart},
+      {"GET", "/api/v1/reports/quarterly", Role::kViewer,
+       "The quarterly response-time review against the previous quarter (?quarter, default "
+       "the current one; or ?from&to against the period before): ?format=html (printable, "
+       "the default), markdown or json; same filters as /analytics",
+       "analytics", nullptr, 200, nullptr, &Api::GetQuarterlyReport},
       {"GET", "/api/v1/webhooks", Role::kAdmin,
        "Event webhooks (subscriptions of a URL to event kinds)", "webhooks", nullptr, 200, AnyObj(),
        &Api::ListWebhooks},

@@ -20,9 +20,10 @@
 //   review_due_at  reviews.due_at when the incident has a review (even when NULL: the
 //                 review's deadline replaces the playbook's), else
 //                 incident_clocks.review_due_at;  review_published_at: reviews.published_at
-//   alertnames    the `alertname` label of the incident's alerts (alerts.incident_id), in
-//                 first-seen order (alerts.first_seen, then id), distinct; alerts without
-//                 one (or with an empty one, or labels that are not a JSON object) add none
+//   alertnames    the `alertname` label (a string under that top-level key of the labels
+//                 JSON object) of the incident's alerts (alerts.incident_id), distinct, in
+//                 first-seen order (alerts.first_seen, then id); an alert without one, or
+//                 with an empty one, adds none
 //   action_items_open     its action_items with status open or in_progress
 //   action_items_overdue  those of them with due_at < LoadOptions::now
 //   action_items_done     its action_items with status done (wont_do counts nowhere)
@@ -48,9 +49,11 @@
 // Sorted by at, then incident_id, then username.
 //
 // Cost: one query per table, never one per incident. The incident-keyed tables are read
-// over the id range of the loaded incidents (ids grow with created_at) and joined in
-// memory; events only through the partial index events_for_analytics. `incidents` and
-// `outbox` have no index on created_at: both are scanned.
+// over the range of the loaded incidents' ids and joined in memory (rows of incidents in
+// that range but created outside the period are dropped; ids grow with created_at, so
+// there are few); events only through the partial index events_for_analytics. Services
+// and users are read whole. `incidents` and `outbox` have no index on created_at: both
+// are scanned.
 //
 // Any thread; LoadFacts reads through the caller's Tx only.
 #pragma once

@@ -625,3 +625,11 @@ async function runSuiteUnguarded(
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
 }
+
+// A screenshot of one element (e.g. a panel on a long phone page) as <name>.png.
+export async function screenshotElement(locator, name) {
+  const file = path.join(OUT, `${name}.png`);
+  await locator.screenshot({ path: file, timeout: STEP_TIMEOUT_MS });
+  log(`screenshot ${file}`);
+  return file;
+}

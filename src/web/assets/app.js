@@ -43,6 +43,11 @@
     'review.changes_requested',
     'review.published',
     'review.reminder_sent',
+    'action_item.created',
+    'action_item.updated',
+    'action_item.reminder_sent',
+    'incident.marked_noise',
+    'incident.unmarked_noise',
     'escalation.started',
     'escalation.step_fired',
     'escalation.stopped',
@@ -430,8 +435,8 @@
     clearInvalid();
   }
 
-  function clearInvalid() {
-    for (const node of document.querySelectorAll('[aria-invalid="true"]')) {
+  function clearInvalid(root = document) {
+    for (const node of root.querySelectorAll('[aria-invalid="true"]')) {
       node.removeAttribute('aria-invalid');
       if (node.dataset.describedby !== undefined) {
         if (node.dataset.describedby) node.setAttribute('aria-describedby', node.dataset.describedby);
@@ -439,7 +444,7 @@
         delete node.dataset.describedby;
       }
     }
-    for (const note of document.querySelectorAll('.field-error')) note.remove();
+    for (const note of root.querySelectorAll('.field-error')) note.remove();
   }
 
   // Runs an action from a form or button: disables the trigger while in flight, shows
@@ -561,18 +566,29 @@
     refreshFailedBanner();
   }
 
-  // The Reviews entry of the main navigation (after "Declare incident").
-  function addReviewsNav() {
+  // Entries of the main navigation that index.html does not have: Reviews, Action items and
+  // Analytics, in that order after "Declare incident".
+  function addNavLinks() {
     const nav = document.getElementById('nav');
-    if (!nav || nav.querySelector('[data-testid="nav-reviews"]')) return;
-    const link = el('a', { href: '/ui/reviews', dataset: { link: '', testid: 'nav-reviews' }, text: 'Reviews' });
-    const after = nav.querySelector('[data-testid="nav-declare"]');
-    if (after) after.after(link);
-    else nav.append(link);
+    if (!nav) return;
+    let after = nav.querySelector('[data-testid="nav-declare"]');
+    for (const [href, testid, text] of [
+      ['/ui/reviews', 'nav-reviews', 'Reviews'],
+      ['/ui/action-items', 'nav-action-items', 'Action items'],
+      ['/ui/analytics', 'nav-analytics', 'Analytics'],
+    ]) {
+      let link = nav.querySelector(`[data-testid="${testid}"]`);
+      if (!link) {
+        link = el('a', { href, dataset: { link: '', testid }, text });
+        if (after) after.after(link);
+        else nav.append(link);
+      }
+      after = link;
+    }
   }
 
   async function boot() {
-    addReviewsNav();
+    addNavLinks();
     document.addEventListener('click', onLinkClick);
     window.addEventListener('popstate', () => render());
     document.getElementById('logout-button').addEventListener('click', logout);
@@ -695,6 +711,8 @@
     const review = /^\/ui\/incidents\/(?:INC-)?(\d+)\/review$/i.exec(path);
     if (review) return { name: 'review', id: review[1], nav: 'reviews' };
     if (path === '/ui/reviews') return { name: 'reviews' };
+    if (path === '/ui/action-items') return { name: 'action-items' };
+    if (path === '/ui/analytics') return { name: 'analytics' };
     if (path === '/ui/profile') return { name: 'profile' };
     if (path === '/ui/oncall' || path === '/ui/schedules') return { name: 'oncall' };
     const schedule = /^\/ui\/schedules\/([^/]+)$/.exec(path);
@@ -740,6 +758,8 @@
     else if (route.name === 'incident') state.view = incidentView(route.id);
     else if (route.name === 'reviews') state.view = reviewsView();
     else if (route.name === 'review') state.view = reviewView(route.id);
+    else if (route.name === 'action-items') state.view = actionItemsView();
+    else if (route.name === 'analytics') state.view = analyticsView();
     else if (route.name === 'profile') state.view = profileView();
     else if (route.name === 'oncall') state.view = oncallView();
     else if (route.name === 'schedule') state.view = scheduleView(route.id);
@@ -873,6 +893,14 @@
       status.dataset.status = incident.status;
       const service = $('[data-testid="incident-service"]', li);
       service.textContent = incident.service ? incident.service.name : '';
+      li.dataset.drill = incident.drill ? 'yes' : 'no';
+      li.dataset.noise = incident.noise ? 'yes' : 'no';
+      const flags = incidentFlagBadges(incident, 'incident');
+      const shown = [...li.querySelectorAll('.incident-flag')];
+      if (shown.map((b) => b.textContent).join('|') !== flags.map((b) => b.textContent).join('|')) {
+        for (const badge of shown) badge.remove();
+        status.after(...flags);
+      }
       const age = $('[data-testid="incident-age"]', li);
       age.dataset.age = '';
       fillTime(age, incident.created_at);
@@ -1315,6 +1343,33 @@
         const b = pick(data, 'to');
         return { summary: `${who} posted a status page update${a && b && a !== b ? ` (${a} → ${b})` : b ? ` (${b})` : ''}`, text: '' };
       }
+      case 'action_item.created': {
+        const item = data.action_item && typeof data.action_item === 'object' ? data.action_item : {};
+        const owner = item.owner ? ` for ${userLabel(item.owner)}` : '';
+        const from = item.source === 'review' ? ' (from the review)' : '';
+        return { summary: `${who} added action item ${item.ref || ''}${owner}${from}`.replace(/\s+/g, ' '), text: item.title || '' };
+      }
+      case 'action_item.updated': {
+        const item = data.action_item && typeof data.action_item === 'object' ? data.action_item : {};
+        const changes = data.changes && typeof data.changes === 'object' ? data.changes : {};
+        const said = Object.entries(changes).map(([field, change]) => actionItemChange(field, change || {}));
+        return { summary: `${who} updated action item ${item.ref || ''}${said.length ? `: ${said.join('; ')}` : ''}`, text: '' };
+      }
+      case 'action_item.reminder_sent':
+        return {
+          summary: `Reminded ${pick(data, 'owner') || 'nobody'} of ${pick(data, 'ref')} (${data.when === 'before' ? 'due' : 'overdue since'} ${dueText(data.due_at)})`,
+          text: pick(data, 'title'),
+        };
+      case 'incident.marked_noise':
+        return {
+          summary: data.alert_id ? `${who} marked the alert ${pick(data, 'alertname') || `#${data.alert_id}`} as noise` : `${who} marked the incident as noise`,
+          text: pick(data, 'reason'),
+        };
+      case 'incident.unmarked_noise':
+        return {
+          summary: data.alert_id ? `${who} took back the noise mark of the alert ${pick(data, 'alertname') || `#${data.alert_id}`}` : `${who} took back the noise mark`,
+          text: '',
+        };
       default: {
         const text = Object.entries(data)
           .filter(([, v]) => v !== null && v !== '' && typeof v !== 'object')
@@ -2291,6 +2346,8 @@
     let page = null;
     let playbook = null;
     let reviewPanel = null;
+    let itemsPanel = null;
+    let noise = null;
     const q = (sel) => page.querySelector(sel);
 
     function build() {
@@ -2302,10 +2359,22 @@
       const details = mainColumn && mainColumn.querySelector('section.panel');
       if (details) details.after(reviewPanel.node);
       else if (mainColumn) mainColumn.prepend(reviewPanel.node);
+      // Action items are follow-ups: after the timeline (the review panel is near the top).
+      itemsPanel = actionItemsPanel(() => (ctx.incident ? ctx.incident.id : id), { source: 'incident', idPrefix: 'ai' });
+      const timeline = q('[data-testid="timeline"]');
+      const timelinePanel = timeline && timeline.closest('section');
+      if (timelinePanel) timelinePanel.after(itemsPanel.node);
+      else reviewPanel.node.after(itemsPanel.node);
       const canAct = state.user && state.user.role !== 'viewer';
       q('[data-field="readonly-note"]').hidden = canAct;
       for (const control of page.querySelectorAll('.incident-side .control')) {
         if (!canAct) control.hidden = true;
+      }
+      noise = incidentNoise(ctx, id, (incident) => applyIncident(incident));
+      q('.incident-badges').append(...noise.badges);
+      if (noise.control) {
+        const respond = q('#respond-heading');
+        if (respond) respond.closest('section').append(noise.control);
       }
 
       const severitySelect = q('#severity-select');
@@ -2533,6 +2602,7 @@
 
       if (Array.isArray(incident.timeline)) addTimeline(incident.timeline);
       playbook.fill(incident);
+      if (noise) noise.fill(incident);
       if (reviewPanel) reviewPanel.refresh();
     }
 
@@ -2656,14 +2726,22 @@
         clearInterval(poll);
         if (playbook) playbook.cleanup();
         if (reviewPanel) reviewPanel.cleanup();
+        if (itemsPanel) itemsPanel.cleanup();
       },
       onEvent(event) {
         // A moved (manual) clock changes the countdowns and may have made targets due.
-        if (event.kind === 'clock.advanced' && ctx.incident) refresh();
+        if (event.kind === 'clock.advanced' && ctx.incident) {
+          refresh();
+          if (itemsPanel) itemsPanel.refresh();
+        }
         if (event.incident_id === null || event.incident_id === undefined) return;
         if (String(event.incident_id) !== String(ctx.incident ? ctx.incident.id : id)) return;
         if (ctx.incident && event.seq !== undefined && event.kind) addTimeline([event]);
         const kind = String(event.kind || '');
+        if (kind.startsWith('action_item.')) {
+          if (itemsPanel) itemsPanel.refresh();
+          return;
+        }
         const paging = kind.startsWith('escalation.') || kind.startsWith('notification.');
         if (!paging) refresh();
         if (paging || kind.startsWith('incident.')) refreshPanels();
@@ -2672,6 +2750,7 @@
         if (ctx.incident) {
           refresh();
           refreshPanels();
+          if (itemsPanel) itemsPanel.refresh();
         }
       },
     };
@@ -3027,8 +3106,10 @@
           ),
         ),
       );
+      const items = actionItemsPanel(() => (ctx.review && ctx.review.incident && ctx.review.incident.id) || id, { source: 'review', idPrefix: 'review-ai' });
+      page.querySelector('.review-main').append(items.node);
       main().replaceChildren(page);
-      ui = { page, heading, meta, sections, publicText, reviewers, owner, form, save, saveNote, frozenNote, comment, commentField, submit, approve, requestChanges, statusPage, statusPageField, publish, stepsHint, steps, download, preview };
+      ui = { items, page, heading, meta, sections, publicText, reviewers, owner, form, save, saveNote, frozenNote, comment, commentField, submit, approve, requestChanges, statusPage, statusPageField, publish, stepsHint, steps, download, preview };
 
       form.addEventListener('submit', (event) => {
         event.preventDefault();
@@ -3255,20 +3336,1244 @@
     }
 
     const reload = debounce(load, 200);
+    const reloadItems = () => {
+      if (ui) ui.items.refresh();
+    };
     load();
     return {
       cleanup() {
         ctx.alive = false;
         reload.cancel();
+        if (ui) ui.items.cleanup();
       },
       onEvent(event) {
         const kind = String(event.kind || '');
-        if (kind === 'clock.advanced') return reload();
-        if (String(event.incident_id) !== String(id)) return;
+        if (kind === 'clock.advanced') {
+          reloadItems();
+          return reload();
+        }
+        if (String(event.incident_id) !== String(ctx.review && ctx.review.incident ? ctx.review.incident.id : id)) return;
+        if (kind.startsWith('action_item.')) return reloadItems();
         if (kind.startsWith('review.') || kind === 'incident.review_due' || kind.startsWith('incident.')) reload();
       },
       onStreamOpen() {
         reload();
+        reloadItems();
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- action items and noise
+
+  const AI_STATUSES = [
+    ['open', 'Open'],
+    ['in_progress', 'In progress'],
+    ['done', 'Done'],
+    ['wont_do', "Won't do"],
+  ];
+  const AI_PRIORITIES = [
+    ['urgent', 'Urgent'],
+    ['high', 'High'],
+    ['medium', 'Medium'],
+    ['low', 'Low'],
+  ];
+  const AI_FIELD_LABELS = { title: 'title', description: 'description', owner: 'owner', priority: 'priority', due_at: 'due date', status: 'status', tracker_url: 'tracker link' };
+  const actionItemPath = (itemId) => `/action-items/${encodeURIComponent(itemId)}`;
+  const incidentActionItemsPath = (incidentId) => `${incidentPath(incidentId)}/action-items`;
+
+  // A due date given as a day ("2026-12-20") is the end of that day, UTC: such a time is
+  // shown (and edited) as that date, any other as a local day and time.
+  const dueIsDay = (value) => /T23:59:59(\.9+)?Z$/.test(String(value || ''));
+
+  function dueText(value) {
+    const date = parseTime(value);
+    if (!date) return '';
+    if (!dueIsDay(value)) return formatDayTime(date);
+    const options = { timeZone: 'UTC', weekday: 'short', month: 'short', day: 'numeric' };
+    if (date.getUTCFullYear() !== new Date(serverNow()).getFullYear()) options.year = 'numeric';
+    return date.toLocaleDateString(undefined, options);
+  }
+
+  // The value of an <input type="date"> for a due time.
+  function dueInputValue(value) {
+    const date = parseTime(value);
+    if (!date) return '';
+    return dueIsDay(value) ? String(value).slice(0, 10) : ymd(date);
+  }
+
+  // One change of an action_item.updated event, for the timeline: "status open → done".
+  function actionItemChange(field, change) {
+    const show = (v) => {
+      if (v === null || v === undefined || v === '') return 'none';
+      if (typeof v === 'object') return userLabel(v) || 'someone';
+      if (field === 'status') return labelOf(AI_STATUSES, v).toLowerCase();
+      if (field === 'priority') return labelOf(AI_PRIORITIES, v).toLowerCase();
+      if (field === 'due_at') return dueText(v);
+      return String(v);
+    };
+    const name = AI_FIELD_LABELS[field] || humanize(field);
+    if (field === 'description' || field === 'title') return `${name} edited`;
+    return `${name} ${show(change.old)} → ${show(change.new)}`;
+  }
+
+  function aiStatusBadge(status) {
+    return el('span', { className: 'badge ai-status', text: labelOf(AI_STATUSES, status), dataset: { status, testid: 'ai-status' } });
+  }
+
+  function aiPriorityBadge(priority) {
+    return el('span', { className: 'badge ai-priority', text: labelOf(AI_PRIORITIES, priority), dataset: { priority, testid: 'ai-priority' } });
+  }
+
+  // The due date and, past it while the item is open, the word "overdue" (not color alone).
+  function aiDue(item) {
+    const node = el('span', { className: `ai-due${item.overdue ? ' is-overdue' : ''}`, dataset: { testid: 'ai-due' } });
+    if (!item.due_at) {
+      node.append(el('span', { className: 'muted', text: 'No due date' }));
+      return node;
+    }
+    node.append(el('time', { dateTime: item.due_at, title: formatTime(item.due_at), text: dueText(item.due_at) }));
+    if (item.overdue) node.append(' ', el('span', { className: 'badge overdue', text: 'overdue', dataset: { testid: 'ai-overdue' } }));
+    return node;
+  }
+
+  // The tracker link (only http(s), as the API accepts), opening in a new tab.
+  function aiTrackerLink(item) {
+    const url = String(item.tracker_url || '');
+    if (!/^https?:\/\//i.test(url)) return null;
+    const label = url.replace(/^https?:\/\//i, '').replace(/\/$/, '');
+    return el(
+      'a',
+      { className: 'ai-tracker', href: url, target: '_blank', rel: 'noopener noreferrer', title: url, dataset: { testid: 'ai-tracker' } },
+      label.length > 48 ? `${label.slice(0, 47)}…` : label,
+      el('span', { className: 'visually-hidden', text: ' (opens in a new tab)' }),
+    );
+  }
+
+  function aiOwnerText(item) {
+    return item.owner ? userLabel(item.owner) : '';
+  }
+
+  // Active people for an owner <select> ("Nobody" first); keeps `value` even if that person
+  // is no longer active.
+  function fillOwnerSelect(select, users, value) {
+    const active = users.filter((u) => !u.deactivated_at);
+    const options = [
+      el('option', { value: '', text: 'Nobody' }),
+      ...active.map((u) => el('option', { value: u.username, text: u.name && u.name !== u.username ? `${u.name} (${u.username})` : u.username })),
+    ];
+    if (value && !active.some((u) => u.username === value)) options.push(el('option', { value, text: value }));
+    select.replaceChildren(...options);
+    select.value = value || '';
+  }
+
+  // An API error next to a form: the title and detail in `box` (a live region), each field
+  // error beside its control (fieldMap: field → control id within `root`), others in the box.
+  function showFormError(box, root, err, fieldMap) {
+    clearInvalid(root);
+    const problem = (err && err.problem) || { title: 'Something went wrong', detail: String((err && err.message) || err) };
+    const others = [];
+    for (const item of Array.isArray(problem.errors) ? problem.errors : []) {
+      const field = String(item.field || '').replace(/^\//, '');
+      const message = item.message || 'is invalid';
+      const input = fieldMap && fieldMap[field] ? root.querySelector(`#${fieldMap[field]}`) : null;
+      if (input) markInvalid(input, message);
+      else others.push(el('li', { dataset: { field } }, el('strong', { text: field || 'request' }), `: ${message}`));
+    }
+    const fieldsOnly = others.length === 0 && Array.isArray(problem.errors) && problem.errors.length > 0;
+    box.replaceChildren(
+      el('strong', { text: problem.title || 'Request failed' }),
+      problem.detail && !fieldsOnly ? ` ${problem.detail}` : fieldsOnly ? ' Check the marked fields.' : '',
+      others.length ? el('ul', {}, ...others) : '',
+    );
+  }
+
+  // act() for the forms of this section: errors go next to the form (showFormError), not
+  // to the page's alert; a 409 (a stale version) goes to onConflict(err) when given.
+  // Returns the result, or undefined on error.
+  async function formAct(box, root, trigger, fn, fieldMap, { onConflict } = {}) {
+    if (trigger) trigger.disabled = true;
+    box.replaceChildren();
+    try {
+      const result = await fn();
+      clearInvalid(root);
+      return result;
+    } catch (err) {
+      if (err && err.sessionEnded) return undefined;
+      if (onConflict && err instanceof ApiError && err.status === 409) onConflict(err);
+      else showFormError(box, root, err, fieldMap);
+      return undefined;
+    } finally {
+      if (trigger && trigger.isConnected) trigger.disabled = false;
+    }
+  }
+
+  // A live region (present while empty, so what is put in it is read out). Not role=alert:
+  // the page's own alert stays the one element with that role.
+  const formErrorBox = (testid) => el('div', { className: 'form-error', 'aria-live': 'assertive', 'aria-atomic': 'true', dataset: { testid } });
+
+  // The controls of an action item form; ids start with `prefix`. fill(item) puts an item's
+  // values in, values() reads them in the API's terms; setUsers(users) the owner choices.
+  function actionItemFields(prefix, initialUsers) {
+    let users = initialUsers;
+    const controls = {
+      title: el('input', { id: `${prefix}-title`, type: 'text', maxlength: '300', autocomplete: 'off', required: true, dataset: { testid: 'ai-title-input' } }),
+      owner: el('select', { id: `${prefix}-owner`, dataset: { testid: 'ai-owner-input' } }),
+      priority: el('select', { id: `${prefix}-priority`, dataset: { testid: 'ai-priority-input' } }, ...AI_PRIORITIES.map(([value, text]) => el('option', { value, text }))),
+      due_at: el('input', { id: `${prefix}-due`, type: 'date', dataset: { testid: 'ai-due-input' } }),
+      tracker_url: el('input', {
+        id: `${prefix}-tracker`,
+        type: 'url',
+        inputmode: 'url',
+        maxlength: '2000',
+        placeholder: 'https://…',
+        autocomplete: 'off',
+        'aria-describedby': `${prefix}-tracker-hint`,
+        dataset: { testid: 'ai-tracker-input' },
+      }),
+      description: el('textarea', { id: `${prefix}-description`, rows: '2', maxlength: '10000', dataset: { testid: 'ai-description-input' } }),
+    };
+    fillOwnerSelect(controls.owner, users, '');
+    controls.priority.value = 'medium';
+    const fieldMap = {};
+    for (const [key, input] of Object.entries(controls)) fieldMap[key] = input.id;
+    const node = el(
+      'div',
+      { className: 'ai-fields' },
+      el('div', { className: 'field ai-field-wide' }, el('label', { for: controls.title.id }, 'Title ', el('span', { className: 'required', 'aria-hidden': 'true', text: '*' })), controls.title),
+      labelledField('Owner', controls.owner),
+      labelledField('Priority', controls.priority),
+      labelledField('Due date', controls.due_at),
+      el(
+        'div',
+        { className: 'field ai-field-wide' },
+        el('label', { for: controls.tracker_url.id, text: 'Tracker link (optional)' }),
+        controls.tracker_url,
+        el('p', { id: `${prefix}-tracker-hint`, className: 'hint', text: 'The ticket in your tracker: an http(s) address.' }),
+      ),
+      el('div', { className: 'field ai-field-wide' }, el('label', { for: controls.description.id, text: 'Details (optional)' }), controls.description),
+    );
+    const valuesOf = (item) => ({
+      title: item.title || '',
+      owner: item.owner ? item.owner.username || '' : '',
+      priority: item.priority || 'medium',
+      due_at: dueInputValue(item.due_at),
+      tracker_url: item.tracker_url || '',
+      description: item.description || '',
+    });
+    return {
+      node,
+      controls,
+      fieldMap,
+      valuesOf,
+      setUsers(list) {
+        users = list;
+        fillOwnerSelect(controls.owner, users, controls.owner.value);
+      },
+      fill(item) {
+        const values = valuesOf(item);
+        fillOwnerSelect(controls.owner, users, values.owner);
+        for (const [key, value] of Object.entries(values)) if (key !== 'owner') controls[key].value = value;
+      },
+      values() {
+        return {
+          title: controls.title.value.trim(),
+          owner: controls.owner.value,
+          priority: controls.priority.value,
+          due_at: controls.due_at.value,
+          tracker_url: controls.tracker_url.value.trim(),
+          description: controls.description.value,
+        };
+      },
+    };
+  }
+
+  // The people for owner selects, or [] if they cannot be read (then only "Nobody").
+  const usersForOwners = () => loadUsers().catch(() => []);
+
+  // A status <select> that saves on change (PATCH with the item's version). A stale version
+  // (409) reloads and says so in `box`.
+  function aiStatusControl(item, idPrefix, box, { onSaved, onStale }) {
+    const id = `${idPrefix}-status-${item.id}`;
+    const select = el('select', { id, dataset: { testid: 'ai-status-select' } }, ...AI_STATUSES.map(([value, text]) => el('option', { value, text })));
+    select.value = item.status;
+    select.addEventListener('change', async () => {
+      const wanted = select.value;
+      const saved = await formAct(box, box.parentElement || document, select, () => api('PATCH', actionItemPath(item.id), { version: item.version, status: wanted }), null, {
+        onConflict() {
+          box.replaceChildren(
+            el('strong', { text: `${item.ref} was changed by someone else.` }),
+            ' The list now shows its latest version: set the status again if it is still needed.',
+          );
+          onStale();
+        },
+      });
+      if (saved) {
+        announce(`${saved.ref} is now ${labelOf(AI_STATUSES, saved.status).toLowerCase()}.`);
+        onSaved(saved);
+        return;
+      }
+      if (select.isConnected) select.value = item.status;
+    });
+    return el(
+      'div',
+      { className: 'field ai-status-field' },
+      el('label', { for: id }, 'Status', el('span', { className: 'visually-hidden', text: ` of ${item.ref}` })),
+      select,
+    );
+  }
+
+  // The action items of one incident with a form to add one (the incident page; the review
+  // page with source "review"). incidentId() gives the incident's id. Viewers read only.
+  // refresh() re-reads the list (debounced); an open edit form survives a refresh.
+  function actionItemsPanel(incidentId, { source, idPrefix }) {
+    const canAct = canRespond();
+    const live = { alive: true, generation: 0, items: [], rows: new Map(), edits: new Map(), users: [] };
+    const headingId = `${idPrefix}-heading`;
+    const count = el('span', { className: 'ai-count muted', dataset: { testid: 'ai-count' } });
+    const message = formErrorBox('ai-list-error');
+    const list = el('ul', { className: 'ai-list', 'aria-labelledby': headingId, dataset: { testid: 'ai-list' } });
+    const empty = el('p', { className: 'muted', hidden: true, dataset: { testid: 'ai-empty' }, text: 'No action items yet.' });
+
+    const addBox = formErrorBox('ai-add-error');
+    const fields = actionItemFields(`${idPrefix}-new`, []);
+    const submit = el('button', { type: 'submit', text: 'Add action item', dataset: { testid: 'ai-add-submit' } });
+    const addHeadingId = `${idPrefix}-add-heading`;
+    const addForm = canAct
+      ? el(
+          'form',
+          { className: 'ai-form', novalidate: true, 'aria-labelledby': addHeadingId, dataset: { testid: 'ai-add-form', source } },
+          el('h3', { id: addHeadingId, text: source === 'review' ? 'Add a follow-up from the review' : 'Add an action item' }),
+          fields.node,
+          addBox,
+          el('div', { className: 'actions' }, submit),
+        )
+      : null;
+    const node = el(
+      'section',
+      { className: 'panel ai-panel', 'aria-labelledby': headingId, dataset: { testid: 'ai-panel', source } },
+      el(
+        'div',
+        { className: 'section-head' },
+        el('h2', { id: headingId }, 'Action items ', count),
+        el('a', { href: '/ui/action-items', className: 'small-text', dataset: { link: '', testid: 'ai-all-link' }, text: 'All action items' }),
+      ),
+      message,
+      list,
+      empty,
+      addForm || el('p', { className: 'muted', dataset: { testid: 'ai-readonly' }, text: 'Your role can only read action items.' }),
+    );
+
+    usersForOwners().then((users) => {
+      if (!live.alive) return;
+      live.users = users;
+      fields.setUsers(users);
+      for (const editor of live.edits.values()) editor.fields.setUsers(users);
+    });
+
+    if (addForm) {
+      addForm.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const v = fields.values();
+        if (!v.title) {
+          showFormError(addBox, addForm, { status: 0, problem: { title: 'Cannot add the item yet', errors: [{ field: '/title', message: 'is required' }] } }, fields.fieldMap);
+          fields.controls.title.focus();
+          return;
+        }
+        const body = { title: v.title, priority: v.priority, source };
+        if (v.owner) body.owner = v.owner;
+        if (v.due_at) body.due_at = v.due_at;
+        if (v.tracker_url) body.tracker_url = v.tracker_url;
+        if (v.description.trim()) body.description = v.description;
+        const created = await formAct(addBox, addForm, submit, () => api('POST', incidentActionItemsPath(incidentId()), body), fields.fieldMap);
+        if (!created || !live.alive) return;
+        fields.fill({ priority: 'medium' });
+        fields.controls.title.focus();
+        announce(`Added ${created.ref}: ${created.title}.`);
+        live.items = [...live.items.filter((i) => i.id !== created.id), created];
+        render();
+        refresh();
+      });
+    }
+
+    // The edit form of one item: based on the version it was opened with.
+    function openEditor(item) {
+      const prefix = `${idPrefix}-edit-${item.id}`;
+      const editFields = actionItemFields(prefix, live.users);
+      editFields.fill(item);
+      const box = formErrorBox('ai-edit-error');
+      const save = el('button', { type: 'submit', text: 'Save', dataset: { testid: 'ai-edit-save' } });
+      const cancel = el('button', { type: 'button', className: 'button-secondary', text: 'Cancel', dataset: { testid: 'ai-edit-cancel' } });
+      const form = el(
+        'form',
+        { id: `${prefix}-form`, className: 'ai-form ai-edit-form', novalidate: true, 'aria-label': `Edit ${item.ref}`, dataset: { testid: 'ai-edit-form' } },
+        editFields.node,
+        box,
+        el('div', { className: 'actions' }, save, cancel),
+      );
+      const editor = { form, fields: editFields, base: item };
+      live.edits.set(item.id, editor);
+      cancel.addEventListener('click', () => closeEditor(item.id, true));
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const before = editFields.valuesOf(editor.base);
+        const now = editFields.values();
+        const body = { version: editor.base.version };
+        for (const key of Object.keys(before)) {
+          const changed = key === 'description' ? now[key] !== before[key] : now[key] !== before[key].trim();
+          if (changed) body[key] = now[key];
+        }
+        if (Object.keys(body).length === 1) {
+          closeEditor(item.id, true);
+          return;
+        }
+        let stale = false;
+        const saved = await formAct(box, form, save, () => api('PATCH', actionItemPath(item.id), body), editFields.fieldMap, {
+          onConflict() {
+            stale = true;
+          },
+        });
+        if (saved && live.alive) {
+          announce(`Saved ${saved.ref}.`);
+          upsert(saved);
+          closeEditor(item.id, true);
+          return;
+        }
+        if (stale) {
+          // Someone else saved first: take their values where this form still holds the old
+          // ones, keep what was typed, and base the next save on the new version.
+          const latest = await api('GET', actionItemPath(item.id)).catch(() => null);
+          if (!live.alive) return;
+          if (!latest) {
+            box.replaceChildren(el('strong', { text: `${item.ref} was changed by someone else.` }), ' Reload the page to see its latest version.');
+            return;
+          }
+          const fresh = editFields.valuesOf(latest);
+          for (const [key, value] of Object.entries(before)) {
+            const control = editFields.controls[key];
+            if (control.value === value) {
+              if (key === 'owner') fillOwnerSelect(control, live.users, fresh.owner);
+              else control.value = fresh[key];
+            }
+          }
+          editor.base = latest;
+          upsert(latest);
+          box.replaceChildren(
+            el('strong', { text: `${item.ref} was changed by someone else while you edited it.` }),
+            ' Its latest version is shown above and in the fields you had not touched; your own changes are kept. Check them and save again.',
+          );
+        }
+      });
+      return editor;
+    }
+
+    function closeEditor(itemId, focusButton) {
+      const editor = live.edits.get(itemId);
+      if (!editor) return;
+      live.edits.delete(itemId);
+      editor.form.remove();
+      const row = live.rows.get(itemId);
+      if (row) {
+        const button = row.li.querySelector('[data-testid="ai-edit"]');
+        if (button) {
+          button.setAttribute('aria-expanded', 'false');
+          if (focusButton) button.focus();
+        }
+      }
+    }
+
+    function rowFor(item) {
+      const owner = aiOwnerText(item);
+      const li = el(
+        'li',
+        { className: 'ai-item', dataset: { testid: 'ai-item', ref: item.ref, itemId: String(item.id), status: item.status, overdue: item.overdue ? 'yes' : 'no' } },
+        el(
+          'p',
+          { className: 'ai-item-head' },
+          el('span', { className: 'row-ref', dataset: { testid: 'ai-ref' }, text: item.ref }),
+          ' ',
+          el('span', { className: 'ai-title', dataset: { testid: 'ai-title' }, text: item.title }),
+        ),
+        el(
+          'p',
+          { className: 'ai-meta' },
+          aiStatusBadge(item.status),
+          aiPriorityBadge(item.priority),
+          el('span', { className: owner ? 'ai-owner' : 'ai-owner muted', dataset: { testid: 'ai-owner' }, text: owner ? `Owner: ${owner}` : 'No owner' }),
+          aiDue(item),
+          item.source === 'review' ? el('span', { className: 'muted small-text', dataset: { testid: 'ai-source' }, text: 'From the review' }) : null,
+          aiTrackerLink(item),
+        ),
+        item.description ? el('p', { className: 'prose ai-description', dataset: { testid: 'ai-description' }, text: item.description }) : null,
+      );
+      if (canAct) {
+        const edit = el('button', {
+          type: 'button',
+          className: 'button-secondary small',
+          'aria-expanded': 'false',
+          'aria-controls': `${idPrefix}-edit-${item.id}-form`,
+          dataset: { testid: 'ai-edit' },
+        }, 'Edit', el('span', { className: 'visually-hidden', text: ` ${item.ref}` }));
+        edit.addEventListener('click', () => {
+          if (live.edits.has(item.id)) {
+            closeEditor(item.id, false);
+            return;
+          }
+          const editor = openEditor(live.items.find((i) => i.id === item.id) || item);
+          li.append(editor.form);
+          edit.setAttribute('aria-expanded', 'true');
+          editor.fields.controls.title.focus();
+        });
+        li.append(
+          el(
+            'div',
+            { className: 'ai-controls' },
+            aiStatusControl(item, idPrefix, message, { onSaved: upsert, onStale: () => refresh() }),
+            el('div', { className: 'actions' }, edit),
+          ),
+        );
+      }
+      return li;
+    }
+
+    function render() {
+      const seen = new Set();
+      const nodes = live.items.map((item) => {
+        seen.add(item.id);
+        const key = JSON.stringify(item);
+        let row = live.rows.get(item.id);
+        if (!row || row.key !== key) {
+          const li = rowFor(item);
+          const editor = live.edits.get(item.id);
+          // Focus inside the old row moves to the same control of the new one.
+          const active = document.activeElement;
+          const focused = row && active && row.li.contains(active) ? active : null;
+          if (editor) {
+            li.append(editor.form);
+            const button = li.querySelector('[data-testid="ai-edit"]');
+            if (button) button.setAttribute('aria-expanded', 'true');
+          }
+          if (row) row.li.replaceWith(li);
+          if (focused) {
+            const again = li.contains(focused) ? focused : li.querySelector(`[data-testid="${focused.dataset.testid || 'none'}"]`);
+            if (again) again.focus();
+          }
+          row = { key, li };
+          live.rows.set(item.id, row);
+        }
+        return row.li;
+      });
+      for (const id of [...live.rows.keys()]) {
+        if (seen.has(id)) continue;
+        live.rows.get(id).li.remove();
+        live.rows.delete(id);
+        live.edits.delete(id);
+      }
+      const inOrder = nodes.length === list.children.length && nodes.every((n, i) => list.children[i] === n);
+      if (!inOrder) list.replaceChildren(...nodes);
+      empty.hidden = live.items.length > 0;
+      const open = live.items.filter((i) => i.status === 'open' || i.status === 'in_progress').length;
+      count.textContent = live.items.length ? `(${open} open of ${live.items.length})` : '';
+      node.dataset.count = String(live.items.length);
+    }
+
+    function upsert(item) {
+      if (!live.alive) return;
+      const at = live.items.findIndex((i) => i.id === item.id);
+      if (at >= 0) live.items[at] = item;
+      else live.items.push(item);
+      render();
+    }
+
+    async function load() {
+      if (!live.alive) return;
+      const generation = ++live.generation;
+      try {
+        const data = await api('GET', incidentActionItemsPath(incidentId()));
+        if (!live.alive || generation !== live.generation) return;
+        live.items = data.items || [];
+        render();
+        node.dataset.loaded = 'yes';
+      } catch (err) {
+        if (!live.alive || generation !== live.generation || (err && err.sessionEnded)) return;
+        showFormError(message, node, err);
+      }
+    }
+    const refresh = debounce(load, 150);
+    load();
+
+    return {
+      node,
+      refresh,
+      cleanup() {
+        live.alive = false;
+        refresh.cancel();
+      },
+    };
+  }
+
+  // The flags of an incident as badges: DRILL (a game day) and the noise mark. In the
+  // header the noise badge also gives the reason.
+  function incidentFlagBadges(incident, prefix, { reason = false } = {}) {
+    const badges = [];
+    if (incident.drill) badges.push(el('span', { className: 'badge drill incident-flag', title: 'A drill (game day), not a real incident', dataset: { testid: `${prefix}-drill` }, text: 'DRILL' }));
+    if (incident.noise) {
+      const noise = incident.noise;
+      const said = String(noise.reason || '');
+      const text = reason && said ? `Noise: ${said.length > 80 ? `${said.slice(0, 79)}…` : said}` : 'Noise';
+      const by = [noise.by ? `by ${noise.by}` : '', noise.at ? formatTime(noise.at) : ''].filter(Boolean).join(', ');
+      badges.push(el('span', { className: 'badge noise incident-flag', title: `Marked as noise${by ? ` (${by})` : ''}${said ? `: ${said}` : ''}`, dataset: { testid: `${prefix}-noise` }, text }));
+    }
+    return badges;
+  }
+
+  // The incident page's noise mark: the header badges (DRILL, "Noise: <reason>") and, for
+  // responders, "Mark as noise" (asks for a reason in an inline form) or "Not noise".
+  // apply(incident) takes the incident the API answers.
+  function incidentNoise(ctx, id, apply) {
+    const badgeSlot = el('span', { className: 'incident-flags', dataset: { testid: 'incident-flags' } });
+    const path = () => `${incidentPath(ctx.incident ? ctx.incident.id : id)}/noise`;
+    let control = null;
+    let fillControl = () => {};
+    if (canRespond()) {
+      const box = formErrorBox('noise-error');
+      const markButton = el('button', { type: 'button', className: 'button-secondary', 'aria-expanded': 'false', 'aria-controls': 'noise-form', text: 'Mark as noise', dataset: { testid: 'noise-mark' } });
+      const reason = el('input', { id: 'noise-reason', type: 'text', maxlength: '2000', autocomplete: 'off', 'aria-describedby': 'noise-reason-hint', dataset: { testid: 'noise-reason' } });
+      const confirm = el('button', { type: 'submit', text: 'Mark as noise', dataset: { testid: 'noise-submit' } });
+      const cancel = el('button', { type: 'button', className: 'button-secondary', text: 'Cancel', dataset: { testid: 'noise-cancel' } });
+      const form = el(
+        'form',
+        { id: 'noise-form', className: 'noise-form', novalidate: true, hidden: true, dataset: { testid: 'noise-form' } },
+        el(
+          'div',
+          { className: 'field' },
+          el('label', { for: reason.id, text: 'Why is this noise?' }),
+          reason,
+          el('p', { id: 'noise-reason-hint', className: 'hint', text: 'Not actionable: what the alert should have done instead. Noise shows in the analytics.' }),
+        ),
+        el('div', { className: 'actions' }, confirm, cancel),
+      );
+      const marked = el('p', { className: 'noise-marked', dataset: { testid: 'noise-marked' } });
+      const unmark = el('button', { type: 'button', className: 'button-secondary', text: 'Not noise', dataset: { testid: 'noise-unmark' } });
+      const markedBlock = el('div', { hidden: true }, marked, el('div', { className: 'actions' }, unmark));
+      control = el('div', { className: 'control noise-control', dataset: { testid: 'noise-control' } }, el('div', { className: 'actions' }, markButton), form, markedBlock, box);
+      const showForm = (open) => {
+        form.hidden = !open;
+        markButton.hidden = open;
+        markButton.setAttribute('aria-expanded', open ? 'true' : 'false');
+        if (open) reason.focus();
+      };
+      markButton.addEventListener('click', () => showForm(true));
+      cancel.addEventListener('click', () => {
+        showForm(false);
+        clearInvalid(control);
+        box.replaceChildren();
+        markButton.focus();
+      });
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        if (!reason.value.trim()) {
+          showFormError(box, control, { status: 0, problem: { title: 'A reason is needed', errors: [{ field: '/reason', message: 'is required' }] } }, { reason: reason.id });
+          reason.focus();
+          return;
+        }
+        const result = await formAct(box, control, confirm, () => api('POST', path(), { reason: reason.value.trim() }), { reason: reason.id });
+        if (!result) return;
+        reason.value = '';
+        showForm(false);
+        announce(`${result.ref} marked as noise.`);
+        apply(result);
+        unmark.focus();
+      });
+      unmark.addEventListener('click', async () => {
+        const result = await formAct(box, control, unmark, () => api('POST', path(), { noise: false }));
+        if (!result) return;
+        announce(`${result.ref} is no longer marked as noise.`);
+        apply(result);
+        markButton.focus();
+      });
+      fillControl = (incident) => {
+        const noise = incident.noise;
+        markedBlock.hidden = !noise;
+        if (noise) {
+          form.hidden = true;
+          markButton.hidden = true;
+          marked.textContent = `Marked as noise${noise.by ? ` by ${noise.by}` : ''}${noise.at ? ` ${formatDayTime(noise.at)}` : ''}: ${noise.reason}`;
+        } else {
+          markButton.hidden = !form.hidden;
+        }
+      };
+    }
+    return {
+      badges: [badgeSlot],
+      control,
+      fill(incident) {
+        badgeSlot.replaceChildren(...incidentFlagBadges(incident, 'detail', { reason: true }));
+        fillControl(incident);
+      },
+    };
+  }
+
+  // /ui/action-items: every incident's action items: mine, all active, overdue or done, for
+  // one service or all. The URL keeps the choice (?view=overdue&service=checkout).
+  const AI_VIEWS = [
+    ['mine', 'Mine', { owner: 'me', status: 'active' }],
+    ['active', 'All active', { status: 'active' }],
+    ['overdue', 'Overdue', { overdue: 'true' }],
+    ['done', 'Done', { status: 'done' }],
+  ];
+
+  function actionItemsView() {
+    document.title = 'Action items · Klaxon';
+    const ctx = { alive: true, generation: 0 };
+    const canAct = canRespond();
+    const params = new URLSearchParams(location.search);
+    let view = AI_VIEWS.some(([v]) => v === params.get('view')) ? params.get('view') : 'mine';
+    const wantedService = params.get('service') || '';
+
+    const tabs = AI_VIEWS.map(([value, label]) =>
+      el('button', { type: 'button', className: 'ai-tab', 'aria-pressed': value === view ? 'true' : 'false', dataset: { view: value, testid: `ai-tab-${value}` }, text: label }),
+    );
+    const service = el('select', { id: 'ai-filter-service', dataset: { testid: 'ai-filter-service' } }, el('option', { value: '', text: 'Any service' }));
+    if (wantedService) service.append(el('option', { value: wantedService, text: wantedService }));
+    service.value = wantedService;
+    const form = el(
+      'form',
+      { className: 'filters ai-filters', role: 'search', 'aria-label': 'Filter action items', dataset: { testid: 'ai-filters' } },
+      el('div', { className: 'field ai-tabs-field' }, el('span', { className: 'label', id: 'ai-tabs-label', text: 'Show' }), el('div', { className: 'ai-tabs', role: 'group', 'aria-labelledby': 'ai-tabs-label' }, ...tabs)),
+      labelledField('Service', service),
+    );
+    const message = formErrorBox('ai-page-error');
+    const summary = el('p', { className: 'muted', 'aria-live': 'polite', dataset: { testid: 'ai-summary' } });
+    const body = el('tbody', { dataset: { testid: 'ai-rows' } });
+    const table = el(
+      'table',
+      { className: 'data-table ai-table', 'aria-labelledby': 'ai-page-heading', dataset: { testid: 'ai-table' } },
+      el('thead', {}, el('tr', {}, ...['Ref', 'Title', 'Incident', 'Service', 'Owner', 'Priority', 'Due', 'Status'].map((h) => el('th', { scope: 'col', text: h })))),
+      body,
+    );
+    const empty = el('p', { className: 'empty', hidden: true, dataset: { testid: 'ai-page-empty' } });
+    main().replaceChildren(
+      el(
+        'section',
+        { className: 'ai-page', dataset: { testid: 'action-items' } },
+        el('div', { className: 'section-head' }, el('h1', { id: 'ai-page-heading', text: 'Action items' })),
+        el('p', { className: 'hint', text: 'Follow-up work written on incidents and their reviews. Add items on an incident page or its review.' }),
+        form,
+        message,
+        summary,
+        el('div', { className: 'table-wrap' }, table),
+        empty,
+      ),
+    );
+
+    loadServices()
+      .then((services) => {
+        if (!ctx.alive) return;
+        const keep = service.value;
+        const options = services.map((svc) => el('option', { value: svc.name, text: svc.archived_at ? `${svc.name} (archived)` : svc.name }));
+        if (keep && !services.some((svc) => svc.name === keep)) options.push(el('option', { value: keep, text: keep }));
+        service.replaceChildren(el('option', { value: '', text: 'Any service' }), ...options);
+        service.value = keep;
+      })
+      .catch(() => {});
+
+    function query() {
+      const qs = new URLSearchParams(AI_VIEWS.find(([v]) => v === view)[2]);
+      if (service.value) qs.set('service', service.value);
+      return qs.toString();
+    }
+
+    function row(item) {
+      const owner = aiOwnerText(item);
+      // Responders change the status right here; others see the badge.
+      const statusCell = el(
+        'td',
+        { dataset: { label: 'Status' } },
+        canAct ? aiStatusControl(item, 'ai-page', message, { onSaved: () => view_.reload(), onStale: () => view_.reload() }) : aiStatusBadge(item.status),
+      );
+      return el(
+        'tr',
+        { dataset: { testid: 'ai-row', ref: item.ref, itemId: String(item.id), status: item.status, overdue: item.overdue ? 'yes' : 'no' } },
+        el('td', { dataset: { label: 'Ref', testid: 'ai-ref' }, className: 'row-ref', text: item.ref }),
+        el('td', { dataset: { label: 'Title' } }, el('span', { className: 'ai-title', dataset: { testid: 'ai-title' }, text: item.title }), item.tracker_url ? el('br') : null, aiTrackerLink(item)),
+        el(
+          'td',
+          { dataset: { label: 'Incident' } },
+          el('a', { href: `/ui/incidents/${item.incident_id}`, title: item.incident_title || '', dataset: { link: '', testid: 'ai-incident' }, text: item.incident_ref || `INC-${item.incident_id}` }),
+        ),
+        el('td', { dataset: { label: 'Service', testid: 'ai-service' }, className: item.service ? null : 'muted', text: item.service || '—' }),
+        el('td', { dataset: { label: 'Owner', testid: 'ai-owner' }, className: owner ? null : 'muted', text: owner || 'Nobody' }),
+        el('td', { dataset: { label: 'Priority' } }, aiPriorityBadge(item.priority)),
+        el('td', { dataset: { label: 'Due' } }, aiDue(item)),
+        statusCell,
+      );
+    }
+
+    async function load() {
+      const generation = ++ctx.generation;
+      body.setAttribute('aria-busy', 'true');
+      try {
+        const data = await api('GET', `/action-items?${query()}`);
+        if (!ctx.alive || generation !== ctx.generation) return;
+        const items = data.items || [];
+        // A status select with focus keeps it when its row is still listed.
+        const active = document.activeElement;
+        const focusedRef = body.contains(active) && active.tagName === 'SELECT' ? active.closest('tr').dataset.ref : null;
+        body.replaceChildren(...items.map(row));
+        if (focusedRef) {
+          const again = body.querySelector(`tr[data-ref="${focusedRef}"] select`);
+          if (again) again.focus();
+        }
+        table.hidden = items.length === 0;
+        empty.hidden = items.length > 0;
+        const viewName = AI_VIEWS.find(([v]) => v === view)[1].toLowerCase();
+        empty.textContent = `No action items (${viewName}${service.value ? `, ${service.value}` : ''}).`;
+        const total = Number(data.total ?? items.length);
+        summary.textContent = items.length ? `${total} action item${total === 1 ? '' : 's'}${total > items.length ? ` (showing ${items.length})` : ''}.` : '';
+        ctx.page.dataset.view = view;
+        ctx.page.dataset.loaded = query();
+        message.replaceChildren();
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showFormError(message, ctx.page, err);
+      } finally {
+        if (ctx.alive && generation === ctx.generation) body.removeAttribute('aria-busy');
+      }
+    }
+    ctx.page = main().querySelector('[data-testid="action-items"]');
+
+    const view_ = liveView(ctx, load, { kinds: /^(action_item\.(created|updated)|clock\.advanced)$/, everyMs: 60000 });
+    const apply = () => {
+      const qs = new URLSearchParams();
+      if (view !== 'mine') qs.set('view', view);
+      if (service.value) qs.set('service', service.value);
+      const text = qs.toString();
+      history.replaceState(null, '', `/ui/action-items${text ? `?${text}` : ''}`);
+      view_.reload();
+    };
+    for (const tab of tabs) {
+      tab.addEventListener('click', () => {
+        view = tab.dataset.view;
+        for (const other of tabs) other.setAttribute('aria-pressed', other === tab ? 'true' : 'false');
+        apply();
+      });
+    }
+    service.addEventListener('change', apply);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      apply();
+    });
+    focusHeading();
+    return view_;
+  }
+
+  // ---------------------------------------------------------------- analytics
+
+  // "2026-Q4" for a Date (local time), and the n quarters before it.
+  function quarterOf(date) {
+    return `${date.getFullYear()}-Q${Math.floor(date.getMonth() / 3) + 1}`;
+  }
+  function recentQuarters(now, n) {
+    const out = [];
+    let year = now.getFullYear();
+    let q = Math.floor(now.getMonth() / 3) + 1;
+    for (let i = 0; i < n; i += 1) {
+      out.push(`${year}-Q${q}`);
+      q -= 1;
+      if (q === 0) {
+        q = 4;
+        year -= 1;
+      }
+    }
+    return out;
+  }
+
+  // A duration of the report: the humanised text, or "—" without a value.
+  const durationText = (obj, name) => (obj && obj[name] !== null && obj[name] !== undefined ? String(obj[name]) : '—');
+  const percent = (rate) => (rate === null || rate === undefined ? '' : `${Math.round(Number(rate) * 100)}%`);
+
+  // A table of `rows` with `columns` [{label, cell(row) → node|string, num?}]; an empty
+  // note instead when there are no rows.
+  function analyticsTable(testid, caption, columns, rows, emptyText) {
+    if (!rows || rows.length === 0) return el('p', { className: 'muted', dataset: { testid: `${testid}-empty` }, text: emptyText });
+    return el(
+      'div',
+      { className: 'table-wrap' },
+      el(
+        'table',
+        { className: 'data-table an-table', dataset: { testid } },
+        el('caption', { className: 'visually-hidden', text: caption }),
+        el('thead', {}, el('tr', {}, ...columns.map((c) => el('th', { scope: 'col', className: c.num ? 'num' : null, text: c.label })))),
+        el(
+          'tbody',
+          {},
+          ...rows.map((row) =>
+            el(
+              'tr',
+              { dataset: { testid: `${testid}-row` } },
+              ...columns.map((c) => {
+                const value = c.cell(row);
+                return el('td', { dataset: { label: c.label }, className: c.num ? 'num' : null }, value === null || value === undefined || value === '' ? '—' : value);
+              }),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  const incidentLink = (row) =>
+    el('a', { href: `/ui/incidents/${row.id}`, dataset: { link: '' }, title: row.title || '', text: row.ref || `INC-${row.id}` });
+
+  // /ui/analytics: response analytics for a period (a quarter, custom dates or the last 90
+  // days) and filters, from GET /analytics; the server's SVG charts of the same query;
+  // links to the CSV, the JSON and the quarterly report.
+  function analyticsView() {
+    document.title = 'Analytics · Klaxon';
+    const ctx = { alive: true, generation: 0, refreshes: 0 };
+    const params = new URLSearchParams(location.search);
+
+    const period = el('select', { id: 'an-period', dataset: { testid: 'an-period' } }, el('option', { value: '', text: 'Last 90 days' }));
+    for (const quarter of recentQuarters(new Date(serverNow()), 8)) period.append(el('option', { value: quarter, text: quarter.replace('-', ' ') }));
+    period.append(el('option', { value: 'custom', text: 'Custom dates' }));
+    const from = el('input', { id: 'an-from', type: 'date', dataset: { testid: 'an-from' } });
+    const to = el('input', { id: 'an-to', type: 'date', dataset: { testid: 'an-to' } });
+    const service = el('select', { id: 'an-service', dataset: { testid: 'an-service' } }, el('option', { value: '', text: 'All services' }));
+    const severity = el('select', { id: 'an-severity', dataset: { testid: 'an-severity' } }, el('option', { value: '', text: 'All severities' }));
+    const team = el('input', { id: 'an-team', type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'Any team', dataset: { testid: 'an-team' } });
+    const drills = el('input', { id: 'an-drills', type: 'checkbox', dataset: { testid: 'an-include-drills' } });
+    const noise = el('input', { id: 'an-noise', type: 'checkbox', dataset: { testid: 'an-include-noise' } });
+    const refresh = el('button', { type: 'submit', className: 'button-secondary', text: 'Refresh', dataset: { testid: 'an-refresh' } });
+
+    // The controls from the URL.
+    const quarter = params.get('quarter') || '';
+    if (quarter && ![...period.options].some((o) => o.value === quarter)) period.append(el('option', { value: quarter, text: quarter.replace('-', ' ') }));
+    period.value = quarter || (params.get('from') || params.get('to') ? 'custom' : '');
+    from.value = (params.get('from') || '').slice(0, 10);
+    to.value = (params.get('to') || '').slice(0, 10);
+    const keepOption = (select, value) => {
+      if (value && ![...select.options].some((o) => o.value === value)) select.append(el('option', { value, text: value }));
+      select.value = value;
+    };
+    keepOption(service, params.get('service') || '');
+    keepOption(severity, params.get('severity') || '');
+    team.value = params.get('team') || '';
+    drills.checked = params.get('include_drills') === 'true';
+    noise.checked = params.get('include_noise') === 'true';
+    const zone = params.get('tz') || '';
+
+    const customFields = el('div', { className: 'an-custom', hidden: period.value !== 'custom', dataset: { testid: 'an-custom' } }, labelledField('From', from), labelledField('To', to));
+    const form = el(
+      'form',
+      { className: 'filters an-filters', role: 'search', 'aria-label': 'Period and filters', novalidate: true, dataset: { testid: 'an-filters' } },
+      labelledField('Period', period),
+      customFields,
+      labelledField('Service', service),
+      labelledField('Severity', severity),
+      labelledField('Team', team),
+      el(
+        'div',
+        { className: 'an-checks' },
+        el('div', { className: 'field check' }, el('label', { for: drills.id }, drills, ' Include drills')),
+        el('div', { className: 'field check' }, el('label', { for: noise.id }, noise, ' Include noise')),
+      ),
+      el('div', { className: 'actions' }, refresh),
+    );
+    const fieldMap = { quarter: period.id, from: from.id, to: to.id, service: service.id, severity: severity.id, team: team.id };
+
+    const message = formErrorBox('an-error');
+    const summary = el('p', { className: 'an-summary', 'aria-live': 'polite', dataset: { testid: 'an-summary' } });
+    const links = {
+      csv: el('a', { className: 'button button-secondary small', dataset: { testid: 'an-csv' }, text: 'Download CSV' }),
+      json: el('a', { className: 'button button-secondary small', target: '_blank', rel: 'noopener', dataset: { testid: 'an-json' }, text: 'JSON' }),
+      report: el('a', { className: 'button small', target: '_blank', rel: 'noopener', dataset: { testid: 'an-report' } }, 'Quarterly report (printable)', el('span', { className: 'visually-hidden', text: ' (opens in a new tab)' })),
+      markdown: el('a', { className: 'button button-secondary small', dataset: { testid: 'an-markdown' }, text: 'Markdown' }),
+    };
+    const tiles = el('dl', { className: 'an-tiles', dataset: { testid: 'an-tiles' } });
+    const CHARTS = [
+      ['weekly', 'Incidents, MTTA and MTTR per week'],
+      ['severity', 'Incidents by severity'],
+      ['service', 'Incidents by service'],
+    ];
+    const charts = CHARTS.map(([name, title]) => ({
+      name,
+      img: el('img', { className: 'an-chart-img', alt: title, decoding: 'async', dataset: { testid: `an-chart-${name}` } }),
+      title,
+    }));
+    const chartPanel = el(
+      'section',
+      { className: 'panel an-charts', 'aria-labelledby': 'an-charts-heading' },
+      el('h2', { id: 'an-charts-heading', text: 'Charts' }),
+      el('div', { className: 'an-chart-grid' }, ...charts.map((c) => el('figure', { className: `an-chart an-chart-${c.name}` }, c.img))),
+    );
+    const sections = el('div', { className: 'an-sections', dataset: { testid: 'an-sections' } });
+    const page = el(
+      'section',
+      { className: 'an-page', dataset: { testid: 'analytics' } },
+      el('div', { className: 'section-head' }, el('h1', { id: 'an-heading', text: 'Analytics' }), el('div', { className: 'actions an-links' }, links.csv, links.json, links.report, links.markdown)),
+      el('p', { className: 'hint', text: 'How fast incidents were acknowledged, mitigated and resolved, and which targets were missed, for incidents declared in the period.' }),
+      form,
+      message,
+      summary,
+      el('section', { className: 'an-headline', 'aria-labelledby': 'an-tiles-heading' }, el('h2', { id: 'an-tiles-heading', className: 'visually-hidden', text: 'Headline numbers' }), tiles),
+      chartPanel,
+      sections,
+    );
+    main().replaceChildren(page);
+
+    Promise.all([loadServices().catch(() => []), loadSeverities().catch(() => [])]).then(([services, severities]) => {
+      if (!ctx.alive) return;
+      const keptService = service.value;
+      service.replaceChildren(el('option', { value: '', text: 'All services' }), ...services.map((s) => el('option', { value: s.name, text: s.name })));
+      keepOption(service, keptService);
+      const keptSeverity = severity.value;
+      severity.replaceChildren(el('option', { value: '', text: 'All severities' }), ...severities.map((s) => el('option', { value: s.name, text: s.name })));
+      keepOption(severity, keptSeverity);
+    });
+
+    function query() {
+      const qs = new URLSearchParams();
+      if (period.value === 'custom') {
+        if (from.value) qs.set('from', from.value);
+        if (to.value) qs.set('to', to.value);
+      } else if (period.value) qs.set('quarter', period.value);
+      if (service.value) qs.set('service', service.value);
+      if (team.value.trim()) qs.set('team', team.value.trim());
+      if (severity.value) qs.set('severity', severity.value);
+      if (drills.checked) qs.set('include_drills', 'true');
+      if (noise.checked) qs.set('include_noise', 'true');
+      if (zone) qs.set('tz', zone);
+      return qs;
+    }
+    const withQuery = (path, qs, extra = {}) => {
+      const all = new URLSearchParams(qs);
+      for (const [k, v] of Object.entries(extra)) all.set(k, v);
+      const text = all.toString();
+      return `${API}${path}${text ? `?${text}` : ''}`;
+    };
+
+    function tile(key, label, value, sub) {
+      return el(
+        'div',
+        { className: 'an-tile', dataset: { testid: `tile-${key}` } },
+        el('dt', { text: label }),
+        el('dd', { className: 'an-tile-value', dataset: { testid: `tile-${key}-value` }, text: value }),
+        sub ? el('dd', { className: 'an-tile-sub', dataset: { testid: `tile-${key}-sub` }, text: sub }) : null,
+      );
+    }
+
+    function summaryTile(key, label, s) {
+      const n = s && s.n ? Number(s.n) : 0;
+      return tile(key, label, durationText(s, 'mean'), n ? `median ${durationText(s, 'median')} · p90 ${durationText(s, 'p90')} · ${n} incident${n === 1 ? '' : 's'}` : 'no data');
+    }
+
+    function targetTile(key, label, t) {
+      const tally = t || {};
+      const judged = Number(tally.met || 0) + Number(tally.missed || 0);
+      const sub = [judged ? `${percent(tally.met_rate)} met` : 'no targets judged', tally.pending ? `${tally.pending} pending` : ''].filter(Boolean).join(' · ');
+      return tile(key, label, `${tally.met || 0} met / ${tally.missed || 0} missed`, sub);
+    }
+
+    function fillTiles(r) {
+      const inc = r.incidents || {};
+      const left = [];
+      if (inc.excluded_drills) left.push(`${inc.excluded_drills} drill${inc.excluded_drills === 1 ? '' : 's'}`);
+      if (inc.excluded_noise) left.push(`${inc.excluded_noise} noise`);
+      const targets = r.targets || {};
+      const updates = r.updates || {};
+      const items = r.action_items || {};
+      const reviews = r.reviews || {};
+      tiles.replaceChildren(
+        tile('incidents', 'Incidents', String(inc.total ?? 0), [inc.reopened ? `${inc.reopened} reopened` : '', left.length ? `left out: ${left.join(', ')}` : ''].filter(Boolean).join(' · ')),
+        tile('open', 'Still open', String(inc.open ?? 0), ''),
+        summaryTile('mtta', 'MTTA (mean)', r.mtta),
+        summaryTile('mitigate', 'Time to mitigate (mean)', r.time_to_mitigate),
+        summaryTile('mttr', 'MTTR (mean)', r.mttr),
+        targetTile('ack', 'Acknowledge target', targets.ack),
+        targetTile('resolve', 'Resolve target', targets.resolve),
+        tile('updates', 'Updates on cadence', `${updates.kept || 0} kept / ${updates.missed || 0} missed`, ''),
+        tile('action-items', 'Action items', `${items.open || 0} open / ${items.overdue || 0} overdue`, `${items.done || 0} done`),
+        tile('reviews', 'Reviews late', String(reviews.late || 0), `${reviews.due || 0} due · ${reviews.published || 0} published`),
+      );
+    }
+
+    const groupColumns = (label) => [
+      { label, cell: (g) => g.key || '(none)' },
+      { label: 'Incidents', num: true, cell: (g) => String(g.incidents ?? 0) },
+      { label: 'Open', num: true, cell: (g) => String(g.open ?? 0) },
+      { label: 'Missed a target', num: true, cell: (g) => String(g.targets_missed ?? 0) },
+      { label: 'MTTA (mean)', num: true, cell: (g) => durationText(g.mtta, 'mean') },
+      { label: 'MTTR (mean)', num: true, cell: (g) => durationText(g.mttr, 'mean') },
+    ];
+    const counts = (label) => [
+      { label, cell: (c) => c.name },
+      { label: 'Incidents', num: true, cell: (c) => String(c.incidents ?? 0) },
+    ];
+
+    function section(key, title, ...children) {
+      const id = `an-${key}-heading`;
+      return el('section', { className: 'panel an-section', 'aria-labelledby': id, dataset: { testid: `an-${key}` } }, el('h2', { id, text: title }), ...children);
+    }
+
+    function fillSections(r) {
+      const repeat = r.repeat_offenders || {};
+      const missed = r.missed_targets || {};
+      const missedRows = missed.incidents || [];
+      const noiseReport = r.noise || {};
+      const teams = (r.by_team || []).filter((g) => g.key);
+      const parts = [
+        section('by-severity', 'By severity', analyticsTable('an-by-severity', 'Incidents by severity', groupColumns('Severity'), r.by_severity, 'No incidents.')),
+        section('by-service', 'By service', analyticsTable('an-by-service', 'Incidents by service', groupColumns('Service'), r.by_service, 'No incidents.')),
+        teams.length ? section('by-team', 'By team', analyticsTable('an-by-team', 'Incidents by team', groupColumns('Team'), r.by_team, 'No incidents.')) : null,
+        section(
+          'oncall',
+          'On-call load',
+          el('p', { className: 'hint', text: 'Pages sent to each person in the period; night is 22:00–07:00 in their time zone.' }),
+          analyticsTable(
+            'an-oncall',
+            'Pages per person',
+            [
+              { label: 'Person', cell: (p) => p.username },
+              { label: 'Pages', num: true, cell: (p) => String(p.pages ?? 0) },
+              { label: 'At night', num: true, cell: (p) => String(p.night_pages ?? 0) },
+              { label: 'At the weekend', num: true, cell: (p) => String(p.weekend_pages ?? 0) },
+            ],
+            r.oncall,
+            'Nobody was paged.',
+          ),
+        ),
+        section(
+          'repeat',
+          'Repeat offenders',
+          el('p', { className: 'hint', text: 'Services and alerts with two incidents or more.' }),
+          el(
+            'div',
+            { className: 'an-pair' },
+            analyticsTable('an-repeat-services', 'Services with repeated incidents', counts('Service'), repeat.services, 'No service had more than one incident.'),
+            analyticsTable('an-repeat-alerts', 'Alerts with repeated incidents', counts('Alert'), repeat.alertnames, 'No alert opened more than one incident.'),
+          ),
+        ),
+        section(
+          'slowest',
+          'Slowest acknowledgements',
+          analyticsTable(
+            'an-slowest',
+            'Slowest acknowledgements',
+            [
+              { label: 'Incident', cell: incidentLink },
+              { label: 'Title', cell: (row) => row.title },
+              { label: 'Severity', cell: (row) => row.severity },
+              { label: 'Service', cell: (row) => row.service },
+              { label: 'Time to ack', num: true, cell: (row) => durationText(row, 'time_to_ack') },
+            ],
+            r.slowest_acks,
+            'Nothing was acknowledged in the period.',
+          ),
+        ),
+        section(
+          'missed',
+          'Missed targets',
+          missed.total > missedRows.length ? el('p', { className: 'hint', text: `The first ${missedRows.length} of ${missed.total}.` }) : null,
+          analyticsTable(
+            'an-missed',
+            'Incidents that missed a target',
+            [
+              { label: 'Incident', cell: incidentLink },
+              { label: 'Title', cell: (row) => row.title },
+              { label: 'Missed', cell: (row) => (row.missed || []).map((m) => (m === 'ack' ? 'acknowledge' : m === 'rto' ? 'RTO' : m)).join(', ') },
+              { label: 'Time to ack', num: true, cell: (row) => durationText(row, 'time_to_ack') },
+              { label: 'Time to resolve', num: true, cell: (row) => (row.open ? 'still open' : durationText(row, 'time_to_resolve')) },
+            ],
+            missedRows,
+            'No incident missed a target.',
+          ),
+        ),
+        section(
+          'noise',
+          'Noise',
+          el('p', { className: 'hint', dataset: { testid: 'an-noise-count' }, text: `${noiseReport.incidents || 0} incident${noiseReport.incidents === 1 ? '' : 's'} marked as noise in the period: what to tune.` }),
+          el(
+            'div',
+            { className: 'an-pair' },
+            analyticsTable('an-noise-alerts', 'Noisiest alerts', counts('Alert'), noiseReport.alertnames, 'No noisy alerts.'),
+            analyticsTable('an-noise-services', 'Noisiest services', counts('Service'), noiseReport.services, 'No noisy services.'),
+          ),
+        ),
+      ];
+      sections.replaceChildren(...parts.filter(Boolean));
+    }
+
+    function describePeriod(r) {
+      const p = r.period || {};
+      const f = r.filters || {};
+      const fromDate = parseTime(p.from);
+      const toDate = parseTime(p.to);
+      const zoneName = p.time_zone || '';
+      const day = (d) =>
+        d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric', ...(zoneName ? { timeZone: zoneName } : {}) });
+      let text = fromDate && toDate ? `${day(fromDate)} – ${day(new Date(toDate.getTime() - 1))}` : '';
+      if (zoneName) text += ` (${zoneName})`;
+      const filters = [f.service ? `service ${f.service}` : '', f.team ? `team ${f.team}` : '', f.severity ? f.severity : ''].filter(Boolean);
+      if (filters.length) text += ` · ${filters.join(', ')}`;
+      text += ` · drills ${f.include_drills ? 'included' : 'left out'}, noise ${f.include_noise ? 'included' : 'left out'}`;
+      return text;
+    }
+
+    async function load(bust) {
+      const generation = ++ctx.generation;
+      const qs = query();
+      if (period.value === 'custom' && !from.value !== !to.value) {
+        message.replaceChildren(el('strong', { text: 'Choose both dates.' }), ' The period runs from the start of the first day to the end of the last.');
+        return;
+      }
+      page.setAttribute('aria-busy', 'true');
+      links.csv.href = withQuery('/analytics', qs, { format: 'csv' });
+      links.csv.setAttribute('download', 'klaxon-analytics.csv');
+      links.json.href = withQuery('/analytics', qs);
+      links.report.href = withQuery('/reports/quarterly', qs);
+      links.markdown.href = withQuery('/reports/quarterly', qs, { format: 'markdown' });
+      links.markdown.setAttribute('download', `klaxon-report-${qs.get('quarter') || 'period'}.md`);
+      // The charts: the same query (a Refresh asks again past the browser's cache).
+      for (const chart of charts) {
+        const src = withQuery(`/analytics/charts/${chart.name}.svg`, qs, bust ? { _: String(ctx.refreshes) } : {});
+        if (chart.img.getAttribute('src') !== src) chart.img.src = src;
+      }
+      try {
+        const data = await api('GET', `/analytics${qs.toString() ? `?${qs}` : ''}`);
+        if (!ctx.alive || generation !== ctx.generation) return;
+        clearInvalid(form);
+        message.replaceChildren();
+        summary.textContent = describePeriod(data);
+        fillTiles(data);
+        fillSections(data);
+        page.dataset.loaded = qs.toString() || 'default';
+      } catch (err) {
+        if (!ctx.alive || generation !== ctx.generation || (err && err.sessionEnded)) return;
+        if (err instanceof ApiError && err.status === 404 && !(err.problem && err.problem.errors && err.problem.errors.length)) {
+          message.replaceChildren(el('strong', { text: 'Analytics are not available.' }), ` ${err.message}`);
+        } else showFormError(message, form, err, fieldMap);
+        summary.textContent = '';
+      } finally {
+        if (ctx.alive && generation === ctx.generation) page.removeAttribute('aria-busy');
+      }
+    }
+
+    const apply = (bust) => {
+      customFields.hidden = period.value !== 'custom';
+      const text = query().toString();
+      history.replaceState(null, '', `/ui/analytics${text ? `?${text}` : ''}`);
+      load(bust);
+    };
+    for (const control of [period, service, severity, drills, noise, from, to, team]) control.addEventListener('change', () => apply(false));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      ctx.refreshes += 1;
+      apply(true);
+    });
+    load(false);
+    focusHeading();
+    return {
+      cleanup() {
+        ctx.alive = false;
       },
     };
   }
