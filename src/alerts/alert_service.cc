@@ -536,11 +536,14 @@ Result<int64_t> AlertService::IncidentFor(store::Tx& tx, const Integration& in,
     req.severity = mapped;
   }  // else the least severe level
   req.description = Truncate(Label(a.annotations, "description"), incidents::kMaxText);
+  // An archived service is out of the catalog: its alerts open incidents with no service
+  // rather than being refused (a sender would retry them forever).
   if (in.service_id) {
-    req.service = std::to_string(*in.service_id);
+    auto bound = incidents_.FindService(tx, std::to_string(*in.service_id));
+    if (bound.ok() && !bound->archived_at) req.service = std::to_string(*in.service_id);
   } else if (std::string svc = Label(a.labels, "service"); !svc.empty()) {
     auto found = incidents_.FindService(tx, svc);
-    if (found.ok()) req.service = found->name;
+    if (found.ok() && !found->archived_at) req.service = found->name;
   }
   auto inc = incidents_.Declare(tx, req, in.actor());
   if (!inc.ok()) return inc.status();

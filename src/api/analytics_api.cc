@@ -81,9 +81,11 @@ Result<std::vector<analytics::Report>> Api::ComputeReports(
   o.pages_to = o.to;
   o.now = d_.clock.Now();
   for (const auto& level : d_.incidents.Severities()) o.severity_rank[level.name] = level.rank;
-  KLAXON_ASSIGN_OR_RETURN(auto services, d_.incidents.ListServices(tx));
-  for (const auto& s : services)
-    if (!s.owner.empty()) o.team_by_service[s.name] = s.owner;
+  // Archived services too: their past incidents keep their team.
+  auto services = tx.Query("SELECT name, owner FROM services");
+  if (!services.ok()) return services.status();
+  for (const auto& s : *services)
+    if (!s.Str(1).empty()) o.team_by_service[s.Str(0)] = s.Str(1);
   if (auto doc = d_.response.doc()) {
     for (const auto& rb : doc->runbooks)
       if (!rb.service.empty() && rb.rto && !o.rto_ms_by_service.count(rb.service))
@@ -120,6 +122,9 @@ void Api::GetAnalytics(Call& c) {
     r.headers.emplace_back("Content-Disposition", "attachment; filename=\"klaxon-analytics.csv\"");
     return c.reply(std::move(r));
   }
+  // One row per incident only when asked (?rows=true): the CSV has them all, and they
+  // are most of the document's size.
+  if (!(c.req.query.count("rows") && c.req.query["rows"] == "true")) report->rows.clear();
   json body = analytics::ToJson(*report);
   body["period"]["quarter"] = period->quarter.empty() ? json() : json(period->quarter);
   c.reply(http::Response::Text(200, body.dump(-1, ' ', false, json::error_handler_t::replace),

@@ -78,11 +78,9 @@ void Api::ListActionItems(Call& c) {
   if (owner == "me") owner = c.principal.user.username;
   ReadJson(c, [this, f, owner](store::Tx& tx) mutable -> Result<json> {
     if (!owner.empty()) {
-      auto u = d_.people.FindUser(tx, owner);
-      if (!u.ok())
-        return u.status().code() == Code::kNotFound
-                   ? InvalidField("owner", "unknown user '" + owner + "'")
-                   : u.status();
+      // Deactivated owners too: their items still need a new owner.
+      KLAXON_ASSIGN_OR_RETURN(std::optional<auth::User> u, d_.auth.FindUser(tx, owner));
+      if (!u) return InvalidField("owner", "unknown user '" + owner + "'");
       f.owner_id = u->id;
     }
     return d_.action_items.List(tx, f);

@@ -352,6 +352,14 @@ Status DeactivateUser(store::Tx& tx, Deps& d, const Change& c, const events::Act
   if (!u) return Status::Ok();
   if (actor.id && *actor.id == u->id)
     return Conflict("'" + c.name + "' is the account applying; it cannot deactivate itself");
+  if (u->role == auth::Role::kAdmin) {
+    auto admins = tx.QueryOne(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND deactivated_at IS NULL AND id != ?",
+        {u->id});
+    if (!admins.ok()) return admins.status();
+    if ((*admins)->Int(0) == 0)
+      return Conflict("'" + c.name + "' is the last active admin; it cannot be deactivated");
+  }
   KLAXON_ASSIGN_OR_RETURN(auto refs, d.catalog.UserReferences(tx, u->id));
   if (!refs.empty()) {
     std::string list;

@@ -67,16 +67,17 @@ std::string HelpLine(std::string_view left, std::string_view right) {
   return line;
 }
 
-std::string OptionSyntax(const OptionSpec& option) {
+// "--file FILE"; `metavar` replaces the option's own when given (OptionUse::metavar).
+std::string OptionSyntax(const OptionSpec& option, std::string_view metavar = {}) {
   std::string text = "--" + std::string(option.name);
-  if (!option.flag()) text += " " + std::string(option.metavar);
+  if (!option.flag()) text += " " + std::string(metavar.empty() ? option.metavar : metavar);
   return text;
 }
 
 // "-f, --file FILE" in help listings; OptionSyntax when there is no one-letter form.
-std::string OptionHelpSyntax(const OptionSpec& option) {
-  if (option.short_name == '\0') return OptionSyntax(option);
-  return std::string("-") + option.short_name + ", " + OptionSyntax(option);
+std::string OptionHelpSyntax(const OptionSpec& option, std::string_view metavar) {
+  if (option.short_name == '\0') return OptionSyntax(option, metavar);
+  return std::string("-") + option.short_name + ", " + OptionSyntax(option, metavar);
 }
 
 }  // namespace
@@ -234,7 +235,7 @@ std::optional<std::string> Parser::Bind(const CommandSpec& command, std::vector<
   }
   for (const auto& use : uses) {
     if (use.required && !invocation.Has(use.name)) {
-      return "missing " + OptionSyntax(*FindOption(use.name));
+      return "missing " + OptionSyntax(*FindOption(use.name), use.metavar);
     }
   }
   const std::vector<std::string_view> names = SplitWords(command.args);
@@ -272,7 +273,8 @@ std::string Parser::Usage(const CommandSpec& command) const {
   for (const auto& use : command.option_uses()) {
     const OptionSpec* option = FindOption(use.name);
     if (option == nullptr) continue;
-    usage += use.required ? " " + OptionSyntax(*option) : " [" + OptionSyntax(*option) + "]";
+    const std::string syntax = OptionSyntax(*option, use.metavar);
+    usage += use.required ? " " + syntax : " [" + syntax + "]";
     if (option->repeatable) usage += "...";
   }
   return usage;
@@ -337,7 +339,7 @@ std::string Parser::CommandHelp(const CommandSpec& command) const {
       std::string help(use.help.empty() ? option->help : use.help);
       if (option->repeatable) help += " (repeatable)";
       if (use.required) help += " (required)";
-      text += HelpLine(OptionHelpSyntax(*option), help);
+      text += HelpLine(OptionHelpSyntax(*option, use.metavar), help);
     }
   }
   return text + "\n" + GlobalOptionsHelp();

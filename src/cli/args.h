@@ -48,10 +48,11 @@ struct OptionSpec {
 struct OptionUse {
   std::string_view name;
   bool required = false;
-  std::string_view help = {};  // Overrides OptionSpec::help for this command.
+  std::string_view help = {};     // Overrides OptionSpec::help for this command.
+  std::string_view metavar = {};  // Overrides OptionSpec::metavar for this command.
 };
 
-inline constexpr size_t kMaxCommandOptions = 8;
+inline constexpr size_t kMaxCommandOptions = 12;
 
 // The most words a command path has ("status component set").
 inline constexpr size_t kMaxCommandWords = 3;

@@ -9,7 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/args.h"
+#include "core/clock.h"
 
 namespace klaxon::cli {
 
@@ -116,5 +119,35 @@ std::optional<int64_t> ParseDurationArg(std::string_view text);
 // apply_commands.cc: the playbook as configuration.
 int ApplyCommand(Context& context, const Invocation& invocation);
 int ExportCommand(Context& context, const Invocation& invocation);
+
+// followup_commands.cc: action items and the response report.
+int ActionItemListCommand(Context& context, const Invocation& invocation);
+int ActionItemCreateCommand(Context& context, const Invocation& invocation);
+int ActionItemUpdateCommand(Context& context, const Invocation& invocation);
+int ActionItemShowCommand(Context& context, const Invocation& invocation);
+int ReportCommand(Context& context, const Invocation& invocation);
+
+// The parsers and views of followup_commands.cc, exposed for its tests.
+
+// "7", "AI-7", "ai-7", "#7" → "7" (leading zeros dropped); nullopt for anything else.
+std::optional<std::string> NormalizeActionItemId(std::string_view text);
+
+// "2026-12-20 23:59 CET": `t` in the local time zone (the process's TZ), to the minute.
+std::string FormatLocalTime(TimeMs t);
+
+// A due time as the API takes it (RFC 3339 UTC): a date "2026-12-20" is the end of that day
+// (23:59:59.999) in the local time zone; otherwise the forms of time_args.h. Nullopt for
+// anything else, 2026-02-30 included.
+std::optional<std::string> ParseDueArg(std::string_view text, TimeMs now);
+
+// REF, TITLE, INCIDENT, SERVICE, OWNER, PRIORITY, DUE (local time, "(overdue)"), STATUS.
+std::string RenderActionItemTable(const nlohmann::json& items);
+
+// One action item's fields (GET /action-items/{id}), times in local time.
+std::string RenderActionItem(const nlohmann::json& item);
+
+// The headline numbers of GET /analytics, then short tables by severity, by service and of
+// the on-call load.
+std::string RenderReport(const nlohmann::json& report);
 
 }  // namespace klaxon::cli

@@ -314,6 +314,12 @@ Result<json> ActionItems::Update(store::Tx& tx, int64_t id, const ActionItemPatc
       return InvalidField("/status", "must be open, in_progress, done or wont_do");
     if (Closed(*p.status) && !Closed(r.status)) r.closed_at = now;
     if (!Closed(*p.status)) r.closed_at.reset();
+    // Reopened: reminders whose time passed while it was closed are not sent.
+    if (Closed(r.status) && !Closed(*p.status))
+      while (auto at = NextActionReminder(r.created_at, r.due_at, r.reminded)) {
+        if (*at > now) break;
+        ++r.reminded;
+      }
     r.status = *p.status;
   }
   if (p.due_at && *p.due_at != r.due_at) {
@@ -361,7 +367,12 @@ Status ActionItems::OnTimer(store::Tx& tx, int64_t id) {
   TimeMs now = clock_.Now();
   auto at = NextActionReminder(r.created_at, r.due_at, r.reminded);
   if (!at || now < *at) return Arm(tx, r);
-  bool before = r.reminded == 0;
+  // One reminder for every instant that has passed (the engine was down, say): the latest.
+  while (auto next = NextActionReminder(r.created_at, r.due_at, r.reminded + 1)) {
+    if (*next > now) break;
+    ++r.reminded;
+  }
+  bool before = r.reminded == 0 && now < *r.due_at;
   r.reminded++;
   r.last_reminded_at = now;
   KLAXON_RETURN_IF_ERROR(

@@ -32,6 +32,15 @@ Status CheckPattern(const std::string& p, size_t i) {
 
 }  // namespace
 
+void Webhooks::Changed(store::Tx& tx) {
+  uncommitted_++;
+  generation_++;
+  tx.OnCommit([this] {
+    generation_++;
+    uncommitted_--;
+  });
+}
+
 void Webhooks::Install() {
   log_.AddTxHook([this](store::Tx& tx, const events::Event& e) { return OnEvent(tx, e); });
 }
@@ -43,8 +52,11 @@ Result<json> Webhooks::Create(store::Tx& tx, const std::string& name, const std:
     return InvalidField("/name", "must be 1-100 characters, not only spaces");
   if (!url.starts_with("https://") && !url.starts_with("http://"))
     return InvalidField("/url", "must be an http:// or https:// URL");
-  if (url.size() > 2000 || url.find_first_of(" \t\r\n") != std::string::npos)
-    return InvalidField("/url", "must be at most 2000 characters, without spaces");
+  if (url.size() > 2000 || url.find_first_of(" \t\r\n\"<>") != std::string::npos)
+    return InvalidField("/url", "must be at most 2000 characters, without spaces or quotes");
+  size_t host = url.find("//") + 2;
+  if (host >= url.size() || url[host] == '/' || url[host] == ':' || url[host] == '?')
+    return InvalidField("/url", "must name a host");
   if (patterns.empty() || patterns.size() > 50)
     return InvalidField("/events", "must name 1-50 event kinds or patterns");
   for (size_t i = 0; i < patterns.size(); ++i) KLAXON_RETURN_IF_ERROR(CheckPattern(patterns[i], i));
@@ -60,7 +72,7 @@ Result<json> Webhooks::Create(store::Tx& tx, const std::string& name, const std:
       {name, url, secret, events.dump(), actor.name, now});
   if (!row.ok()) return row.status();
   int64_t id = (*row)->Int(0);
-  generation_++;
+  Changed(tx);
   KLAXON_RETURN_IF_ERROR(
       log_.Append(tx, events::Event::Of("webhook.created", actor,
                                         {{"webhook_id", id}, {"name", name}, {"events", events}}))
@@ -98,7 +110,7 @@ Status Webhooks::Delete(store::Tx& tx, int64_t id, const events::Actor& actor) {
   // Deliveries not yet made are dropped with the subscription.
   KLAXON_RETURN_IF_ERROR(tx.Exec(
       "UPDATE outbox SET status = 'cancelled' WHERE webhook_id = ? AND status = 'pending'", {id}));
-  generation_++;
+  Changed(tx);
   return log_
       .Append(tx, events::Event::Of("webhook.deleted", actor, {{"webhook_id", id}, {"name", name}}))
       .status();
@@ -110,7 +122,7 @@ Status Webhooks::OnEvent(store::Tx& tx, const events::Event& e) {
   {
     std::lock_guard lock(mu_);
     int64_t gen = generation_.load();
-    if (loaded_ != gen) {
+    if (loaded_ != gen || uncommitted_.load() > 0) {
       auto rows = tx.Query("SELECT id, url, secret, events FROM webhooks ORDER BY id");
       if (!rows.ok()) return rows.status();
       hooks_.clear();

@@ -69,6 +69,9 @@ class Webhooks {
   std::mutex mu_;
   std::vector<Hook> hooks_;
   std::atomic<int64_t> generation_{1};
+  // Changes not yet committed (or rolled back): while any, the cache is not trusted.
+  std::atomic<int64_t> uncommitted_{0};
+  void Changed(store::Tx& tx);
   int64_t loaded_ = 0;  // guarded by mu_
 };
 

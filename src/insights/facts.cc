@@ -33,10 +33,9 @@ constexpr FactsQuery kQueries[] = {
     {"reviews",
      "SELECT incident_id, due_at, published_at FROM reviews WHERE incident_id BETWEEN ? AND ?"},
     {"events",
-     "SELECT incident_id, kind, COUNT(*) FROM events "
-     "WHERE kind IN ('incident.reopened', 'incident.update_late', 'incident.update_posted') "
-     "AND incident_id BETWEEN ? AND ? AND kind <> 'incident.update_posted' "
-     "GROUP BY incident_id, kind"},
+     "SELECT incident_id, kind, COUNT(*), MIN(at) FROM events "
+     "WHERE kind IN ('incident.acknowledged', 'incident.reopened', 'incident.update_late') "
+     "AND incident_id BETWEEN ? AND ? GROUP BY incident_id, kind"},
     {"alerts",
      "SELECT incident_id, labels FROM alerts WHERE incident_id BETWEEN ? AND ? "
      "ORDER BY incident_id, first_seen, id"},
@@ -51,10 +50,7 @@ constexpr FactsQuery kQueries[] = {
      "CASE WHEN status = 'cancelled' THEN 0 ELSE 1 END FROM outbox "
      "WHERE kind = 'page' AND created_at >= ? AND created_at < ?"},
     {"drills", "SELECT id FROM incidents WHERE id BETWEEN ? AND ? AND drill = 1"},
-    // A reopened incident's acknowledged_at is cleared: its first acknowledgement is in
-    // the log (few incidents are reopened; this reads only their events).
-    {"first_ack",
-     "SELECT MIN(at) FROM events WHERE incident_id = ? AND kind = 'incident.acknowledged'"},
+
     {"users", "SELECT id, username, time_zone FROM users"},
 };
 
@@ -74,12 +70,6 @@ class IncidentIndex {
       first_ = std::min(first_, incidents[i].id);
       last_ = std::max(last_, incidents[i].id);
     }
-  }
-  std::vector<IncidentFacts*> Reopened() {
-    std::vector<IncidentFacts*> out;
-    for (auto& f : incidents_)
-      if (f.reopened > 0) out.push_back(&f);
-    return out;
   }
   // The incident with this id, or nullptr when it was not loaded.
   IncidentFacts* Find(int64_t id) {
@@ -219,12 +209,9 @@ Status LoadIncidentDetails(store::Tx& tx, const LoadOptions& o, IncidentIndex& i
     int n = static_cast<int>(r.Int(2));
     if (kind == "incident.update_late") f.updates_late = n;
     if (kind == "incident.reopened") f.reopened = n;
+    // The first acknowledgement: reopening clears the incident's acknowledged_at.
+    if (kind == "incident.acknowledged") f.acknowledged_at = r.Int(3);
   }));
-  for (IncidentFacts* f : index.Reopened()) {
-    auto row = tx.QueryOne(Sql("first_ack"), {f->id});
-    if (!row.ok()) return row.status();
-    if (*row && !(*row)->IsNull(0)) f->acknowledged_at = (*row)->Int(0);
-  }
   // Rows arrive by incident, then first seen: alertnames keep that order.
   KLAXON_RETURN_IF_ERROR(index.ForEach(tx, "alerts", [](IncidentFacts& f, const store::Row& r) {
     std::string name = Alertname(r.Str(1));

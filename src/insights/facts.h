@@ -5,8 +5,8 @@
 // Incidents: the rows of `incidents` with from <= created_at < to.
 //   id, created_at, title, severity   the row's columns; ref = "INC-<id>"
 //   service       services.name through service_id ("" when NULL)
-//   acknowledged_at  incidents.acknowledged_at (a reopen clears it, so for a reopened
-//                 incident it is the acknowledgement after the last reopen)
+//   acknowledged_at  the first `incident.acknowledged` event of the incident (a reopen
+//                 clears the column), else incidents.acknowledged_at
 //   resolved_at   incidents.resolved_at when status = 'resolved'; a reopened incident that
 //                 is open again has none
 //   drill         incidents.drill = 1;  noise: incidents.noise_reason IS NOT NULL

@@ -542,7 +542,7 @@ Result<std::vector<std::string>> Catalog::UserReferences(store::Tx& tx, int64_t 
       if (std::find(layer.users.begin(), layer.users.end(), user_id) != layer.users.end())
         out.push_back("schedule '" + s.schedule.name + "' (layer '" + layer.name + "')");
     for (const auto& o : s.schedule.overrides)
-      if (o.user_id == user_id)
+      if (o.user_id == user_id && o.end > Now())
         out.push_back("schedule '" + s.schedule.name + "' (an override until " + FormatTime(o.end) +
                       ")");
   }

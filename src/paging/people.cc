@@ -89,7 +89,8 @@ Result<UserRef> People::FindUser(store::Tx& tx, const std::string& id_or_name) {
 }
 
 Result<std::optional<int64_t>> People::UserByIcalToken(store::Tx& tx, const std::string& token) {
-  auto row = tx.QueryOne("SELECT id FROM users WHERE ical_token = ?", {token});
+  auto row =
+      tx.QueryOne("SELECT id FROM users WHERE ical_token = ? AND deactivated_at IS NULL", {token});
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<int64_t>();
   return std::optional<int64_t>((*row)->Int(0));
@@ -308,6 +309,10 @@ Status People::RemoveRule(store::Tx& tx, int64_t user_id, int64_t rule_id,
 
 Result<std::vector<std::pair<ContactMethod, int>>> People::PagePlan(store::Tx& tx,
                                                                     int64_t user_id) {
+  // A deactivated user is told nothing (pages, reminders, notices).
+  auto active = tx.QueryOne("SELECT deactivated_at IS NULL FROM users WHERE id = ?", {user_id});
+  if (!active.ok()) return active.status();
+  if (!*active || (*active)->Int(0) == 0) return std::vector<std::pair<ContactMethod, int>>();
   KLAXON_ASSIGN_OR_RETURN(auto methods, Methods(tx, user_id));
   auto rules = tx.Query(
       "SELECT contact_method_id, delay_minutes FROM notification_rules WHERE user_id = ? "

@@ -474,6 +474,14 @@ ALTER TABLE outbox ADD COLUMN webhook_id INTEGER;
 CREATE INDEX events_for_analytics ON events(incident_id)
   WHERE kind IN ('incident.reopened', 'incident.update_late', 'incident.update_posted');
 )sql"},
+    {14, "analytics indexes", R"sql(
+DROP INDEX events_for_analytics;
+CREATE INDEX events_for_analytics ON events(incident_id, kind, at)
+  WHERE kind IN ('incident.acknowledged', 'incident.reopened', 'incident.update_late');
+CREATE INDEX outbox_pages_by_time ON outbox(created_at, incident_id, user_id, status, idem_key)
+  WHERE kind = 'page';
+CREATE INDEX incidents_by_created ON incidents(created_at);
+)sql"},
 };
 }  // namespace
 
