@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "core/time_format.h"
 #include "insights/facts.h"
+#include "oncall/rotation.h"
 
 namespace klaxon::api {
 
@@ -31,7 +32,7 @@ Result<Period> ParsePeriod(std::map<std::string, std::string>& q, const std::str
   analytics::Query& a = p.query;
   a.now = now;
   a.time_zone = q.count("tz") && !q["tz"].empty() ? q["tz"] : org_zone;
-  if (!analytics::QuarterRange("2000-Q1", a.time_zone))
+  if (!oncall::IsValidTimeZone(a.time_zone))
     return InvalidField("tz", "unknown time zone '" + a.time_zone + "'");
   auto instant = [&](const std::string& key, bool end) -> Result<TimeMs> {
     const std::string& v = q[key];
@@ -65,6 +66,12 @@ Result<Period> ParsePeriod(std::map<std::string, std::string>& q, const std::str
   return p;
 }
 
+// One row per incident in a JSON answer only when asked (?rows=true): the CSV has them
+// all, and they are most of the document's size.
+bool WantRows(std::map<std::string, std::string>& q) {
+  return q.count("rows") && q["rows"] == "true";
+}
+
 }  // namespace
 
 // Loads the facts for [from, to) from the store and computes the report(s).
@@ -81,11 +88,6 @@ Result<std::vector<analytics::Report>> Api::ComputeReports(
   o.pages_to = o.to;
   o.now = d_.clock.Now();
   for (const auto& level : d_.incidents.Severities()) o.severity_rank[level.name] = level.rank;
-  // Archived services too: their past incidents keep their team.
-  auto services = tx.Query("SELECT name, owner FROM services");
-  if (!services.ok()) return services.status();
-  for (const auto& s : *services)
-    if (!s.Str(1).empty()) o.team_by_service[s.Str(0)] = s.Str(1);
   if (auto doc = d_.response.doc()) {
     for (const auto& rb : doc->runbooks)
       if (!rb.service.empty() && rb.rto && !o.rto_ms_by_service.count(rb.service))
@@ -122,9 +124,7 @@ void Api::GetAnalytics(Call& c) {
     r.headers.emplace_back("Content-Disposition", "attachment; filename=\"klaxon-analytics.csv\"");
     return c.reply(std::move(r));
   }
-  // One row per incident only when asked (?rows=true): the CSV has them all, and they
-  // are most of the document's size.
-  if (!(c.req.query.count("rows") && c.req.query["rows"] == "true")) report->rows.clear();
+  if (!WantRows(c.req.query)) report->rows.clear();
   json body = analytics::ToJson(*report);
   body["period"]["quarter"] = period->quarter.empty() ? json() : json(period->quarter);
   c.reply(http::Response::Text(200, body.dump(-1, ' ', false, json::error_handler_t::replace),
@@ -188,6 +188,10 @@ void Api::GetQuarterlyReport(Call& c) {
         200, analytics::ComparisonMarkdown(reports->first, reports->second, title),
         "text/markdown; charset=utf-8"));
   if (format == "json") {
+    if (!WantRows(q)) {
+      reports->first.rows.clear();
+      reports->second.rows.clear();
+    }
     json body = {{"title", title},
                  {"current", analytics::ToJson(reports->first)},
                  {"previous", analytics::ToJson(reports->second)}};

@@ -22,7 +22,7 @@ constexpr FactsQuery kQueries[] = {
      "SELECT id, title, severity, service_id, created_at, acknowledged_at, "
      "CASE WHEN status = 'resolved' THEN resolved_at END, drill, noise_reason IS NOT NULL "
      "FROM incidents WHERE created_at >= ? AND created_at < ?"},
-    {"services", "SELECT id, name FROM services"},
+    {"services", "SELECT id, name, owner FROM services"},
     {"incident_moments",
      "SELECT incident_id, CASE WHEN moment = 'mitigation_started' THEN 1 ELSE 0 END, at "
      "FROM incident_moments "
@@ -106,8 +106,9 @@ typename Map::mapped_type Lookup(const Map& map, const typename Map::key_type& k
 Result<std::vector<IncidentFacts>> LoadIncidents(store::Tx& tx, const LoadOptions& o) {
   auto services = tx.Query(Sql("services"));
   if (!services.ok()) return services.status();
-  std::unordered_map<int64_t, std::string> service_names;
-  for (const store::Row& r : *services) service_names.emplace(r.Int(0), r.Str(1));
+  std::unordered_map<int64_t, std::pair<std::string, std::string>> service_by_id;  // name, owner
+  for (const store::Row& r : *services)
+    service_by_id.emplace(r.Int(0), std::pair(r.Str(1), r.Str(2)));
   auto rows = tx.Query(Sql("incidents"), {o.from, o.to});
   if (!rows.ok()) return rows.status();
   std::vector<IncidentFacts> out;
@@ -119,8 +120,11 @@ Result<std::vector<IncidentFacts>> LoadIncidents(store::Tx& tx, const LoadOption
     f.title = r.Str(1);
     f.severity = r.Str(2);
     f.severity_rank = Lookup(o.severity_rank, f.severity, kUnknownSeverityRank);
-    if (!r.IsNull(3)) f.service = Lookup(service_names, r.Int(3), "");
-    f.team = Lookup(o.team_by_service, f.service, "");
+    std::string owner;
+    if (!r.IsNull(3))
+      if (auto s = service_by_id.find(r.Int(3)); s != service_by_id.end())
+        std::tie(f.service, owner) = s->second;
+    f.team = Lookup(o.team_by_service, f.service, owner);
     if (auto rto = o.rto_ms_by_service.find(f.service); rto != o.rto_ms_by_service.end())
       f.rto = rto->second;
     f.created_at = r.Int(4);

@@ -28,7 +28,9 @@
 //   action_items_overdue  those of them with due_at < LoadOptions::now
 //   action_items_done     its action_items with status done (wont_do counts nowhere)
 //   severity_rank  LoadOptions::severity_rank[severity], kUnknownSeverityRank when absent
-//   team, rto     LoadOptions::team_by_service / rto_ms_by_service [service] ("" / none)
+//   team          LoadOptions::team_by_service[service], else the service's owner
+//                 (services.owner, archived services too; "" without a service)
+//   rto           LoadOptions::rto_ms_by_service[service] (none when absent)
 // Sorted by created_at, then id.
 //
 // Pages: outbox rows with kind = 'page' and pages_from <= created_at < pages_to, of
@@ -79,7 +81,7 @@ struct LoadOptions {
   TimeMs pages_from = 0, pages_to = 0;  // pages (outbox rows) created in [pages_from, pages_to)
   TimeMs now = 0;                       // action items due before it are overdue
   std::map<std::string, int> severity_rank;            // severity name -> rank (1 = most severe)
-  std::map<std::string, std::string> team_by_service;  // service name -> team name
+  std::map<std::string, std::string> team_by_service;  // overrides services.owner as the team
   std::map<std::string, int64_t> rto_ms_by_service;    // service name -> recovery objective
 };
 

@@ -147,6 +147,10 @@ class TestAnalytics(ManualClockMixin, unittest.TestCase):
                                       params={"quarter": "2026-Q4", "format": "json"}))
         self.assertEqual((both["current"]["incidents"]["total"], both["previous"]["incidents"]["total"]),
                          (2, 1))
+        self.assertEqual((both["current"]["rows"], both["previous"]["rows"]), ([], []))
+        with_rows = self.must(self.api.get(API + "/reports/quarterly",
+                                           params={"quarter": "2026-Q4", "format": "json", "rows": "true"}))
+        self.assertEqual([r["ref"] for r in with_rows["current"]["rows"]], ["INC-2", "INC-4"])
         # Without a quarter: the current one (the clock is in 2026-Q4).
         current = self.must(self.api.get(API + "/reports/quarterly", params={"format": "json"}))
         self.assertEqual(current["title"], "Response-time review 2026-Q4")
