@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <filesystem>
 
 #include "core/random.h"
+#include "store/test_store.h"
 
 namespace klaxon::auth {
 namespace {
@@ -13,13 +13,6 @@ namespace {
 constexpr TimeMs kStart = 1795646741123;  // 2026-11-25T22:45:41.123Z
 constexpr int kTtlHours = 12;
 constexpr TimeMs kTtlMs = kTtlHours * 3600 * 1000;
-
-// A fresh directory for one test, on tmpfs when there is one.
-std::string MakeTempDir(const char* prefix) {
-  std::string base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
-  std::string tmpl = base + "/" + prefix + "_XXXXXX";
-  return mkdtemp(tmpl.data()) ? tmpl : "";
-}
 
 // Password hashing is slow (~0.3 s), so the whole file computes one hash.
 class PasswordTest : public ::testing::Test {
@@ -61,20 +54,7 @@ class AuthServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { InitCrypto(); }
 
-  void SetUp() override {
-    dir_ = MakeTempDir("klaxon_auth_test");
-    ASSERT_FALSE(dir_.empty());
-    store::SqliteOptions o;
-    o.synchronous_full = false;
-    auto s = store::OpenStore("sqlite:" + dir_ + "/klaxon.db", o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
+  void SetUp() override { ASSERT_TRUE(store_.status().ok()) << store_.status().ToString(); }
   // Runs `fn` in a write (or read) transaction and returns what it returned.
   template <typename F>
   auto Run(bool write, F fn) {
@@ -117,8 +97,7 @@ class AuthServiceTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
+  store::TempStore store_{"klaxon_auth_test"};
   ManualClock clock_{kStart};
   events::EventBus bus_;
   events::EventLog log_{clock_, bus_};

@@ -1,11 +1,11 @@
 #include "engine/timers.h"
+#include "store/test_store.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,13 +19,6 @@ namespace {
 constexpr TimeMs kStart = 1795646741123;  // 2026-11-25T22:45:41.123Z
 constexpr int64_t kSettleMs = 5000;
 
-// A fresh directory for one test, on tmpfs when there is one.
-std::string MakeTempDir(const char* prefix) {
-  std::string base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
-  std::string tmpl = base + "/" + prefix + "_XXXXXX";
-  return mkdtemp(tmpl.data()) ? tmpl : "";
-}
-
 // One handler call as the test saw it.
 struct Call {
   int64_t subject = 0;
@@ -36,20 +29,10 @@ struct Call {
 class TimersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir("klaxon_timers_test");
-    ASSERT_FALSE(dir_.empty());
-    store::SqliteOptions o;
-    o.synchronous_full = false;
-    auto s = store::OpenStore("sqlite:" + dir_ + "/klaxon.db", o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
+    ASSERT_TRUE(store_.status().ok()) << store_.status().ToString();
     timers_ = std::make_unique<Timers>(*store_, clock_);
   }
-  void TearDown() override {
-    timers_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { timers_.reset(); }
 
   // Registers a handler for "t" that records its calls (and fails while `fail_` > 0).
   void OnT(Timers& timers) {
@@ -110,8 +93,7 @@ class TimersTest : public ::testing::Test {
     ASSERT_TRUE(timers_->Settle(kSettleMs));
   }
 
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
+  store::TempStore store_{"klaxon_timers_test"};
   ManualClock clock_{kStart};
   std::unique_ptr<Timers> timers_;
   std::mutex mu_;

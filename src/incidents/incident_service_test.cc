@@ -1,9 +1,9 @@
 #include "incidents/incident_service.h"
+#include "store/test_store.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <set>
 
 // GCC 12 warns about members left out of designated initializers (ListQuery{.status = ..}),
@@ -17,29 +17,9 @@ using S = IncidentStatus;
 
 constexpr TimeMs kStart = 1795646741123;  // 2026-11-25T22:45:41.123Z
 
-// A fresh directory for one test, on tmpfs when there is one.
-std::string MakeTempDir(const char* prefix) {
-  std::string base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
-  std::string tmpl = base + "/" + prefix + "_XXXXXX";
-  return mkdtemp(tmpl.data()) ? tmpl : "";
-}
-
 class IncidentServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("klaxon_incident_test");
-    ASSERT_FALSE(dir_.empty());
-    store::SqliteOptions o;
-    o.synchronous_full = false;
-    auto s = store::OpenStore("sqlite:" + dir_ + "/klaxon.db", o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
+  void SetUp() override { ASSERT_TRUE(store_.status().ok()) << store_.status().ToString(); }
   // Runs `fn` in a write (or read) transaction and returns what it returned.
   template <typename F>
   auto Run(bool write, F fn) {
@@ -104,8 +84,7 @@ class IncidentServiceTest : public ::testing::Test {
     return ids;
   }
 
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
+  store::TempStore store_{"klaxon_incident_test"};
   ManualClock clock_{kStart};
   events::EventBus bus_;
   events::EventLog log_{clock_, bus_};

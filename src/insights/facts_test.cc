@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "analytics/analytics.h"
 #include "store/store.h"
+#include "store/test_store.h"
 
 namespace klaxon::insights {
 namespace {
@@ -33,13 +33,6 @@ constexpr TimeMs kDay = 24 * kHour;
 constexpr TimeMs kFrom = 1790812800000;  // 2026-10-01T00:00:00Z
 constexpr TimeMs kTo = kFrom + 30 * kDay;
 constexpr TimeMs kNow = kFrom + 10 * kDay;
-
-// A fresh directory for one test, on tmpfs when there is one.
-std::string MakeTempDir(const char* prefix) {
-  std::string base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
-  std::string tmpl = base + "/" + prefix + "_XXXXXX";
-  return mkdtemp(tmpl.data()) ? tmpl : "";
-}
 
 struct NewIncident {
   int64_t id = 0;
@@ -65,20 +58,7 @@ NewIncident Incident(int64_t id, TimeMs created_at, std::string severity,
 
 class FactsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("klaxon_facts_test");
-    ASSERT_FALSE(dir_.empty());
-    store::SqliteOptions o;
-    o.synchronous_full = false;
-    auto s = store::OpenStore("sqlite:" + dir_ + "/klaxon.db", o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
+  void SetUp() override { ASSERT_TRUE(store_.status().ok()) << store_.status().ToString(); }
   void Exec(const std::string& sql, const store::Params& params = {}) {
     Status s = store_->Write([&](store::Tx& tx) { return tx.Exec(sql, params); });
     ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << sql;
@@ -240,8 +220,7 @@ class FactsTest : public ::testing::Test {
     return nullptr;
   }
 
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
+  store::TempStore store_{"klaxon_facts_test"};
 };
 
 std::vector<int64_t> Ids(const Facts& f) {
