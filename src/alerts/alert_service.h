@@ -95,7 +95,12 @@ class AlertService {
   using Observer = std::function<Status(store::Tx& tx, const Integration& in,
                                         const std::vector<intake::NormalizedAlert>& batch)>;
   void SetObserver(Observer fn) { observer_ = std::move(fn); }
+  // Lists and gets leave out the built-in drill integration (kind "drill"): drills
+  // (drills::Drills) inject their alerts through it, and no one else can.
   Result<std::vector<Integration>> ListIntegrations(store::Tx& tx);
+  // The built-in drill integration, made on first use: alerts grouped by their
+  // `drill_run` label, each group opening an incident marked as a drill.
+  Result<Integration> DrillIntegration(store::Tx& tx);
   Result<Integration> GetIntegration(store::Tx& tx, int64_t id);
   Status RevokeIntegration(store::Tx& tx, int64_t id, const events::Actor& actor);
   // Changes settings (kind and key stay); a new heartbeat interval counts from now.

@@ -282,7 +282,7 @@ std::vector<PersonLoad> OncallLoad(const std::vector<IncidentFacts>& incidents,
   std::map<std::string, PersonLoad> people;
   for (const auto& p : pages) {
     if (p.at < q.from || p.at >= q.to) continue;
-    if (p.drill && !q.include_drills) continue;
+    if (p.drill ? !(q.include_drills || q.only_drills) : q.only_drills) continue;
     if (filtered && !matching.contains(p.incident_id)) continue;
     const LocalZone* zone = &zone_of(p.time_zone);
     if (p.time_zone.empty() || !zone->known()) zone = &zone_of(q.time_zone);
@@ -412,7 +412,8 @@ Report Compute(const std::vector<IncidentFacts>& incidents, const std::vector<Pa
   for (const auto& inc : incidents) {
     if (inc.created_at < query.from || inc.created_at >= query.to) continue;
     if (!Matches(inc, query)) continue;
-    if (inc.drill && !query.include_drills) {
+    if (query.only_drills && !inc.drill) continue;
+    if (inc.drill && !query.include_drills && !query.only_drills) {
       ++report.excluded_drills;
       continue;
     }

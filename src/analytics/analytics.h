@@ -107,6 +107,7 @@ struct Query {
   TimeMs from = 0, to = 0;  // incidents created in [from, to)
   std::optional<std::string> service, team, severity;
   bool include_drills = false, include_noise = false;
+  bool only_drills = false;       // drills apart: real incidents (and their pages) left out
   std::string time_zone = "UTC";  // weeks, and pages of people without a zone
   TimeMs now = 0;                 // what is known: moments after it are ignored
   int night_start_hour = 22, night_end_hour = 7;

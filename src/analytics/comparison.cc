@@ -153,7 +153,9 @@ std::string Intro(const Report& cur, const Report& prev) {
                      Incidents(cur.incidents) + ". Previous period: " + Period(prev, zone) + ", " +
                      Incidents(prev.incidents) + ".";
   std::vector<std::string> left_out;
-  if (!cur.query.include_drills) {
+  if (cur.query.only_drills) {
+    left_out.push_back("every real incident (this report is of drills only)");
+  } else if (!cur.query.include_drills) {
     left_out.push_back(std::string("drills (").append(std::to_string(cur.excluded_drills)) + ")");
   }
   if (!cur.query.include_noise) {

@@ -119,11 +119,9 @@ json ToJson(const Report& r) {
                    {"to", FormatTime(q.to)},
                    {"now", FormatTime(q.now)},
                    {"time_zone", r.time_zone}};
-  out["filters"] = {{"service", Optional(q.service)},
-                    {"team", Optional(q.team)},
-                    {"severity", Optional(q.severity)},
-                    {"include_drills", q.include_drills},
-                    {"include_noise", q.include_noise}};
+  out["filters"] = {{"service", Optional(q.service)},   {"team", Optional(q.team)},
+                    {"severity", Optional(q.severity)}, {"include_drills", q.include_drills},
+                    {"only_drills", q.only_drills},     {"include_noise", q.include_noise}};
   out["incidents"] = {{"total", r.incidents},
                       {"open", r.open},
                       {"reopened", r.reopened},

@@ -62,6 +62,15 @@ Result<Period> ParsePeriod(std::map<std::string, std::string>& q, const std::str
   if (q.count("team") && !q["team"].empty()) a.team = q["team"];
   if (q.count("severity") && !q["severity"].empty()) a.severity = q["severity"];
   a.include_drills = q.count("include_drills") && q["include_drills"] == "true";
+  // ?drills=only: the drills apart from real incidents; ?drills=include as include_drills.
+  if (q.count("drills")) {
+    if (q["drills"] == "only")
+      a.only_drills = true;
+    else if (q["drills"] == "include")
+      a.include_drills = true;
+    else if (q["drills"] != "exclude")
+      return InvalidField("drills", "must be exclude (the default), include or only");
+  }
   a.include_noise = q.count("include_noise") && q["include_noise"] == "true";
   return p;
 }

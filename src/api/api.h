@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/work_queue.h"
+#include "drills/drills.h"
 #include "engine/timers.h"
 #include "events/event.h"
 #include "followup/action_items.h"
@@ -67,6 +68,7 @@ struct ApiDeps {
   response::Reviews& reviews;
   followup::ActionItems& action_items;
   followup::Webhooks& webhooks;
+  drills::Drills& drills;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -166,6 +168,16 @@ class Api {
   void ListWebhooks(Call& c);
   void CreateWebhook(Call& c);
   void DeleteWebhook(Call& c);
+  void ListDrillScenarios(Call& c);
+  void CreateDrillScenario(Call& c);
+  void GetDrillScenario(Call& c);
+  void ReplaceDrillScenario(Call& c);
+  void DeleteDrillScenario(Call& c);
+  void RunDrill(Call& c);
+  void ListDrillRuns(Call& c);
+  void GetDrillRun(Call& c);
+  void CancelDrillRun(Call& c);
+  void GetDrillReport(Call& c);
   void MarkNoise(Call& c);
   // Response analytics and the quarterly report (analytics_api.cc).
   void GetAnalytics(Call& c);

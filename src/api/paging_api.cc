@@ -679,7 +679,7 @@ void Api::PagingPublic(http::Request& req, http::Reply reply) {
       }
       KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, d_.incidents.Get(tx, cl.subject));
       what = "<p><strong>" + HtmlEscape(inc.ref()) + "</strong> [" + HtmlEscape(inc.severity) +
-             "] " + HtmlEscape(inc.title) +
+             "] " + HtmlEscape(inc.DisplayTitle()) +
              "</p><p>Status: " + HtmlEscape(incidents::StatusName(inc.status)) + "</p>";
       return Status::Ok();
     });

@@ -236,6 +236,43 @@ void Api::BuildRoutes() {
        "the current one; or ?from&to against the period before): ?format=html (printable, "
        "the default), markdown or json; same filters as /analytics",
        "analytics", nullptr, 200, nullptr, &Api::GetQuarterlyReport},
+      {"GET", "/api/v1/drills/scenarios", Role::kViewer,
+       "Drill (game day) scenarios, with their last run", "drills", nullptr, 200, AnyObj(),
+       &Api::ListDrillScenarios},
+      {"POST", "/api/v1/drills/scenarios", Role::kResponder,
+       "Define a drill scenario: name, description, service, severity, alerts [{labels, "
+       "annotations}], expected_actions (\"acknowledge\", \"assign_role:ROLE\", "
+       "\"post_update\", \"run_action:NAME\", \"check_runbook_step[:N]\", \"add_note\", "
+       "\"mark_moment:MOMENT\", \"link_war_room\", \"change_severity\", \"resolve\", or "
+       "{action, within: \"10m\"}), time_limit (default 1h), allow_public (the status page "
+       "and customers; default false)",
+       "drills", AnyObj(), 201, AnyObj(), &Api::CreateDrillScenario},
+      {"GET", "/api/v1/drills/scenarios/{id}", Role::kViewer, "One drill scenario (id or name)",
+       "drills", nullptr, 200, AnyObj(), &Api::GetDrillScenario},
+      {"PUT", "/api/v1/drills/scenarios/{id}", Role::kResponder,
+       "Replace a drill scenario (scheduled runs start with the new one)", "drills", AnyObj(), 200,
+       AnyObj(), &Api::ReplaceDrillScenario},
+      {"DELETE", "/api/v1/drills/scenarios/{id}", Role::kResponder,
+       "Delete a drill scenario (409 while a run of it is scheduled or running; past runs "
+       "stay)",
+       "drills", nullptr, 204, nullptr, &Api::DeleteDrillScenario},
+      {"POST", "/api/v1/drills/scenarios/{id}/runs", Role::kResponder,
+       "Run the drill now, or schedule it with at (RFC 3339): its alerts go through intake "
+       "and open an incident marked DRILL that pages and escalates like any other",
+       "drills", Obj({{"at", Str(1, 40)}}), 201, AnyObj(), &Api::RunDrill},
+      {"GET", "/api/v1/drills/runs", Role::kViewer,
+       "Drill runs, newest first: ?scenario, ?status (scheduled, running, finished, "
+       "cancelled, failed), ?limit (1-200)",
+       "drills", nullptr, 200, AnyObj(), &Api::ListDrillRuns},
+      {"GET", "/api/v1/drills/runs/{id}", Role::kViewer, "One drill run with its result so far",
+       "drills", nullptr, 200, AnyObj(), &Api::GetDrillRun},
+      {"POST", "/api/v1/drills/runs/{id}/cancel", Role::kResponder,
+       "Cancel a scheduled run, or stop a running one now (its incident is resolved)", "drills",
+       nullptr, 200, AnyObj(), &Api::CancelDrillRun},
+      {"GET", "/api/v1/drills/runs/{id}/report", Role::kViewer,
+       "The drill report: the level's targets and the expected actions, each met, missed or "
+       "pending; ?format=json (default) or markdown",
+       "drills", nullptr, 200, nullptr, &Api::GetDrillReport},
       {"GET", "/api/v1/webhooks", Role::kAdmin,
        "Event webhooks (subscriptions of a URL to event kinds)", "webhooks", nullptr, 200, AnyObj(),
        &Api::ListWebhooks},

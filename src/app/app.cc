@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/random.h"
+#include "drills/drills.h"
 #include "engine/timers.h"
 #include "events/event.h"
 #include "followup/action_items.h"
@@ -326,6 +327,15 @@ int Serve(const std::vector<std::string>& args) {
     return pager.Enqueue(tx, item).status();
   });
   webhooks.Install();
+  // Drills: scenarios run through the real flow; every event of a drill's incident says so.
+  drills::Drills drills(clock, log, timers, alert_service, incidents, response);
+  drills.Install();
+  log.SetDecorator([&incidents](store::Tx& tx, events::Event& e) -> Status {
+    if (!e.incident_id || !e.data.is_object()) return Status::Ok();
+    KLAXON_ASSIGN_OR_RETURN(bool drill, incidents.IsDrill(tx, *e.incident_id));
+    if (drill) e.data["drill"] = true;
+    return Status::Ok();
+  });
   if (Status loaded = store->Read([&](store::Tx& tx) { return response.Load(tx); }); !loaded.ok()) {
     std::fprintf(stderr, "klaxon serve: playbook: %s\n", loaded.message().c_str());
     return 1;
@@ -344,6 +354,8 @@ int Serve(const std::vector<std::string>& args) {
   automator.Install();
   alert_service.SetObserver([&automator](store::Tx& tx, const alerts::Integration& in,
                                          const std::vector<intake::NormalizedAlert>& batch) {
+    // A game day never rolls production back by itself: drills' alerts are not observed.
+    if (in.kind == "drill") return Status::Ok();
     std::vector<std::string> concerned;
     for (const auto& a : batch)
       if (automator.Concerns(a.labels)) concerned.push_back(a.fingerprint);
@@ -422,6 +434,7 @@ int Serve(const std::vector<std::string>& args) {
                 reviews,
                 action_items,
                 webhooks,
+                drills,
                 metrics,
                 cfg.PublicUrl(),
                 cfg.PublicUrl().starts_with("https://"),

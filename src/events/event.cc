@@ -59,6 +59,20 @@ constexpr EventKind kKinds[] = {
     {"incident.marked_noise",
      "An incident (or one of its alerts) was marked noise / not actionable, with a reason."},
     {"incident.unmarked_noise", "An incident's (or alert's) noise mark was taken back."},
+    {"drill.scenario_created", "A drill (game day) scenario was defined: the whole scenario."},
+    {"drill.scenario_updated", "A drill scenario was replaced: the whole new scenario."},
+    {"drill.scenario_deleted", "A drill scenario was deleted (its runs stay)."},
+    {"drill.scheduled", "A drill run was scheduled: run_id, scenario, scheduled_at."},
+    {"drill.started",
+     "A drill run injected its alerts and opened its incident (marked DRILL): run_id, "
+     "scenario, ends_at (the time limit), expected_actions."},
+    {"drill.finished",
+     "A drill run ended: outcome resolved (by the team) or time_limit, and the report's "
+     "summary (met, missed, result)."},
+    {"drill.cancelled", "A drill run was cancelled (scheduled) or stopped early (running)."},
+    {"drill.failed",
+     "A scheduled drill run could not start: outcome silenced (every alert matched a silence "
+     "or maintenance window) or invalid (its service, severity or playbook names are gone)."},
     {"user.created", "A user account was created."},
     {"user.deactivated",
      "A user was deactivated (by `klaxon apply --prune`): sessions ended, tokens revoked."},
@@ -201,6 +215,7 @@ size_t EventBus::subscribers() const {
 Result<int64_t> EventLog::Append(store::Tx& tx, Event e) {
   if (!IsKnownKind(e.kind)) return Internal("unknown event kind " + e.kind);
   if (e.at == 0) e.at = clock_.Now();
+  if (decorator_) KLAXON_RETURN_IF_ERROR(decorator_(tx, e));
   auto row = tx.QueryOne(
       "INSERT INTO events(at, kind, actor_type, actor_id, actor_name, incident_id, data) "
       "VALUES (?,?,?,?,?,?,?) RETURNING seq",

@@ -87,6 +87,10 @@ class EventLog {
                                   int64_t limit);
   Result<int64_t> LastSeq(store::Tx& tx);
   void SetAppendObserver(std::function<void(const Event&)> fn) { observer_ = std::move(fn); }
+  // Runs on every event before it is written, in the appending transaction: adds what
+  // every event of a kind of incident carries (a drill's `"drill": true`). Set at start.
+  using Decorator = std::function<Status(store::Tx&, Event&)>;
+  void SetDecorator(Decorator fn) { decorator_ = std::move(fn); }
   // A reaction that runs inside the appending transaction, after the event row is
   // written: the paging engine starts and stops escalations this way, atomically with
   // the incident change. It may append events itself. Hooks run in the order added;
@@ -100,6 +104,7 @@ class EventLog {
   const Clock& clock_;
   EventBus& bus_;
   std::function<void(const Event&)> observer_;
+  Decorator decorator_;
   std::vector<TxHook> tx_hooks_;
 };
 

@@ -145,7 +145,7 @@ Result<json> ActionItems::ToJson(store::Tx& tx, const Row& r) {
               {"ref", "AI-" + std::to_string(r.id)},
               {"incident_id", r.incident_id},
               {"incident_ref", inc.ref()},
-              {"incident_title", inc.title},
+              {"incident_title", inc.DisplayTitle()},
               {"service", inc.service ? json(inc.service->name) : json()},
               {"source", r.source},
               {"title", r.title},

@@ -97,6 +97,43 @@ nlohmann::json Incident::ToJson() const {
                       : nlohmann::json()}};
 }
 
+std::string DrillTitle(const std::string& title) {
+  return title.starts_with(kDrillMark) ? title : kDrillMark + title;
+}
+
+std::string Incident::DisplayTitle() const { return drill ? DrillTitle(title) : title; }
+
+Result<bool> IncidentService::IsDrill(store::Tx& tx, int64_t id) {
+  {
+    std::lock_guard lock(drill_mu_);
+    auto it = drill_cache_.find(id);
+    if (it != drill_cache_.end()) return it->second;
+  }
+  auto row = tx.QueryOne("SELECT drill FROM incidents WHERE id = ?", {id});
+  if (!row.ok()) return row.status();
+  if (!*row) return false;  // not cached: it may be inserted later
+  bool drill = (*row)->Int(0) != 0;
+  std::lock_guard lock(drill_mu_);
+  if (drill_cache_.size() >= 100'000) drill_cache_.clear();
+  drill_cache_.emplace(id, drill);
+  return drill;
+}
+
+Status CheckMayGoPublic(store::Tx& tx, int64_t id, const std::string& field) {
+  auto row = tx.QueryOne(
+      "SELECT i.drill, (SELECT MAX(d.allow_public) FROM drill_runs d WHERE d.incident_id = i.id) "
+      "FROM incidents i WHERE i.id = ?",
+      {id});
+  if (!row.ok()) return row.status();
+  if (!*row || (*row)->Int(0) == 0) return Status::Ok();
+  if (!(*row)->IsNull(1) && (*row)->Int(1) != 0) return Status::Ok();
+  return Status(Code::kConflict,
+                "INC-" + std::to_string(id) +
+                    " is a drill: it never reaches the public status page or customers unless "
+                    "its scenario allows it (allow_public)",
+                {{field, "a drill's scenario does not allow the public status page or customers"}});
+}
+
 Result<int64_t> IncidentService::Emit(store::Tx& tx, std::string kind, const events::Actor& actor,
                                       int64_t id, nlohmann::json data) {
   events::Event e;
@@ -139,19 +176,24 @@ Result<Incident> IncidentService::Declare(store::Tx& tx, const DeclareRequest& r
   TimeMs now = clock_.Now();
   auto row = tx.QueryOne(
       "INSERT INTO incidents(title, description, impact, severity, status, service_id, "
-      "created_at, updated_at, created_by, resolution_summary, classified_by) VALUES "
-      "(?,?,?,?,?,?,?,?,?,'',?) RETURNING id",
+      "created_at, updated_at, created_by, resolution_summary, classified_by, drill) VALUES "
+      "(?,?,?,?,?,?,?,?,?,'',?,?) RETURNING id",
       {req.title, req.description, req.impact, severity, std::string("triggered"),
        service ? store::Value(service->id) : store::Value(nullptr), now, now, actor.name,
-       req.classified_by});
+       req.classified_by, int64_t{req.drill}});
   if (!row.ok()) return row.status();
   int64_t id = (*row)->Int(0);
+  {
+    // An id can come back after a rolled-back insert: forget what was cached for it.
+    std::lock_guard lock(drill_mu_);
+    drill_cache_.erase(id);
+  }
   nlohmann::json data = {{"ref", "INC-" + std::to_string(id)},
                          {"title", req.title},
                          {"severity", severity},
                          {"service", service ? nlohmann::json(service->name) : nlohmann::json()}};
   if (!req.classified_by.empty()) data["classified_by"] = req.classified_by;
-  auto seq = Emit(tx, "incident.declared", actor, id, std::move(data));
+  auto seq = Emit(tx, "incident.declared", actor, id, std::move(data));  // drill: by the log
   if (!seq.ok()) return seq.status();
   return Get(tx, id);
 }

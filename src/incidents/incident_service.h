@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -59,8 +61,15 @@ struct Incident {
   std::optional<Noise> noise;  // marked noise / not actionable
 
   std::string ref() const { return "INC-" + std::to_string(id); }
+  // The title as pages, messages and public posts show it: "[DRILL] " first for a drill.
+  std::string DisplayTitle() const;
   nlohmann::json ToJson() const;
 };
+
+// What a drill's incident shows before its title.
+inline constexpr const char* kDrillMark = "[DRILL] ";
+// `title` with kDrillMark in front unless it already starts with it.
+std::string DrillTitle(const std::string& title);
 
 struct DeclareRequest {
   std::string title;
@@ -69,6 +78,7 @@ struct DeclareRequest {
   std::string description;
   std::string impact;
   std::string classified_by;  // the classification rule that chose `severity`, if any
+  bool drill = false;         // opened by a drill (drills::Drills): marked DRILL everywhere
 };
 
 struct ListQuery {
@@ -143,6 +153,10 @@ class IncidentService {
   Status ArchiveService(store::Tx& tx, const Service& s, const events::Actor& actor);
   Status RestoreService(store::Tx& tx, const Service& s, const events::Actor& actor);
 
+  // Whether incident `id` is a drill (false for an unknown id). The flag never changes
+  // once an incident exists, so answers are cached; Declare forgets a reused id.
+  Result<bool> IsDrill(store::Tx& tx, int64_t id);
+
  private:
   Status Touch(store::Tx& tx, const Incident& inc);
   Result<int64_t> Emit(store::Tx& tx, std::string kind, const events::Actor& actor, int64_t id,
@@ -150,7 +164,14 @@ class IncidentService {
   const Clock& clock_;
   events::EventLog& log_;
   SchemeFn scheme_;
+  std::mutex drill_mu_;
+  std::unordered_map<int64_t, bool> drill_cache_;
 };
+
+// OK unless incident `id` is a drill whose scenario did not allow the public status page
+// and customers: then Conflict (409) naming `field`. Status page publication and customer
+// notices call it before they write anything.
+Status CheckMayGoPublic(store::Tx& tx, int64_t id, const std::string& field);
 
 // "42" or "INC-42" → 42.
 std::optional<int64_t> ParseIncidentId(std::string_view s);

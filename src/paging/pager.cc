@@ -350,7 +350,7 @@ notify::Message Pager::PageMessage(const incidents::Incident& inc, const UserRef
   notify::Message m;
   m.kind = "page";
   m.incident_ref = inc.ref();
-  m.title = inc.title;
+  m.title = inc.DisplayTitle();
   m.severity = inc.severity;
   m.status = incidents::StatusName(inc.status);
   m.service = inc.service ? inc.service->name : "";
@@ -361,6 +361,7 @@ notify::Message Pager::PageMessage(const incidents::Incident& inc, const UserRef
   m.recipient_name = user.name;
   m.at = clock_.Now();
   if (!inc.impact.empty()) m.fields.emplace_back("Impact", inc.impact);
+  if (inc.drill) m.fields.emplace_back("DRILL", "This is a drill (game day), not a real incident.");
   return m;
 }
 
@@ -659,12 +660,13 @@ Status Pager::OnHandoffTimer(store::Tx& tx, int64_t schedule_id, TimeMs due) {
                                .status());
     if (in_user) {
       auto open = tx.Query(
-          "SELECT id, title, severity FROM incidents WHERE status <> 'resolved' ORDER BY id DESC "
-          "LIMIT 10");
+          "SELECT id, title, severity, drill FROM incidents WHERE status <> 'resolved' ORDER BY "
+          "id DESC LIMIT 10");
       if (!open.ok()) return open.status();
       std::string summary;
       for (const auto& r : *open)
-        summary += "INC-" + std::to_string(r.Int(0)) + " [" + r.Str(2) + "] " + r.Str(1) + "\n";
+        summary += "INC-" + std::to_string(r.Int(0)) + " [" + r.Str(2) + "] " +
+                   (r.Int(3) ? incidents::DrillTitle(r.Str(1)) : r.Str(1)) + "\n";
       notify::Message m;
       m.kind = "handoff";
       m.title = "You are now on call for " + s->schedule.name;

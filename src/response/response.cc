@@ -588,6 +588,10 @@ Result<nlohmann::json> Response::PostUpdate(store::Tx& tx, int64_t incident_id,
   }
   if (std::find(to.begin(), to.end(), "internal") == to.end()) to.insert(to.begin(), "internal");
   KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, incidents_.Get(tx, incident_id));
+  for (size_t i = 0; i < audiences.size() && inc.drill; ++i)
+    if (audiences[i] == "status_page" || audiences[i] == "customer_email")
+      KLAXON_RETURN_IF_ERROR(
+          incidents::CheckMayGoPublic(tx, incident_id, "/audiences/" + std::to_string(i)));
   KLAXON_ASSIGN_OR_RETURN(int64_t number, UpdatePosted(tx, incident_id));
   KLAXON_ASSIGN_OR_RETURN(auto c, LoadClock(tx, incident_id));
   json data = {{"update_number", number},
@@ -724,7 +728,7 @@ notify::Message Response::Notice(const incidents::Incident& inc, const std::stri
   notify::Message msg;
   msg.kind = kind;
   msg.incident_ref = inc.ref();
-  msg.title = inc.title;
+  msg.title = inc.DisplayTitle();
   msg.severity = inc.severity;
   msg.status = what;
   msg.service = inc.service ? inc.service->name : "";
@@ -938,6 +942,7 @@ Result<Response::ActionRun> Response::PrepareAction(store::Tx& tx, int64_t incid
                  {"impact", inc.impact},
                  {"description", inc.description},
                  {"war_room", inc.war_room},
+                 {"drill", inc.drill},
                  {"url", pager_.options().public_url + "/ui/incidents/" + std::to_string(inc.id)}};
     return run;
   }
@@ -1050,7 +1055,7 @@ Result<nlohmann::json> Response::Facts(store::Tx& tx, const incidents::Incident&
     next_update = now + *level->update_every;
   return json{{"ref", inc.ref()},
               {"id", inc.id},
-              {"title", inc.title},
+              {"title", inc.DisplayTitle()},
               {"severity", inc.severity},
               {"severity_description", level ? level->description : ""},
               {"status", incidents::StatusName(inc.status)},

@@ -503,7 +503,7 @@ Result<nlohmann::json> Reviews::Create(store::Tx& tx, int64_t incident_id,
                                {"due_at", r.due_at ? json(FormatTime(*r.due_at)) : json()},
                                {"template", r.template_name}}));
   if (owner) {
-    std::string detail = "You own the review of " + inc.ref() + ": " + inc.title +
+    std::string detail = "You own the review of " + inc.ref() + ": " + inc.DisplayTitle() +
                          (r.due_at ? ". It is due " + HumanTime(*r.due_at) + "." : ".");
     KLAXON_RETURN_IF_ERROR(
         response_.Notify(tx, inc, *owner, "review", "review:assigned", "review assigned", detail));

@@ -9,6 +9,7 @@
 
 #include "core/numbers.h"
 #include "core/time_format.h"
+#include "incidents/incident_service.h"
 
 namespace klaxon::status {
 
@@ -617,6 +618,13 @@ Result<Incident> StatusService::CreateIncident(store::Tx& tx, const json& body,
     else
       internal = (*row)->Int(0);
   }
+  bool drill = false;
+  if (internal) {
+    KLAXON_RETURN_IF_ERROR(incidents::CheckMayGoPublic(tx, *internal, "/incident"));
+    auto d = tx.QueryOne("SELECT drill FROM incidents WHERE id = ?", {*internal});
+    if (!d.ok()) return d.status();
+    drill = *d && (*d)->Int(0) != 0;
+  }
   auto name = Text(body, "name", kMaxName, true);
   if (!name.ok())
     for (const auto& e : name.status().fields()) errs.push_back(e);
@@ -661,7 +669,7 @@ Result<Incident> StatusService::CreateIncident(store::Tx& tx, const json& body,
   TimeMs now = clock_.Now();
   inc.public_id = NewPublicId();
   inc.kind = "incident";
-  inc.name = *name;
+  inc.name = drill ? incidents::DrillTitle(*name) : *name;  // a drill says so in public too
   inc.internal_incident_id = internal;
   inc.created_at = inc.updated_at = now;
   inc.started_at = started.value_or(now);

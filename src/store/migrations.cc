@@ -482,6 +482,36 @@ CREATE INDEX outbox_pages_by_time ON outbox(created_at, incident_id, user_id, st
   WHERE kind = 'page';
 CREATE INDEX incidents_by_created ON incidents(created_at);
 )sql"},
+    {15, "drills: scenarios and runs", R"sql(
+CREATE TABLE drill_scenarios (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  spec TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE drill_runs (
+  id INTEGER PRIMARY KEY,
+  scenario_id INTEGER,
+  scenario_name TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL,
+  outcome TEXT NOT NULL DEFAULT '',
+  allow_public INTEGER NOT NULL DEFAULT 0,
+  scheduled_at INTEGER,
+  started_at INTEGER,
+  ends_at INTEGER,
+  finished_at INTEGER,
+  incident_id INTEGER REFERENCES incidents(id),
+  note TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX drill_runs_by_incident ON drill_runs(incident_id) WHERE incident_id IS NOT NULL;
+CREATE INDEX drill_runs_by_scenario ON drill_runs(scenario_id, id);
+)sql"},
 };
 }  // namespace
 
