@@ -495,6 +495,31 @@ std::string QuarterOf(TimeMs t, const std::string& time_zone) {
   return buf;
 }
 
+CalendarPeriod CalendarPeriodOf(TimeMs t, const std::string& unit, const std::string& time_zone,
+                                int offset) {
+  LocalZone zone(time_zone);  // unknown: UTC
+  date::year_month_day ymd(zone.DayOf(t));
+  const bool quarter = unit == "quarter";
+  const int length = quarter ? 3 : 1;
+  unsigned m = static_cast<unsigned>(ymd.month());
+  if (quarter) m = (m - 1) / 3 * 3 + 1;
+  auto first = ymd.year() / date::month(m) / 1;
+  first += date::months{length * offset};
+  auto next = first + date::months{length};
+  CalendarPeriod p;
+  char buf[32];
+  if (quarter)
+    std::snprintf(buf, sizeof buf, "%04d-Q%u", static_cast<int>(first.year()),
+                  (static_cast<unsigned>(first.month()) - 1) / 3 + 1);
+  else
+    std::snprintf(buf, sizeof buf, "%04d-%02u", static_cast<int>(first.year()),
+                  static_cast<unsigned>(first.month()));
+  p.name = buf;
+  p.from = zone.Midnight(date::local_days(first));
+  p.to = zone.Midnight(date::local_days(next));
+  return p;
+}
+
 std::string PreviousQuarter(const std::string& quarter) {
   if (quarter.size() != 7 || quarter[5] != 'Q' || quarter[6] < '1' || quarter[6] > '4') return "";
   int year = std::atoi(quarter.substr(0, 4).c_str());

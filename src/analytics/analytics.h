@@ -255,6 +255,17 @@ std::string QuarterOf(TimeMs t, const std::string& time_zone);
 // "2026-Q1" → "2025-Q4"; "" unless "YYYY-Qn".
 std::string PreviousQuarter(const std::string& quarter);
 
+// A calendar quarter or month in a time zone: its name ("2026-Q4", "2026-11") and
+// [from, to) as UTC milliseconds of local midnights.
+struct CalendarPeriod {
+  std::string name;
+  TimeMs from = 0, to = 0;
+};
+// The `unit` ("quarter" or "month") holding instant `t` in `time_zone` (UTC when unknown);
+// with `offset` -1 the one before it, +1 the one after, and so on.
+CalendarPeriod CalendarPeriodOf(TimeMs t, const std::string& unit, const std::string& time_zone,
+                                int offset = 0);
+
 // "4m 30s": the largest two units of d, h, m, s (the second left out when zero),
 // truncated to whole seconds: "2h", "1h 1m", "1d 3h", "45s", "0s"; under a second "850ms";
 // a negative duration gets a leading "-".

@@ -444,5 +444,32 @@ TEST(Analytics, QuarterRange) {
   EXPECT_EQ(range("2026-Q4", "Not/A_Zone"), "none");
 }
 
+TEST(Analytics, CalendarPeriodOf) {
+  auto period = [](const std::string& at, const std::string& unit, const std::string& zone,
+                   int offset) {
+    auto p = CalendarPeriodOf(*ParseTime(at), unit, zone, offset);
+    return p.name + " " + FormatTime(p.from) + " " + FormatTime(p.to);
+  };
+  // 2027-01-01 09:00 in Berlin is in 2027-Q1; the one before is 2026-Q4 (CEST to CET).
+  EXPECT_EQ(period("2027-01-01T08:00:00Z", "quarter", "Europe/Berlin", -1),
+            "2026-Q4 2026-09-30T22:00:00.000Z 2026-12-31T23:00:00.000Z");
+  EXPECT_EQ(period("2027-01-01T08:00:00Z", "quarter", "Europe/Berlin", -2),
+            "2026-Q3 2026-06-30T22:00:00.000Z 2026-09-30T22:00:00.000Z");
+  // 23:30 UTC on 31 December is already 2027 in Berlin, still 2026 in New York.
+  EXPECT_EQ(period("2026-12-31T23:30:00Z", "quarter", "Europe/Berlin", 0).substr(0, 7), "2027-Q1");
+  EXPECT_EQ(period("2026-12-31T23:30:00Z", "quarter", "America/New_York", 0).substr(0, 7),
+            "2026-Q4");
+  EXPECT_EQ(period("2026-11-25T09:00:00Z", "quarter", "UTC", 1),
+            "2027-Q1 2027-01-01T00:00:00.000Z 2027-04-01T00:00:00.000Z");
+  // Months, across a year's end and a DST change; an unknown zone is UTC.
+  EXPECT_EQ(period("2026-11-25T09:00:00Z", "month", "UTC", 0),
+            "2026-11 2026-11-01T00:00:00.000Z 2026-12-01T00:00:00.000Z");
+  EXPECT_EQ(period("2027-01-15T09:00:00Z", "month", "UTC", -1),
+            "2026-12 2026-12-01T00:00:00.000Z 2027-01-01T00:00:00.000Z");
+  EXPECT_EQ(period("2026-11-02T12:00:00Z", "month", "Europe/Berlin", -1),
+            "2026-10 2026-09-30T22:00:00.000Z 2026-10-31T23:00:00.000Z");
+  EXPECT_EQ(period("2026-11-25T09:00:00Z", "month", "Not/A_Zone", 2).substr(0, 7), "2027-01");
+}
+
 }  // namespace
 }  // namespace klaxon::analytics

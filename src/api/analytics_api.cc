@@ -86,34 +86,10 @@ bool WantRows(std::map<std::string, std::string>& q) {
 // Loads the facts for [from, to) from the store and computes the report(s).
 Result<std::vector<analytics::Report>> Api::ComputeReports(
     store::Tx& tx, const std::vector<analytics::Query>& queries) {
-  insights::LoadOptions o;
-  o.from = queries.front().from;
-  o.to = queries.front().to;
-  for (const auto& q : queries) {
-    o.from = std::min(o.from, q.from);
-    o.to = std::max(o.to, q.to);
-  }
-  o.pages_from = o.from;
-  o.pages_to = o.to;
-  o.now = d_.clock.Now();
-  for (const auto& level : d_.incidents.Severities()) o.severity_rank[level.name] = level.rank;
-  if (auto doc = d_.response.doc()) {
-    for (const auto& rb : doc->runbooks)
-      if (!rb.service.empty() && rb.rto && !o.rto_ms_by_service.count(rb.service))
-        o.rto_ms_by_service[rb.service] = *rb.rto;
-  }
-  KLAXON_ASSIGN_OR_RETURN(insights::Facts facts, insights::LoadFacts(tx, o));
-  std::vector<analytics::Report> out;
-  for (const auto& q : queries) out.push_back(analytics::Compute(facts.incidents, facts.pages, q));
-  return out;
+  return d_.reports.Compute(tx, queries);
 }
 
-std::string Api::OrganizationZone() const {
-  auto doc = d_.response.doc();
-  return doc && doc->organization && !doc->organization->time_zone.empty()
-             ? doc->organization->time_zone
-             : "UTC";
-}
+std::string Api::OrganizationZone() const { return d_.reports.OrganizationZone(); }
 
 void Api::GetAnalytics(Call& c) {
   auto period = ParsePeriod(c.req.query, OrganizationZone(), d_.clock.Now());
@@ -210,6 +186,32 @@ void Api::GetQuarterlyReport(Call& c) {
   c.reply(http::Response::Text(200,
                                analytics::ComparisonHtml(reports->first, reports->second, title),
                                "text/html; charset=utf-8"));
+}
+
+void Api::GetReportSchedule(Call& c) {
+  ReadJson(c, [this](store::Tx& tx) { return d_.reports.GetSchedule(tx); });
+}
+
+void Api::SetReportSchedule(Call& c) {
+  auto body = RawBody(c);
+  if (!body) return;
+  auto actor = c.principal.actor();
+  WriteJson(c, 200, [this, body = *body, actor](store::Tx& tx) {
+    return d_.reports.SetSchedule(tx, body, actor);
+  });
+}
+
+void Api::DeleteReportSchedule(Call& c) {
+  auto actor = c.principal.actor();
+  WriteJson(c, 204, [this, actor](store::Tx& tx) -> Result<json> {
+    KLAXON_RETURN_IF_ERROR(d_.reports.DeleteSchedule(tx, actor));
+    return json();
+  });
+}
+
+void Api::SendReportNow(Call& c) {
+  auto actor = c.principal.actor();
+  WriteJson(c, 202, [this, actor](store::Tx& tx) { return d_.reports.SendNow(tx, actor); });
 }
 
 }  // namespace klaxon::api

@@ -26,6 +26,7 @@
 #include "engine/timers.h"
 #include "events/event.h"
 #include "followup/action_items.h"
+#include "followup/reports.h"
 #include "followup/webhooks.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -69,6 +70,7 @@ struct ApiDeps {
   followup::ActionItems& action_items;
   followup::Webhooks& webhooks;
   drills::Drills& drills;
+  followup::Reports& reports;
   Metrics& metrics;
   std::string public_url;
   bool secure_cookies = false;
@@ -178,6 +180,10 @@ class Api {
   void GetDrillRun(Call& c);
   void CancelDrillRun(Call& c);
   void GetDrillReport(Call& c);
+  void GetReportSchedule(Call& c);
+  void SetReportSchedule(Call& c);
+  void DeleteReportSchedule(Call& c);
+  void SendReportNow(Call& c);
   void MarkNoise(Call& c);
   // Response analytics and the quarterly report (analytics_api.cc).
   void GetAnalytics(Call& c);

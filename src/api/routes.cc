@@ -273,6 +273,19 @@ void Api::BuildRoutes() {
        "The drill report: the level's targets and the expected actions, each met, missed or "
        "pending; ?format=json (default) or markdown",
        "drills", nullptr, 200, nullptr, &Api::GetDrillReport},
+      {"GET", "/api/v1/reports/schedule", Role::kViewer,
+       "The mailing of the response-time review: recipients, every (quarter or month), hour "
+       "(local, on the period's first day), next_at",
+       "analytics", nullptr, 200, AnyObj(), &Api::GetReportSchedule},
+      {"PUT", "/api/v1/reports/schedule", Role::kAdmin,
+       "Mail the review of each quarter (or month) to a list when it ends: {recipients: "
+       "[email], every: quarter|month, hour: 0-23 (default 9)}",
+       "analytics", AnyObj(), 200, AnyObj(), &Api::SetReportSchedule},
+      {"DELETE", "/api/v1/reports/schedule", Role::kAdmin, "Stop mailing the review", "analytics",
+       nullptr, 204, nullptr, &Api::DeleteReportSchedule},
+      {"POST", "/api/v1/reports/schedule/send", Role::kAdmin,
+       "Mail the review of the last complete period to the list now", "analytics", nullptr, 202,
+       AnyObj(), &Api::SendReportNow},
       {"GET", "/api/v1/webhooks", Role::kAdmin,
        "Event webhooks (subscriptions of a URL to event kinds)", "webhooks", nullptr, 200, AnyObj(),
        &Api::ListWebhooks},

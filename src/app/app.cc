@@ -27,6 +27,7 @@
 #include "engine/timers.h"
 #include "events/event.h"
 #include "followup/action_items.h"
+#include "followup/reports.h"
 #include "followup/webhooks.h"
 #include "http/server.h"
 #include "incidents/incident_service.h"
@@ -327,6 +328,9 @@ int Serve(const std::vector<std::string>& args) {
     return pager.Enqueue(tx, item).status();
   });
   webhooks.Install();
+  // The response-time review, computed from the store and mailed on a schedule.
+  followup::Reports reports(clock, log, timers, incidents, response, pager);
+  reports.Install();
   // Drills: scenarios run through the real flow; every event of a drill's incident says so.
   drills::Drills drills(clock, log, timers, alert_service, incidents, response);
   drills.Install();
@@ -435,6 +439,7 @@ int Serve(const std::vector<std::string>& args) {
                 action_items,
                 webhooks,
                 drills,
+                reports,
                 metrics,
                 cfg.PublicUrl(),
                 cfg.PublicUrl().starts_with("https://"),

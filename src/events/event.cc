@@ -59,6 +59,13 @@ constexpr EventKind kKinds[] = {
     {"incident.marked_noise",
      "An incident (or one of its alerts) was marked noise / not actionable, with a reason."},
     {"incident.unmarked_noise", "An incident's (or alert's) noise mark was taken back."},
+    {"report.schedule_set",
+     "The response-time review is mailed on a schedule: recipients, every (quarter or "
+     "month), hour, next_at."},
+    {"report.schedule_removed", "The scheduled mailing of the response-time review stopped."},
+    {"report.mailed",
+     "The response-time review of a period was queued to its recipients: period, from, to, "
+     "recipients, incidents."},
     {"drill.scenario_created", "A drill (game day) scenario was defined: the whole scenario."},
     {"drill.scenario_updated", "A drill scenario was replaced: the whole new scenario."},
     {"drill.scenario_deleted", "A drill scenario was deleted (its runs stay)."},

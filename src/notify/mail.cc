@@ -117,9 +117,17 @@ Result<Mail> BuildMail(const std::string& from, const std::string& to, const Mes
   const std::string id = IdChars(message_id);
   if (id.empty()) return InvalidField("/message_id", "empty");
 
-  KLAXON_ASSIGN_OR_RETURN(std::string subject, t.Render("email.subject", m));
-  KLAXON_ASSIGN_OR_RETURN(std::string text, t.Render("email.text", m));
-  KLAXON_ASSIGN_OR_RETURN(std::string html, t.Render("email.html", m));
+  std::string subject, text, html;
+  if (m.kind == "report" && !m.payload.empty()) {
+    // A report made whole by the server (user text escaped there): title, Markdown, HTML.
+    subject = m.title;
+    text = m.summary;
+    html = m.payload;
+  } else {
+    KLAXON_ASSIGN_OR_RETURN(subject, t.Render("email.subject", m));
+    KLAXON_ASSIGN_OR_RETURN(text, t.Render("email.text", m));
+    KLAXON_ASSIGN_OR_RETURN(html, t.Render("email.html", m));
+  }
   subject = TruncateText(Trim(OneLine(FixUtf8(subject))), 250);
   if (subject.empty()) subject = "Klaxon notification";
 
