@@ -49,8 +49,9 @@ class LocalZone {
   date::local_days DayOf(TimeMs t) const { return date::floor<date::days>(ToLocal(t)); }
 
   // Local midnight of `day`; a skipped midnight maps to the jump.
-  TimeMs Midnight(date::local_days day) const {
-    auto local = date::local_time<milliseconds>(day);
+  TimeMs Midnight(date::local_days day) const { return At(date::local_time<milliseconds>(day)); }
+  // A local time as UTC; a skipped one maps to the jump, a repeated one to the first.
+  TimeMs At(date::local_time<milliseconds> local) const {
     if (!zone_) return local.time_since_epoch().count();
     return zone_->to_sys(local, date::choose::earliest).time_since_epoch().count();
   }
@@ -493,6 +494,11 @@ std::string QuarterOf(TimeMs t, const std::string& time_zone) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%04d-Q%u", static_cast<int>(ymd.year()), q % 10);
   return buf;
+}
+
+TimeMs LocalHourOn(TimeMs t, int hour, const std::string& time_zone) {
+  LocalZone zone(time_zone);  // unknown: UTC
+  return zone.At(date::local_time<milliseconds>(zone.DayOf(t)) + std::chrono::hours(hour));
 }
 
 CalendarPeriod CalendarPeriodOf(TimeMs t, const std::string& unit, const std::string& time_zone,

@@ -265,6 +265,9 @@ struct CalendarPeriod {
 // with `offset` -1 the one before it, +1 the one after, and so on.
 CalendarPeriod CalendarPeriodOf(TimeMs t, const std::string& unit, const std::string& time_zone,
                                 int offset = 0);
+// The instant of `hour`:00 local time on the local day holding `t` in `time_zone` (UTC when
+// unknown); an hour skipped by a DST change maps to the jump.
+TimeMs LocalHourOn(TimeMs t, int hour, const std::string& time_zone);
 
 // "4m 30s": the largest two units of d, h, m, s (the second left out when zero),
 // truncated to whole seconds: "2h", "1h 1m", "1d 3h", "45s", "0s"; under a second "850ms";

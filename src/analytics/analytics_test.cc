@@ -471,5 +471,18 @@ TEST(Analytics, CalendarPeriodOf) {
   EXPECT_EQ(period("2026-11-25T09:00:00Z", "month", "Not/A_Zone", 2).substr(0, 7), "2027-01");
 }
 
+TEST(Analytics, LocalHourOnAcrossDstChanges) {
+  auto at = [](const std::string& t, int hour, const std::string& zone) {
+    return FormatTime(LocalHourOn(*ParseTime(t), hour, zone));
+  };
+  // Sydney: DST starts 2028-10-01 at 02:00 (+10 → +11); 09:00 that day is 22:00 UTC before.
+  EXPECT_EQ(at("2028-09-30T14:00:00Z", 9, "Australia/Sydney"), "2028-09-30T22:00:00.000Z");
+  // and ends 2029-04-01 at 03:00 (+11 → +10): 09:00 is 23:00 UTC before.
+  EXPECT_EQ(at("2029-03-31T14:00:00Z", 9, "Australia/Sydney"), "2029-03-31T23:00:00.000Z");
+  // 02:30 on a spring-forward night does not exist: the jump (03:00 CEST = 01:00 UTC).
+  EXPECT_EQ(at("2027-03-28T12:00:00Z", 2, "Europe/Berlin"), "2027-03-28T01:00:00.000Z");
+  EXPECT_EQ(at("2027-01-01T12:00:00Z", 9, "UTC"), "2027-01-01T09:00:00.000Z");
+}
+
 }  // namespace
 }  // namespace klaxon::analytics

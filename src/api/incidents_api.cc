@@ -329,9 +329,8 @@ void Api::PostUpdate(Call& c) {
         if (*row) {
           published = d_.status_page.AddUpdate(tx, (*row)->Str(0), update, actor);
         } else {
-          update["name"] = subject.empty() ? inc.DisplayTitle()
-                           : inc.drill     ? incidents::DrillTitle(subject)
-                                           : subject;
+          // A drill's public incident gets its [DRILL] mark from CreateIncident.
+          update["name"] = subject.empty() ? inc.title : subject;
           update["incident"] = id;
           published = d_.status_page.CreateIncident(tx, update, actor);
         }

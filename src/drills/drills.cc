@@ -14,6 +14,7 @@ namespace {
 constexpr const char* kStartTimer = "drill_start";
 constexpr const char* kEndTimer = "drill_end";
 constexpr int64_t kMaxAheadMs = 366LL * 86'400'000;
+constexpr int64_t kStartGraceMs = 15 * 60'000;  // how late a scheduled run may still start
 
 constexpr const char* kRunColumns =
     "id, scenario_id, scenario_name, spec, status, outcome, allow_public, scheduled_at, "
@@ -38,7 +39,7 @@ struct Drills::RunRow {
 
 void Drills::Install() {
   timers_.On(kStartTimer,
-             [this](store::Tx& tx, int64_t id, TimeMs) { return OnStartTimer(tx, id); });
+             [this](store::Tx& tx, int64_t id, TimeMs due) { return OnStartTimer(tx, id, due); });
   timers_.On(kEndTimer, [this](store::Tx& tx, int64_t id, TimeMs) { return OnEndTimer(tx, id); });
   log_.AddTxHook([this](store::Tx& tx, const events::Event& e) -> Status {
     if (e.kind != "incident.resolved" || !e.incident_id) return Status::Ok();
@@ -178,6 +179,9 @@ Status Drills::DeleteScenario(store::Tx& tx, const std::string& key, const event
   if (*live)
     return Conflict("drill scenario '" + found.second.name + "' has a " + (*live)->Str(1) +
                     " run (" + std::to_string((*live)->Int(0)) + "); cancel it first");
+  // Its runs stay, by name; a later scenario that gets the same id must not inherit them.
+  KLAXON_RETURN_IF_ERROR(
+      tx.Exec("UPDATE drill_runs SET scenario_id = NULL WHERE scenario_id = ?", {found.first}));
   KLAXON_RETURN_IF_ERROR(tx.Exec("DELETE FROM drill_scenarios WHERE id = ?", {found.first}));
   return log_
       .Append(tx, events::Event::Of("drill.scenario_deleted", actor,
@@ -315,18 +319,8 @@ Status Drills::Start(store::Tx& tx, int64_t run_id, bool refuse_silenced) {
       run.allow_public = run.spec.allow_public;
     }
   }
-  auto fail = [&](const std::string& outcome, const std::string& note) -> Status {
-    KLAXON_RETURN_IF_ERROR(
-        tx.Exec("UPDATE drill_runs SET status = 'failed', outcome = ?, note = ?, finished_at = ? "
-                "WHERE id = ?",
-                {outcome, note, now, run_id}));
-    return log_
-        .Append(tx, events::Event::Of("drill.failed", DrillActor(),
-                                      {{"run_id", run_id},
-                                       {"scenario", run.scenario_name},
-                                       {"outcome", outcome},
-                                       {"note", note}}))
-        .status();
+  auto fail = [&](const std::string& outcome, const std::string& note) {
+    return FailRun(tx, run, outcome, note);
   };
   Status refs = CheckReferences(tx, run.spec);
   if (!refs.ok()) {
@@ -362,6 +356,46 @@ Status Drills::Start(store::Tx& tx, int64_t run_id, bool refuse_silenced) {
       .status();
 }
 
+Status Drills::FailRun(store::Tx& tx, RunRow& run, const std::string& outcome,
+                       const std::string& note) {
+  TimeMs now = clock_.Now();
+  KLAXON_RETURN_IF_ERROR(
+      tx.Exec("UPDATE drill_runs SET status = 'failed', outcome = ?, note = ?, finished_at = ? "
+              "WHERE id = ?",
+              {outcome, note, now, run.id}));
+  KLAXON_RETURN_IF_ERROR(ResolveAlerts(tx, run));
+  return log_
+      .Append(tx, events::Event::Of("drill.failed", DrillActor(),
+                                    {{"run_id", run.id},
+                                     {"scenario", run.scenario_name},
+                                     {"outcome", outcome},
+                                     {"note", note}}))
+      .status();
+}
+
+Status Drills::ResolveAlerts(store::Tx& tx, const RunRow& run) {
+  // Every alert of the run, silenced ones (no incident) too.
+  KLAXON_ASSIGN_OR_RETURN(alerts::Integration in, alerts_.DrillIntegration(tx));
+  auto rows = tx.Query(
+      "SELECT fingerprint, labels FROM alerts WHERE integration_id = ? AND status = 'firing' "
+      "AND json_extract(labels, '$.drill_run') = ?",
+      {in.id, std::to_string(run.id)});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status::Ok();
+  TimeMs now = clock_.Now();
+  std::vector<intake::NormalizedAlert> batch;
+  for (const auto& r : *rows) {
+    intake::NormalizedAlert a;
+    a.fingerprint = r.Str(0);
+    a.firing = false;
+    a.labels = json::parse(r.Str(1), nullptr, false).get<intake::Labels>();
+    a.starts_at = run.started_at.value_or(now);
+    a.ends_at = now;
+    batch.push_back(std::move(a));
+  }
+  return alerts_.Ingest(tx, in, batch).status();
+}
+
 Status Drills::Finish(store::Tx& tx, RunRow& run, const std::string& status,
                       const std::string& outcome, const std::string& resolution) {
   TimeMs now = clock_.Now();
@@ -380,24 +414,7 @@ Status Drills::Finish(store::Tx& tx, RunRow& run, const std::string& status,
       KLAXON_RETURN_IF_ERROR(incidents_.Resolve(tx, inc.id, resolution, DrillActor()).status());
   }
   // The drill's alerts end with it (their source, the drill, says so).
-  auto rows =
-      tx.Query("SELECT fingerprint, labels FROM alerts WHERE incident_id = ? AND status = 'firing'",
-               {*run.incident_id});
-  if (!rows.ok()) return rows.status();
-  if (!rows->empty()) {
-    std::vector<intake::NormalizedAlert> batch;
-    for (const auto& r : *rows) {
-      intake::NormalizedAlert a;
-      a.fingerprint = r.Str(0);
-      a.firing = false;
-      a.labels = json::parse(r.Str(1), nullptr, false).get<intake::Labels>();
-      a.starts_at = run.started_at.value_or(now);
-      a.ends_at = now;
-      batch.push_back(std::move(a));
-    }
-    KLAXON_ASSIGN_OR_RETURN(alerts::Integration in, alerts_.DrillIntegration(tx));
-    KLAXON_RETURN_IF_ERROR(alerts_.Ingest(tx, in, batch).status());
-  }
+  KLAXON_RETURN_IF_ERROR(ResolveAlerts(tx, run));
   KLAXON_ASSIGN_OR_RETURN(json report, ReportOf(tx, run));
   return log_
       .Append(tx, events::Event::Of(status == "cancelled" ? "drill.cancelled" : "drill.finished",
@@ -432,10 +449,16 @@ Result<json> Drills::Cancel(store::Tx& tx, int64_t run_id, const events::Actor& 
   return GetRun(tx, run_id);
 }
 
-Status Drills::OnStartTimer(store::Tx& tx, int64_t run_id) {
+Status Drills::OnStartTimer(store::Tx& tx, int64_t run_id, TimeMs due) {
   KLAXON_RETURN_IF_ERROR(timers_.Clear(tx, kStartTimer, run_id));
   auto run = LoadRun(tx, run_id);
   if (!run.ok()) return run.status().code() == Code::kNotFound ? Status::Ok() : run.status();
+  if (run->status != "scheduled") return Status::Ok();
+  // Not hours late after downtime: a drill pages people, who expect it when planned.
+  if (clock_.Now() - due > kStartGraceMs)
+    return FailRun(tx, *run, "missed",
+                   "the server was not running at the scheduled time (" + FormatTime(due) +
+                       "); the drill did not start late");
   return Start(tx, run_id, false);
 }
 

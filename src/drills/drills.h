@@ -13,8 +13,10 @@
 // resolves the incident (outcome "resolved"), when the time limit passes (timer
 // "drill_end": the drill resolves the incident itself, outcome "time_limit"), or when
 // someone cancels it ("cancelled"). At the end the drill's alerts are resolved. A
-// scheduled run whose alerts are all silenced when it starts fails ("silenced"); a run
-// started now is refused instead (409), and nothing is written.
+// scheduled run whose alerts are all silenced when it starts fails ("silenced"), and one
+// whose time passed while the server was down by more than 15 minutes fails ("missed");
+// a run started now whose alerts are all silenced is refused instead (409), and nothing
+// is written.
 //
 // Run statuses: scheduled, running, finished, cancelled, failed. Events:
 // drill.scenario_created/updated/deleted, drill.scheduled, drill.started, drill.finished
@@ -97,7 +99,12 @@ class Drills {
   // drill.finished or drill.cancelled.
   Status Finish(store::Tx& tx, RunRow& run, const std::string& status, const std::string& outcome,
                 const std::string& resolution);
-  Status OnStartTimer(store::Tx& tx, int64_t run_id);
+  // A run whose time passed more than 15 minutes ago (the server was down) fails
+  // ("missed") rather than paging people at an unplanned hour.
+  Status OnStartTimer(store::Tx& tx, int64_t run_id, TimeMs due);
+  Status FailRun(store::Tx& tx, RunRow& run, const std::string& outcome, const std::string& note);
+  // Resolves every alert the run injected (silenced ones too).
+  Status ResolveAlerts(store::Tx& tx, const RunRow& run);
   Status OnEndTimer(store::Tx& tx, int64_t run_id);
   Status OnResolved(store::Tx& tx, const events::Event& e);
   Result<nlohmann::json> ReportOf(store::Tx& tx, const RunRow& r);

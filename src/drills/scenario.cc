@@ -96,7 +96,8 @@ events::Actor DrillActor() { return {"system", std::nullopt, "drill"}; }
 
 bool ExpectedAction::MatchedBy(const events::Event& e) const {
   const ActionKind* k = FindAction(action);
-  if (!k || e.kind != k->event || ByTheDrill(e)) return false;
+  // People's actions only: not the drill's, nor the engine's (default role holders).
+  if (!k || e.kind != k->event || ByTheDrill(e) || e.actor.type == "system") return false;
   if (action == "assign_role") return Str(e.data, "role") == argument;
   if (action == "run_action") return Str(e.data, "action") == argument;
   if (action == "mark_moment") return Str(e.data, "moment") == argument;
@@ -134,7 +135,7 @@ Result<Scenario> ParseScenario(const json& body) {
   static const std::set<std::string> kKnown = {
       "name",       "description",  "service", "severity", "alerts",     "expected_actions",
       "time_limit", "allow_public", "id",      "version",  "created_at", "updated_at",
-      "created_by", "runs"};
+      "created_by", "runs",         "last_run"};
   for (const auto& [k, v] : body.items())
     if (!kKnown.count(k)) errs.push_back({"/" + k, "is not a scenario field"});
   Scenario s;
@@ -294,7 +295,9 @@ std::vector<intake::NormalizedAlert> AlertsForRun(const Scenario& s, int64_t run
 }
 
 json BuildReport(const RunFacts& f) {
-  const bool over = f.status != "scheduled" && f.status != "running";
+  // Cancelled: judged as of the cancel (what was due by then), the rest left pending.
+  const bool cancelled = f.status == "cancelled";
+  const bool over = f.status != "scheduled" && f.status != "running" && !cancelled;
   const TimeMs now = f.finished_at.value_or(f.now);
   json run = {{"id", f.run_id},
               {"scenario", f.scenario.name},
@@ -481,8 +484,10 @@ json BuildReport(const RunFacts& f) {
                       {"escalation_steps_before_ack", before_ack},
                       {"notifications_delivered", delivered},
                       {"notifications_failed", failed}};
-  std::string result = pending ? "in_progress" : missed ? "failed" : "passed";
-  if (over && pending) result = missed ? "failed" : "passed";  // cannot happen; be safe
+  std::string result = cancelled ? "cancelled"
+                       : pending ? "in_progress"
+                       : missed  ? "failed"
+                                 : "passed";
   report["summary"] = {{"met", met}, {"missed", missed}, {"pending", pending}, {"result", result}};
   return report;
 }

@@ -109,7 +109,10 @@ struct RunFacts {
 
 // The drill report (JSON): the run, the incident, "targets" and "expected_actions" (each
 // with a state met / missed / pending), paging facts and a summary
-// {met, missed, pending, result: passed | failed | in_progress | not_run}.
+// {met, missed, pending, result: passed | failed | in_progress | cancelled | scheduled |
+// not_run}. A cancelled run is judged as of the cancel: what was due by then, the rest
+// left pending. Expected actions count people's actions only (not the engine's default
+// role holders, not the drill's own).
 nlohmann::json BuildReport(const RunFacts& f);
 // The report as Markdown.
 std::string ReportMarkdown(const nlohmann::json& report);

@@ -88,6 +88,9 @@ TEST(DrillScenario, ExpectedActionsParseAndMatchTheirEvents) {
   EXPECT_TRUE(x[0].MatchedBy(ev("incident.acknowledged", json::object())));
   EXPECT_FALSE(x[0].MatchedBy(ev("incident.resolved", json::object())));
   EXPECT_TRUE(x[1].MatchedBy(ev("incident.role_assigned", {{"role", "commander"}})));
+  // The engine filling a role from its schedule is not someone assigning it.
+  EXPECT_FALSE(x[1].MatchedBy(
+      ev("incident.role_assigned", {{"role", "commander"}}, {"system", std::nullopt, "engine"})));
   EXPECT_FALSE(x[1].MatchedBy(ev("incident.role_assigned", {{"role", "scribe"}})));
   EXPECT_TRUE(x[2].MatchedBy(ev("incident.action_run", {{"action", "failover"}})));
   EXPECT_FALSE(x[2].MatchedBy(ev("incident.action_run", {{"action", "rollback"}})));
@@ -236,6 +239,21 @@ TEST(DrillReport, AfterTheEndNothingIsPending) {
   EXPECT_EQ(u["resolve"], "missed");
   EXPECT_EQ(u["time_limit"], "missed");
   EXPECT_EQ(u["first_update"], "missed");
+}
+
+TEST(DrillReport, ACancelledRunIsJudgedAsOfTheCancel) {
+  playbook::Severity level = Level();
+  RunFacts f = Facts(level);
+  f.status = "cancelled";
+  f.outcome = "cancelled";
+  f.finished_at = kT0 + 14 * kMin;
+  f.now = kT0 + 3 * 60 * kMin;
+  json r = BuildReport(f);
+  auto t = States(r["targets"]);
+  EXPECT_EQ(t["first_update"], "pending");  // due at 20 min: not yet when cancelled
+  EXPECT_EQ(t["resolve"], "pending");
+  EXPECT_EQ(t["acknowledge"], "met");
+  EXPECT_EQ(r["summary"]["result"], "cancelled");
 }
 
 TEST(DrillReport, ClassificationRecordOnlyLevelsAndNoIncident) {

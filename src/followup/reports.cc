@@ -123,7 +123,7 @@ TimeMs Reports::NextRun(const ReportSchedule& s, TimeMs now) const {
   // This period's first day at the hour if still ahead, else the next period's.
   for (int offset = 0; offset < 3; ++offset) {
     analytics::CalendarPeriod p = analytics::CalendarPeriodOf(now, s.every, zone, offset);
-    TimeMs at = p.from + s.hour * kHour;
+    TimeMs at = analytics::LocalHourOn(p.from, s.hour, zone);  // DST-proof
     if (at > now) return at;
   }
   return now + 24 * kHour;  // unreachable: the next period always starts ahead

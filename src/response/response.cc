@@ -935,7 +935,7 @@ Result<Response::ActionRun> Response::PrepareAction(store::Tx& tx, int64_t incid
     ActionRun run{a, json::object()};
     run.facts = {{"ref", inc.ref()},
                  {"id", inc.id},
-                 {"title", inc.title},
+                 {"title", inc.DisplayTitle()},
                  {"severity", inc.severity},
                  {"status", incidents::StatusName(inc.status)},
                  {"service", inc.service ? inc.service->name : ""},

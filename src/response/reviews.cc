@@ -426,7 +426,7 @@ Result<nlohmann::json> Reviews::ToJson(store::Tx& tx, const Row& r, bool full) {
               {"incident",
                {{"id", inc.id},
                 {"ref", inc.ref()},
-                {"title", inc.title},
+                {"title", inc.DisplayTitle()},
                 {"severity", inc.severity},
                 {"status", incidents::StatusName(inc.status)}}},
               {"state", r.state},

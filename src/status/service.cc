@@ -908,6 +908,12 @@ Result<Incident> StatusService::AddUpdate(store::Tx& tx, const std::string& key,
       for (const auto& e : n.status().fields()) errs.push_back(e);
     else
       inc.name = *n;
+    // A drill's public incident says so, whatever it is renamed to.
+    if (n.ok() && inc.internal_incident_id) {
+      auto d = tx.QueryOne("SELECT drill FROM incidents WHERE id = ?", {*inc.internal_incident_id});
+      if (!d.ok()) return d.status();
+      if (*d && (*d)->Int(0) != 0) inc.name = incidents::DrillTitle(inc.name);
+    }
   }
   if (body.contains("impact")) {
     std::string impact = body["impact"].is_string() ? body["impact"].get<std::string>() : "";

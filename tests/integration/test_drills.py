@@ -144,6 +144,10 @@ class TestDrill(DrillCase):
         self.must(self.api.post(API + "/incidents/%d/acknowledge" % iid, {}))
         self.advance(8 * MIN)
         self.must(self.api.request("PUT", API + "/incidents/%d/roles/communications_lead" % iid, {"user": "carol"}))
+        # Carol hears of her role: DRILL there too.
+        mails = self.smtp.wait_for(1, timeout=10, predicate=lambda m: "carol@acme.example" in m.rcpt_tos,
+                                   what="role notice")
+        self.assertIn("[DRILL]", mails[0].subject)
         self.advance(8 * MIN)
         self.must(self.api.post(API + "/incidents/%d/updates" % iid,
                                 {"text": "Rolling back the deploy.", "audiences": ["internal"]}), 201)
