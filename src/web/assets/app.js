@@ -48,6 +48,14 @@
     'action_item.reminder_sent',
     'incident.marked_noise',
     'incident.unmarked_noise',
+    'drill.scenario_created',
+    'drill.scenario_updated',
+    'drill.scenario_deleted',
+    'drill.scheduled',
+    'drill.started',
+    'drill.finished',
+    'drill.cancelled',
+    'drill.failed',
     'escalation.started',
     'escalation.step_fired',
     'escalation.stopped',
@@ -566,8 +574,8 @@
     refreshFailedBanner();
   }
 
-  // Entries of the main navigation that index.html does not have: Reviews, Action items and
-  // Analytics, in that order after "Declare incident".
+  // Entries of the main navigation that index.html does not have: Reviews, Action items,
+  // Analytics and Drills, in that order after "Declare incident".
   function addNavLinks() {
     const nav = document.getElementById('nav');
     if (!nav) return;
@@ -576,6 +584,7 @@
       ['/ui/reviews', 'nav-reviews', 'Reviews'],
       ['/ui/action-items', 'nav-action-items', 'Action items'],
       ['/ui/analytics', 'nav-analytics', 'Analytics'],
+      ['/ui/drills', 'nav-drills', 'Drills'],
     ]) {
       let link = nav.querySelector(`[data-testid="${testid}"]`);
       if (!link) {
@@ -713,6 +722,9 @@
     if (path === '/ui/reviews') return { name: 'reviews' };
     if (path === '/ui/action-items') return { name: 'action-items' };
     if (path === '/ui/analytics') return { name: 'analytics' };
+    if (path === '/ui/drills') return { name: 'drills' };
+    const drillRun = /^\/ui\/drills\/runs\/(\d+)$/.exec(path);
+    if (drillRun) return { name: 'drill-report', id: drillRun[1], nav: 'drills' };
     if (path === '/ui/profile') return { name: 'profile' };
     if (path === '/ui/oncall' || path === '/ui/schedules') return { name: 'oncall' };
     const schedule = /^\/ui\/schedules\/([^/]+)$/.exec(path);
@@ -760,6 +772,8 @@
     else if (route.name === 'review') state.view = reviewView(route.id);
     else if (route.name === 'action-items') state.view = actionItemsView();
     else if (route.name === 'analytics') state.view = analyticsView();
+    else if (route.name === 'drills') state.view = drillsView();
+    else if (route.name === 'drill-report') state.view = drillReportView(route.id);
     else if (route.name === 'profile') state.view = profileView();
     else if (route.name === 'oncall') state.view = oncallView();
     else if (route.name === 'schedule') state.view = scheduleView(route.id);
@@ -4240,7 +4254,15 @@
     const service = el('select', { id: 'an-service', dataset: { testid: 'an-service' } }, el('option', { value: '', text: 'All services' }));
     const severity = el('select', { id: 'an-severity', dataset: { testid: 'an-severity' } }, el('option', { value: '', text: 'All severities' }));
     const team = el('input', { id: 'an-team', type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'Any team', dataset: { testid: 'an-team' } });
-    const drills = el('input', { id: 'an-drills', type: 'checkbox', dataset: { testid: 'an-include-drills' } });
+    // Drills (game days): left out (the default), included with the real incidents, or
+    // only the drills (?include_drills=true and ?drills=only to the API).
+    const drills = el(
+      'select',
+      { id: 'an-drills', dataset: { testid: 'an-drills' } },
+      el('option', { value: 'exclude', text: 'Leave out' }),
+      el('option', { value: 'include', text: 'Include' }),
+      el('option', { value: 'only', text: 'Only drills' }),
+    );
     const noise = el('input', { id: 'an-noise', type: 'checkbox', dataset: { testid: 'an-include-noise' } });
     const refresh = el('button', { type: 'submit', className: 'button-secondary', text: 'Refresh', dataset: { testid: 'an-refresh' } });
 
@@ -4257,7 +4279,7 @@
     keepOption(service, params.get('service') || '');
     keepOption(severity, params.get('severity') || '');
     team.value = params.get('team') || '';
-    drills.checked = params.get('include_drills') === 'true';
+    drills.value = params.get('drills') === 'only' ? 'only' : params.get('include_drills') === 'true' || params.get('drills') === 'include' ? 'include' : 'exclude';
     noise.checked = params.get('include_noise') === 'true';
     const zone = params.get('tz') || '';
 
@@ -4270,15 +4292,11 @@
       labelledField('Service', service),
       labelledField('Severity', severity),
       labelledField('Team', team),
-      el(
-        'div',
-        { className: 'an-checks' },
-        el('div', { className: 'field check' }, el('label', { for: drills.id }, drills, ' Include drills')),
-        el('div', { className: 'field check' }, el('label', { for: noise.id }, noise, ' Include noise')),
-      ),
+      labelledField('Drills', drills),
+      el('div', { className: 'an-checks' }, el('div', { className: 'field check' }, el('label', { for: noise.id }, noise, ' Include noise'))),
       el('div', { className: 'actions' }, refresh),
     );
-    const fieldMap = { quarter: period.id, from: from.id, to: to.id, service: service.id, severity: severity.id, team: team.id };
+    const fieldMap = { quarter: period.id, from: from.id, to: to.id, service: service.id, severity: severity.id, team: team.id, drills: drills.id, include_drills: drills.id };
 
     const message = formErrorBox('an-error');
     const summary = el('p', { className: 'an-summary', 'aria-live': 'polite', dataset: { testid: 'an-summary' } });
@@ -4339,7 +4357,8 @@
       if (service.value) qs.set('service', service.value);
       if (team.value.trim()) qs.set('team', team.value.trim());
       if (severity.value) qs.set('severity', severity.value);
-      if (drills.checked) qs.set('include_drills', 'true');
+      if (drills.value === 'include') qs.set('include_drills', 'true');
+      else if (drills.value === 'only') qs.set('drills', 'only');
       if (noise.checked) qs.set('include_noise', 'true');
       if (zone) qs.set('tz', zone);
       return qs;
@@ -4377,13 +4396,14 @@
       const inc = r.incidents || {};
       const left = [];
       if (inc.excluded_drills) left.push(`${inc.excluded_drills} drill${inc.excluded_drills === 1 ? '' : 's'}`);
+      const drillCount = (r.filters || {}).include_drills && inc.drills ? `${inc.drills} drill${inc.drills === 1 ? '' : 's'}` : '';
       if (inc.excluded_noise) left.push(`${inc.excluded_noise} noise`);
       const targets = r.targets || {};
       const updates = r.updates || {};
       const items = r.action_items || {};
       const reviews = r.reviews || {};
       tiles.replaceChildren(
-        tile('incidents', 'Incidents', String(inc.total ?? 0), [inc.reopened ? `${inc.reopened} reopened` : '', left.length ? `left out: ${left.join(', ')}` : ''].filter(Boolean).join(' · ')),
+        tile('incidents', (r.filters || {}).only_drills ? 'Drills' : 'Incidents', String(inc.total ?? 0), [drillCount ? `of which ${drillCount}` : '', inc.reopened ? `${inc.reopened} reopened` : '', left.length ? `left out: ${left.join(', ')}` : ''].filter(Boolean).join(' · ')),
         tile('open', 'Still open', String(inc.open ?? 0), ''),
         summaryTile('mtta', 'MTTA (mean)', r.mtta),
         summaryTile('mitigate', 'Time to mitigate (mean)', r.time_to_mitigate),
@@ -4514,7 +4534,7 @@
       if (zoneName) text += ` (${zoneName})`;
       const filters = [f.service ? `service ${f.service}` : '', f.team ? `team ${f.team}` : '', f.severity ? f.severity : ''].filter(Boolean);
       if (filters.length) text += ` · ${filters.join(', ')}`;
-      text += ` · drills ${f.include_drills ? 'included' : 'left out'}, noise ${f.include_noise ? 'included' : 'left out'}`;
+      text += ` · ${f.only_drills ? 'drills only' : `drills ${f.include_drills ? 'included' : 'left out'}`}, noise ${f.include_noise ? 'included' : 'left out'}`;
       return text;
     }
 
@@ -4576,6 +4596,881 @@
         ctx.alive = false;
       },
     };
+  }
+
+  // ---------------------------------------------------------------- drills (game days)
+
+  const DRILL_RUN_STATUSES = [
+    ['scheduled', 'Scheduled'],
+    ['running', 'Running'],
+    ['finished', 'Finished'],
+    ['cancelled', 'Cancelled'],
+    ['failed', 'Failed'],
+  ];
+  const DRILL_RESULTS = [
+    ['passed', 'PASSED'],
+    ['failed', 'FAILED'],
+    ['in_progress', 'IN PROGRESS'],
+    ['scheduled', 'SCHEDULED'],
+    ['not_run', 'NOT RUN'],
+  ];
+  const DRILL_OUTCOMES = [
+    ['resolved', 'resolved by the team'],
+    ['time_limit', 'time limit reached'],
+    ['cancelled', 'cancelled'],
+    ['silenced', 'every alert was silenced'],
+    ['invalid', 'the scenario no longer fits the playbook'],
+  ];
+  const DRILL_STATES = [
+    ['met', 'Met'],
+    ['missed', 'Missed'],
+    ['pending', 'Pending'],
+  ];
+  const DRILL_TARGETS = {
+    classification: 'Classification',
+    paged: 'Someone paged',
+    acknowledge: 'Acknowledged',
+    first_update: 'First update',
+    resolve: 'Resolved',
+    time_limit: 'Within the time limit',
+  };
+  const drillScenarioPath = (key) => `/drills/scenarios/${encodeURIComponent(key)}`;
+  const drillRunPath = (id) => `/drills/runs/${encodeURIComponent(id)}`;
+  // What may change a drill's list or report: its own events, what the team does on the
+  // incident, paging, and the (manual) clock moving.
+  const DRILL_EVENT_KINDS =
+    /^(drill\..+|incident\.(declared|acknowledged|resolved|reopened|role_assigned|update_posted|severity_changed|status_changed|note_added|moment_marked|runbook_step_checked|action_run|war_room_linked)|escalation\.step_fired|notification\.(delivered|failed)|clock\.advanced)$/;
+
+  const drillTargetLabel = (name) => {
+    const n = String(name || '');
+    if (DRILL_TARGETS[n]) return DRILL_TARGETS[n];
+    if (n.startsWith('role:')) return `Role ${roleLabel(n.slice(5))} filled`;
+    return humanize(n);
+  };
+  const expectedActionText = (a) => (a && typeof a === 'object' ? `${a.action}${a.within ? ` within ${a.within}` : ''}` : String(a || ''));
+
+  function drillRunStatusBadge(status, testid = 'drill-run-status') {
+    return el('span', { className: 'badge drill-run-status', dataset: { status: status || '', testid }, text: labelOf(DRILL_RUN_STATUSES, status) });
+  }
+
+  function drillStateBadge(state) {
+    return el('span', { className: 'badge drill-state', dataset: { state: state || '', testid: 'drill-state' }, text: labelOf(DRILL_STATES, state) });
+  }
+
+  function drillResultBadge(result, testid = 'drill-run-result') {
+    return el('span', { className: 'badge drill-result-badge', dataset: { result: result || '', testid }, text: labelOf(DRILL_RESULTS, result) });
+  }
+
+  // The incident of a run: its link and the DRILL mark (the incident pages show it too).
+  function drillIncidentLink(incident, testid, extraText) {
+    if (!incident || !incident.id) return el('span', { className: 'muted', text: 'No incident' });
+    return el(
+      'span',
+      { className: 'drill-incident' },
+      el('a', { href: `/ui/incidents/${incident.id}`, title: incident.title || '', dataset: { link: '', testid }, text: incident.ref || `INC-${incident.id}` }),
+      extraText ? ` ${extraText} ` : ' ',
+      ...incidentFlagBadges({ drill: true }, testid),
+    );
+  }
+
+  // When a run happened (or will): finished, started, else scheduled.
+  function drillRunWhen(run) {
+    const pick_ = run.finished_at ? ['Ended', run.finished_at] : run.started_at ? ['Started', run.started_at] : run.scheduled_at ? ['Scheduled for', run.scheduled_at] : null;
+    if (!pick_) return el('span', { className: 'muted', text: '—' });
+    return el('span', { dataset: { testid: 'drill-run-when' } }, `${pick_[0]} `, timeTag(pick_[1]));
+  }
+
+  // "key=value" lines (blank lines and # comments skipped) → {values, errors}.
+  function parseKeyValueLines(text) {
+    const values = {};
+    const errors = [];
+    String(text || '')
+      .split('\n')
+      .forEach((raw, i) => {
+        const line = raw.trim();
+        if (!line || line.startsWith('#')) return;
+        const eq = line.indexOf('=');
+        if (eq <= 0) errors.push(`line ${i + 1}: write name=value`);
+        else values[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+      });
+    return { values, errors };
+  }
+
+  // Expected actions, one a line: "acknowledge", "assign_role:commander within 10m".
+  // → {items (the API's), lines (the line number of each item), errors}.
+  function parseExpectedLines(text) {
+    const items = [];
+    const lines = [];
+    const errors = [];
+    String(text || '')
+      .split('\n')
+      .forEach((raw, i) => {
+        const line = raw.trim();
+        if (!line) return;
+        const m = /^(\S+)(?:\s+within\s+(\S+))?$/i.exec(line);
+        if (!m) {
+          errors.push(`line ${i + 1}: write an action and optionally "within" a time, like assign_role:commander within 10m`);
+          return;
+        }
+        items.push(m[2] ? { action: m[1], within: m[2] } : m[1]);
+        lines.push(i + 1);
+      });
+    return { items, lines, errors };
+  }
+
+  // The scenario form's problem in the form's terms: an alert's field goes to the control
+  // that wrote it, an expected action's to the text box with its line number; a duplicate
+  // name (409) to the name.
+  function scenarioProblem(err, expectedLines) {
+    const problem = (err && err.problem) || { title: 'Something went wrong', detail: String((err && err.message) || err) };
+    if (err && err.status === 409 && !(Array.isArray(problem.errors) && problem.errors.length)) {
+      return { status: 409, problem: { ...problem, errors: [{ field: '/name', message: problem.detail || 'is taken' }] } };
+    }
+    const errors = (Array.isArray(problem.errors) ? problem.errors : []).map((item) => {
+      const field = String(item.field || '');
+      const message = item.message || 'is invalid';
+      let m = /^\/alerts\/\d+\/labels\/(.+)$/.exec(field);
+      if (m) return m[1] === 'alertname' ? { field: '/alertname', message } : { field: '/labels', message: `${m[1]}: ${message}` };
+      m = /^\/alerts\/\d+\/annotations\/(.+)$/.exec(field);
+      if (m) return m[1] === 'summary' ? { field: '/summary', message } : { field: '/annotations', message: `${m[1]}: ${message}` };
+      if (/^\/alerts(\/|$)/.test(field)) return { field: '/labels', message };
+      m = /^\/expected_actions\/(\d+)(\/within)?/.exec(field);
+      if (m) {
+        const line = expectedLines[Number(m[1])];
+        return { field: '/expected_actions', message: `${line ? `line ${line}` : `action ${Number(m[1]) + 1}`}${m[2] ? ' (within)' : ''}: ${message}` };
+      }
+      return { field, message };
+    });
+    return { status: err && err.status, problem: { ...problem, errors } };
+  }
+
+  // The "New scenario" form. onCreated(scenario) after a 201.
+  function drillScenarioForm({ onCreated, onClose }) {
+    const box = formErrorBox('drill-form-error');
+    const name = el('input', { id: 'drill-name', type: 'text', maxlength: '100', autocomplete: 'off', required: true, placeholder: 'checkout-error-spike', dataset: { testid: 'drill-name' } });
+    const description = el('textarea', { id: 'drill-description', rows: '2', maxlength: '2000', dataset: { testid: 'drill-description' } });
+    const service = el('select', { id: 'drill-service', required: true, dataset: { testid: 'drill-service' } }, el('option', { value: '', text: 'Choose a service' }));
+    const severity = el('select', { id: 'drill-severity', required: true, dataset: { testid: 'drill-severity' } }, el('option', { value: '', text: 'Choose a severity' }));
+    const alertname = el('input', { id: 'drill-alertname', type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'Drill', dataset: { testid: 'drill-alertname' } });
+    const summary = el('input', { id: 'drill-summary', type: 'text', autocomplete: 'off', placeholder: 'Drill: <scenario name>', dataset: { testid: 'drill-summary' } });
+    const labels = el('textarea', { id: 'drill-labels', rows: '2', spellcheck: 'false', placeholder: 'env=prod', 'aria-describedby': 'drill-labels-hint', dataset: { testid: 'drill-labels' } });
+    const annotations = el('textarea', { id: 'drill-annotations', rows: '2', spellcheck: 'false', placeholder: 'value=0.23', 'aria-describedby': 'drill-annotations-hint', dataset: { testid: 'drill-annotations' } });
+    const expected = el('textarea', {
+      id: 'drill-expected',
+      rows: '4',
+      spellcheck: 'false',
+      placeholder: 'acknowledge\nassign_role:commander within 10m\npost_update',
+      'aria-describedby': 'drill-expected-hint',
+      dataset: { testid: 'drill-expected' },
+    });
+    const timeLimit = el('input', { id: 'drill-time-limit', type: 'text', autocomplete: 'off', spellcheck: 'false', value: '1h', 'aria-describedby': 'drill-time-limit-hint', dataset: { testid: 'drill-time-limit' } });
+    const allowPublic = el('input', { id: 'drill-allow-public', type: 'checkbox', 'aria-describedby': 'drill-allow-public-hint', dataset: { testid: 'drill-allow-public' } });
+    const publicWarning = el(
+      'p',
+      { className: 'drill-public-warning', hidden: true, role: 'note', dataset: { testid: 'drill-public-warning' } },
+      el('strong', { text: 'Customers will see this drill.' }),
+      ' Updates to the status page and customer notices are allowed for its incident (marked [DRILL]).',
+    );
+    const submit = el('button', { type: 'submit', text: 'Create scenario', dataset: { testid: 'drill-create-submit' } });
+    const cancel = el('button', { type: 'button', className: 'button-secondary', text: 'Cancel', dataset: { testid: 'drill-create-cancel' } });
+    const fieldMap = {
+      name: name.id,
+      description: description.id,
+      service: service.id,
+      severity: severity.id,
+      alertname: alertname.id,
+      summary: summary.id,
+      labels: labels.id,
+      annotations: annotations.id,
+      expected_actions: expected.id,
+      time_limit: timeLimit.id,
+      allow_public: allowPublic.id,
+    };
+
+    const form = el(
+      'form',
+      { id: 'drill-form', className: 'panel drill-form', novalidate: true, hidden: true, 'aria-labelledby': 'drill-form-heading', dataset: { testid: 'drill-form' } },
+      el('h2', { id: 'drill-form-heading', text: 'New scenario' }),
+      el('div', { className: 'field-row' }, labelledField('Name', name), labelledField('Service', service), labelledField('Severity', severity)),
+      labelledField('Description', description),
+      el(
+        'fieldset',
+        { className: 'field-group drill-alert-fields' },
+        el('legend', { text: 'The alert the drill fires' }),
+        el('p', { className: 'hint', text: 'It goes through intake and classification like a real one; service, severity and drill_run are added.' }),
+        el('div', { className: 'field-row' }, labelledField('Alert name', alertname), labelledField('Summary', summary)),
+        el(
+          'div',
+          { className: 'field-row' },
+          labelledField('Other labels', labels, el('p', { id: 'drill-labels-hint', className: 'hint', text: 'One name=value a line.' })),
+          labelledField('Other annotations', annotations, el('p', { id: 'drill-annotations-hint', className: 'hint', text: 'One name=value a line.' })),
+        ),
+      ),
+      labelledField(
+        'Expected actions',
+        expected,
+        el(
+          'p',
+          { id: 'drill-expected-hint', className: 'hint' },
+          'One a line, optionally with a time from the start: ',
+          el('code', { text: 'assign_role:commander within 10m' }),
+          '. Actions: acknowledge, assign_role:ROLE, post_update, run_action:NAME, check_runbook_step, add_note, mark_moment:MOMENT, link_war_room, change_severity, resolve.',
+        ),
+      ),
+      el(
+        'div',
+        { className: 'field-row' },
+        labelledField('Time limit', timeLimit, el('p', { id: 'drill-time-limit-hint', className: 'hint', text: 'From 1m to 24h, like 45m or 1h. The drill ends (and resolves its incident) then.' })),
+      ),
+      el(
+        'div',
+        { className: 'field check drill-public-field' },
+        el('label', { for: allowPublic.id }, allowPublic, ' May reach the status page and customers'),
+        el('p', { id: 'drill-allow-public-hint', className: 'hint', text: 'Off: the drill never reaches the public status page or customer notices; only your team is paged (marked DRILL).' }),
+        publicWarning,
+      ),
+      box,
+      el('div', { className: 'actions' }, submit, cancel),
+    );
+
+    allowPublic.addEventListener('change', () => {
+      publicWarning.hidden = !allowPublic.checked;
+    });
+    cancel.addEventListener('click', () => {
+      clearInvalid(form);
+      box.replaceChildren();
+      onClose();
+    });
+
+    let choicesLoaded = false;
+    function loadChoices() {
+      if (choicesLoaded) return;
+      choicesLoaded = true;
+      loadServices()
+        .then((services) => {
+          const keep = service.value;
+          service.replaceChildren(
+            el('option', { value: '', text: 'Choose a service' }),
+            ...services.filter((s) => !s.archived_at).map((s) => el('option', { value: s.name, text: s.name })),
+          );
+          if ([...service.options].some((o) => o.value === keep)) service.value = keep;
+        })
+        .catch(() => {
+          choicesLoaded = false;
+        });
+      loadSeverities()
+        .then((severities) => {
+          const keep = severity.value;
+          severity.replaceChildren(el('option', { value: '', text: 'Choose a severity' }), ...severities.map(severityOption));
+          if ([...severity.options].some((o) => o.value === keep)) severity.value = keep;
+        })
+        .catch(() => {
+          choicesLoaded = false;
+        });
+    }
+
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const problems = [];
+      const extraLabels = parseKeyValueLines(labels.value);
+      const extraAnnotations = parseKeyValueLines(annotations.value);
+      const actions = parseExpectedLines(expected.value);
+      for (const message of extraLabels.errors) problems.push({ field: '/labels', message });
+      for (const message of extraAnnotations.errors) problems.push({ field: '/annotations', message });
+      for (const message of actions.errors) problems.push({ field: '/expected_actions', message });
+      if (!name.value.trim()) problems.push({ field: '/name', message: 'is required' });
+      if (problems.length) {
+        showFormError(box, form, { status: 0, problem: { title: 'Check the scenario', errors: problems } }, fieldMap);
+        form.querySelector('[aria-invalid="true"]')?.focus();
+        return;
+      }
+      const alertLabels = { ...extraLabels.values };
+      if (alertname.value.trim()) alertLabels.alertname = alertname.value.trim();
+      const alertAnnotations = { ...extraAnnotations.values };
+      if (summary.value.trim()) alertAnnotations.summary = summary.value.trim();
+      const hasAlert = Object.keys(alertLabels).length || Object.keys(alertAnnotations).length;
+      const body = {
+        name: name.value.trim(),
+        description: description.value.trim(),
+        service: service.value,
+        severity: severity.value,
+        alerts: hasAlert ? [{ labels: alertLabels, annotations: alertAnnotations }] : [],
+        expected_actions: actions.items,
+        allow_public: allowPublic.checked,
+      };
+      if (timeLimit.value.trim()) body.time_limit = timeLimit.value.trim();
+      submit.disabled = true;
+      box.replaceChildren();
+      let created;
+      try {
+        created = await api('POST', '/drills/scenarios', body);
+      } catch (err) {
+        if (!(err && err.sessionEnded) && form.isConnected) {
+          showFormError(box, form, scenarioProblem(err, actions.lines), fieldMap);
+          form.querySelector('[aria-invalid="true"]')?.focus();
+        }
+        return;
+      } finally {
+        if (submit.isConnected) submit.disabled = false;
+      }
+      clearInvalid(form);
+      form.reset();
+      timeLimit.value = '1h';
+      publicWarning.hidden = true;
+      announce(`Drill scenario ${created.name} created.`);
+      onCreated(created);
+    });
+
+    return {
+      form,
+      open() {
+        loadChoices();
+        form.hidden = false;
+        name.focus();
+      },
+      close() {
+        form.hidden = true;
+      },
+    };
+  }
+
+  // One scenario of the list, kept across reloads (an open Schedule… form keeps what was
+  // typed): fill(scenario) updates what it shows.
+  function drillScenarioCard(ctx, onChanged) {
+    const canAct = canRespond();
+    const box = formErrorBox('drill-scenario-error');
+    const nameNode = el('h3', { className: 'drill-scenario-name', dataset: { testid: 'drill-scenario-name' } });
+    const badges = el('span', { className: 'drill-scenario-badges' });
+    const description = el('p', { className: 'drill-scenario-description', dataset: { testid: 'drill-scenario-description' } });
+    const facts = el('dl', { className: 'drill-facts' });
+    const card = el('li', { className: 'drill-scenario', dataset: { testid: 'drill-scenario' } }, el('div', { className: 'drill-scenario-head' }, nameNode, badges), description, facts);
+    let scenario = null;
+
+    if (canAct) {
+      const runNow = el('button', { type: 'button', text: 'Run now', 'aria-expanded': 'false', dataset: { testid: 'drill-run-now' } });
+      const scheduleButton = el('button', { type: 'button', className: 'button-secondary', text: 'Schedule…', 'aria-expanded': 'false', dataset: { testid: 'drill-schedule' } });
+      const deleteButton = el('button', { type: 'button', className: 'button-secondary', text: 'Delete', dataset: { testid: 'drill-delete' } });
+      // Run now pages people for real (marked DRILL): one more click to be sure.
+      const confirmRun = el('button', { type: 'button', text: 'Start the drill', dataset: { testid: 'drill-run-confirm' } });
+      const keepRun = el('button', { type: 'button', className: 'button-secondary', text: 'Not now', dataset: { testid: 'drill-run-abort' } });
+      const confirmPanel = el(
+        'div',
+        { className: 'drill-inline', hidden: true, dataset: { testid: 'drill-run-panel' } },
+        el('p', { className: 'drill-inline-text', text: 'The drill fires its alert now: the on-call people are paged (marked DRILL) and an incident opens.' }),
+        el('div', { className: 'actions' }, confirmRun, keepRun),
+      );
+      const atId = `drill-at-${ctx.nextId++}`;
+      const at = el('input', { id: atId, type: 'datetime-local', dataset: { testid: 'drill-schedule-at' } });
+      const scheduleSubmit = el('button', { type: 'submit', text: 'Schedule', dataset: { testid: 'drill-schedule-submit' } });
+      const scheduleCancel = el('button', { type: 'button', className: 'button-secondary', text: 'Cancel', dataset: { testid: 'drill-schedule-cancel' } });
+      const scheduleForm = el(
+        'form',
+        { className: 'drill-inline', novalidate: true, hidden: true, dataset: { testid: 'drill-schedule-form' } },
+        el('div', { className: 'field' }, el('label', { for: atId, text: `Start at (your time${browserTimeZone() ? `, ${browserTimeZone()}` : ''})` }), at),
+        el('div', { className: 'actions' }, scheduleSubmit, scheduleCancel),
+      );
+      let deleteArmed = false;
+      const disarmDelete = () => {
+        deleteArmed = false;
+        deleteButton.textContent = 'Delete';
+        deleteButton.classList.remove('button-danger');
+      };
+      const show = (panel) => {
+        confirmPanel.hidden = panel !== confirmPanel;
+        scheduleForm.hidden = panel !== scheduleForm;
+        runNow.setAttribute('aria-expanded', panel === confirmPanel ? 'true' : 'false');
+        scheduleButton.setAttribute('aria-expanded', panel === scheduleForm ? 'true' : 'false');
+        clearInvalid(card);
+        box.replaceChildren();
+      };
+      runNow.addEventListener('click', () => {
+        disarmDelete();
+        show(confirmPanel);
+        confirmRun.focus();
+      });
+      keepRun.addEventListener('click', () => {
+        show(null);
+        runNow.focus();
+      });
+      confirmRun.addEventListener('click', async () => {
+        const run = await formAct(box, card, confirmRun, () => api('POST', `${drillScenarioPath(scenario.id)}/runs`, {}));
+        if (!run) return;
+        show(null);
+        announce(`Drill ${scenario.name} started${run.incident ? `: ${run.incident.ref}` : ''}.`);
+        onChanged();
+      });
+      scheduleButton.addEventListener('click', async () => {
+        disarmDelete();
+        if (!at.value) {
+          // The next full hour after an hour from now (the server's clock).
+          await syncServerClock();
+          const when = new Date(serverNow() + 3600000);
+          when.setMinutes(0, 0, 0);
+          when.setHours(when.getHours() + 1);
+          at.value = toLocalInput(when);
+        }
+        show(scheduleForm);
+        at.focus();
+      });
+      scheduleCancel.addEventListener('click', () => {
+        show(null);
+        scheduleButton.focus();
+      });
+      scheduleForm.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const when = at.value ? new Date(at.value) : null;
+        if (!when || Number.isNaN(when.getTime())) {
+          showFormError(box, card, { status: 0, problem: { title: 'When should it start?', errors: [{ field: '/at', message: 'choose a day and time' }] } }, { at: atId });
+          at.focus();
+          return;
+        }
+        const run = await formAct(box, card, scheduleSubmit, () => api('POST', `${drillScenarioPath(scenario.id)}/runs`, { at: when.toISOString() }), { at: atId });
+        if (!run) return;
+        show(null);
+        at.value = '';
+        announce(`Drill ${scenario.name} scheduled for ${formatDayTime(run.scheduled_at)}.`);
+        onChanged();
+      });
+      deleteButton.addEventListener('click', async () => {
+        if (!deleteArmed) {
+          show(null);
+          deleteArmed = true;
+          deleteButton.textContent = 'Click again to delete';
+          deleteButton.classList.add('button-danger');
+          return;
+        }
+        const done = await formAct(box, card, deleteButton, () => api('DELETE', drillScenarioPath(scenario.id)).then(() => true));
+        disarmDelete();
+        if (!done) return;
+        announce(`Drill scenario ${scenario.name} deleted; its past runs stay.`);
+        onChanged();
+      });
+      deleteButton.addEventListener('blur', () => setTimeout(() => deleteArmed && document.activeElement !== deleteButton && disarmDelete(), 150));
+      card.append(el('div', { className: 'actions drill-scenario-actions' }, runNow, scheduleButton, deleteButton), confirmPanel, scheduleForm, box);
+    }
+
+    function fact(label, value, testid) {
+      return [el('dt', { text: label }), el('dd', { dataset: { testid } }, value)];
+    }
+
+    return {
+      card,
+      fill(s) {
+        scenario = s;
+        card.dataset.scenarioId = String(s.id);
+        card.dataset.name = s.name;
+        nameNode.textContent = s.name;
+        const sev = el('span', { className: 'badge severity', dataset: { rank: severityRank(s.severity), testid: 'drill-scenario-severity' }, text: s.severity });
+        badges.replaceChildren(
+          sev,
+          s.allow_public ? el('span', { className: 'badge drill-public', title: 'May reach the status page and customers', dataset: { testid: 'drill-scenario-public' }, text: 'May go public' }) : '',
+        );
+        setText(description, s.description, 'No description.');
+        const last = s.last_run;
+        const lastNode = last
+          ? el(
+              'span',
+              {},
+              el('a', { href: `/ui/drills/runs/${last.id}`, dataset: { link: '', testid: 'drill-scenario-last-run-link' }, text: `Run ${last.id}` }),
+              ' ',
+              drillRunStatusBadge(last.status, 'drill-scenario-last-run-status'),
+              last.started_at || last.scheduled_at ? ' ' : '',
+              last.started_at || last.scheduled_at ? timeTag(last.started_at || last.scheduled_at) : '',
+            )
+          : el('span', { className: 'muted', text: 'Never run' });
+        const actions = (s.expected_actions || []).map(expectedActionText);
+        facts.replaceChildren(
+          ...fact('Service', s.service, 'drill-scenario-service'),
+          ...fact('Time limit', s.time_limit, 'drill-scenario-time-limit'),
+          ...fact('Expected', actions.length ? actions.join(', ') : 'nothing in particular', 'drill-scenario-expected'),
+          ...fact('Last run', lastNode, 'drill-scenario-last-run'),
+          ...fact('Runs', String(s.runs ?? 0), 'drill-scenario-runs'),
+        );
+      },
+    };
+  }
+
+  // /ui/drills: the scenarios (run now, schedule, define a new one) and the runs, newest
+  // first (?status= keeps the filter).
+  function drillsView() {
+    document.title = 'Drills · Klaxon';
+    const ctx = { alive: true, generation: 0, cards: new Map(), nextId: 1 };
+    const canAct = canRespond();
+    const params = new URLSearchParams(location.search);
+    const wantedStatus = DRILL_RUN_STATUSES.some(([v]) => v === params.get('status')) ? params.get('status') : '';
+
+    const message = formErrorBox('drill-page-error');
+    const scenarioList = el('ul', { className: 'drill-scenarios', 'aria-labelledby': 'drill-scenarios-heading', dataset: { testid: 'drill-scenarios' } });
+    const scenariosEmpty = el('p', { className: 'empty', hidden: true, dataset: { testid: 'drill-scenarios-empty' }, text: 'No scenarios yet.' });
+    const newButton = canAct ? el('button', { type: 'button', text: 'New scenario', 'aria-expanded': 'false', 'aria-controls': 'drill-form', dataset: { testid: 'drill-new' } }) : null;
+    const status = el(
+      'select',
+      { id: 'drill-runs-status', dataset: { testid: 'drill-runs-status' } },
+      el('option', { value: '', text: 'Any status' }),
+      ...DRILL_RUN_STATUSES.map(([value, label]) => el('option', { value, text: label })),
+    );
+    status.value = wantedStatus;
+    const runsBody = el('tbody', { dataset: { testid: 'drill-run-rows' } });
+    const runsTable = el(
+      'table',
+      { className: 'data-table drill-runs-table', 'aria-labelledby': 'drill-runs-heading', dataset: { testid: 'drill-runs' } },
+      el('thead', {}, el('tr', {}, ...['Run', 'Scenario', 'Status', 'When', 'Incident', 'Result', ''].map((h) => el('th', { scope: 'col', text: h })))),
+      runsBody,
+    );
+    const runsEmpty = el('p', { className: 'empty', hidden: true, dataset: { testid: 'drill-runs-empty' } });
+    const runsBox = formErrorBox('drill-runs-error');
+
+    const scenarioForm = canAct
+      ? drillScenarioForm({
+          onCreated: () => {
+            closeForm();
+            view.reload();
+            newButton.focus();
+          },
+          onClose: () => {
+            closeForm();
+            newButton.focus();
+          },
+        })
+      : null;
+    function closeForm() {
+      scenarioForm.close();
+      newButton.setAttribute('aria-expanded', 'false');
+    }
+    if (newButton) {
+      newButton.addEventListener('click', () => {
+        scenarioForm.open();
+        newButton.setAttribute('aria-expanded', 'true');
+      });
+    }
+
+    const page = el(
+      'section',
+      { className: 'drills-page', dataset: { testid: 'drills' } },
+      el('div', { className: 'section-head' }, el('h1', { id: 'drills-heading', text: 'Drills' }), el('div', { className: 'actions' }, newButton)),
+      el('p', { className: 'hint', text: 'Game days: a scenario fires a made-up alert through the real flow. People are paged and work the incident as usual, everything marked DRILL; the report shows which targets and expected actions were met.' }),
+      message,
+      scenarioForm ? scenarioForm.form : null,
+      el(
+        'section',
+        { className: 'panel', 'aria-labelledby': 'drill-scenarios-heading' },
+        el('h2', { id: 'drill-scenarios-heading', text: 'Scenarios' }),
+        scenarioList,
+        scenariosEmpty,
+      ),
+      el(
+        'section',
+        { className: 'panel', 'aria-labelledby': 'drill-runs-heading' },
+        el('div', { className: 'section-head' }, el('h2', { id: 'drill-runs-heading', text: 'Runs' }), el('div', { className: 'field drill-runs-filter' }, el('label', { for: status.id, text: 'Status' }), status)),
+        runsBox,
+        el('div', { className: 'table-wrap' }, runsTable),
+        runsEmpty,
+      ),
+    );
+    main().replaceChildren(page);
+
+    function runRow(run) {
+      const summary = run.summary;
+      // One child a cell: on phones each cell is a grid of its label and its content.
+      const result = el('span', {}, summary ? '' : el('span', { className: 'muted', text: '—' }));
+      if (summary) {
+        result.append(
+          drillResultBadge(summary.result),
+          ' ',
+          el('span', { className: 'drill-counts', dataset: { testid: 'drill-run-counts' }, text: `${summary.met || 0} met · ${summary.missed || 0} missed${summary.pending ? ` · ${summary.pending} pending` : ''}` }),
+        );
+      }
+      const actions = el('span', { className: 'drill-run-actions' }, el('a', { href: `/ui/drills/runs/${run.id}`, dataset: { link: '', testid: 'drill-run-report' }, text: 'Report' }));
+      if (canAct && (run.status === 'scheduled' || run.status === 'running')) {
+        const cancel = el('button', {
+          type: 'button',
+          className: 'button-secondary small',
+          text: run.status === 'running' ? 'Stop' : 'Cancel',
+          title: run.status === 'running' ? 'End the drill now (its incident is resolved)' : 'Cancel the scheduled run',
+          dataset: { testid: 'drill-run-cancel' },
+        });
+        cancel.addEventListener('click', async () => {
+          const done = await formAct(runsBox, page, cancel, () => api('POST', `${drillRunPath(run.id)}/cancel`, {}));
+          if (!done) return;
+          announce(`Drill run ${run.id} ${run.status === 'running' ? 'stopped' : 'cancelled'}.`);
+          view.reload();
+        });
+        actions.append(' ', cancel);
+      }
+      const outcome = run.outcome ? labelOf(DRILL_OUTCOMES, run.outcome) : '';
+      return el(
+        'tr',
+        { dataset: { testid: 'drill-run-row', runId: String(run.id), status: run.status, scenario: (run.scenario && run.scenario.name) || '' } },
+        el('td', { dataset: { label: 'Run' } }, el('a', { href: `/ui/drills/runs/${run.id}`, dataset: { link: '', testid: 'drill-run-link' }, text: `#${run.id}` })),
+        el('td', { dataset: { label: 'Scenario', testid: 'drill-run-scenario' }, text: (run.scenario && run.scenario.name) || '' }),
+        el(
+          'td',
+          { dataset: { label: 'Status' } },
+          el(
+            'span',
+            {},
+            drillRunStatusBadge(run.status),
+            outcome ? el('span', { className: 'drill-outcome muted', dataset: { testid: 'drill-run-outcome' }, text: ` ${outcome}` }) : '',
+            run.note ? el('span', { className: 'hint drill-note', text: run.note }) : '',
+          ),
+        ),
+        el('td', { dataset: { label: 'When' } }, drillRunWhen(run)),
+        el('td', { dataset: { label: 'Incident' } }, drillIncidentLink(run.incident, 'drill-run-incident')),
+        el('td', { dataset: { label: 'Result' } }, result),
+        el('td', { dataset: { label: '' } }, actions),
+      );
+    }
+
+    async function load() {
+      const generation = ++ctx.generation;
+      page.setAttribute('aria-busy', 'true');
+      const runsQuery = status.value ? `?status=${encodeURIComponent(status.value)}` : '';
+      try {
+        const [scenarios, runs] = await Promise.all([api('GET', '/drills/scenarios'), api('GET', `/drills/runs${runsQuery}`)]);
+        if (!ctx.alive || generation !== ctx.generation) return;
+        const items = scenarios.items || [];
+        const seen = new Set();
+        const cards = items.map((s) => {
+          const key = String(s.id);
+          seen.add(key);
+          let entry = ctx.cards.get(key);
+          if (!entry) {
+            entry = drillScenarioCard(ctx, () => view.reload());
+            ctx.cards.set(key, entry);
+          }
+          entry.fill(s);
+          return entry.card;
+        });
+        for (const key of [...ctx.cards.keys()]) if (!seen.has(key)) ctx.cards.delete(key);
+        // Only when the list changed: moving a card would take the focus from it.
+        const shown = [...scenarioList.children];
+        if (shown.length !== cards.length || shown.some((node, i) => node !== cards[i])) scenarioList.replaceChildren(...cards);
+        scenariosEmpty.hidden = items.length > 0;
+        scenariosEmpty.textContent = canAct ? 'No scenarios yet: define one with New scenario.' : 'No scenarios yet.';
+        const runItems = runs.items || [];
+        runsBody.replaceChildren(...runItems.map(runRow));
+        runsTable.hidden = runItems.length === 0;
+        runsEmpty.hidden = runItems.length > 0;
+        runsEmpty.textContent = status.value ? `No ${labelOf(DRILL_RUN_STATUSES, status.value).toLowerCase()} runs.` : 'No drill has been run yet.';
+        message.replaceChildren();
+        page.dataset.loaded = 'yes';
+      } catch (err) {
+        if (ctx.alive && !(err && err.sessionEnded)) showFormError(message, page, err);
+      } finally {
+        if (ctx.alive && generation === ctx.generation) page.removeAttribute('aria-busy');
+      }
+    }
+
+    const view = liveView(ctx, load, { kinds: DRILL_EVENT_KINDS, everyMs: 30000 });
+    status.addEventListener('change', () => {
+      history.replaceState(null, '', `/ui/drills${status.value ? `?status=${encodeURIComponent(status.value)}` : ''}`);
+      view.reload();
+    });
+    focusHeading();
+    return view;
+  }
+
+  // /ui/drills/runs/{id}: the drill report: the result, the incident, the level's targets
+  // and the expected actions (each met, missed or pending) and the paging facts; live while
+  // the drill runs.
+  function drillReportView(id) {
+    document.title = `Drill run ${id} · Klaxon`;
+    const ctx = { alive: true, generation: 0 };
+    const canAct = canRespond();
+    const message = formErrorBox('drill-report-error');
+    const heading = el('h1', { id: 'drill-report-heading', dataset: { testid: 'drill-report-heading' }, text: `Drill run ${id}` });
+    const markdown = el(
+      'a',
+      { className: 'button button-secondary small', href: `${API}${drillRunPath(id)}/report?format=markdown`, target: '_blank', rel: 'noopener', dataset: { testid: 'drill-report-markdown' } },
+      'Markdown',
+      el('span', { className: 'visually-hidden', text: ' (opens in a new tab)' }),
+    );
+    const cancel = canAct ? el('button', { type: 'button', className: 'button-secondary small', hidden: true, dataset: { testid: 'drill-report-cancel' } }) : null;
+    const banner = el('div', { className: 'drill-result', role: 'status', dataset: { testid: 'drill-result' } });
+    const facts = el('dl', { className: 'drill-facts drill-report-facts', dataset: { testid: 'drill-report-facts' } });
+    const targets = el('div', { dataset: { testid: 'drill-targets-wrap' } });
+    const expected = el('div', { dataset: { testid: 'drill-expected-wrap' } });
+    const paging = el('dl', { className: 'drill-facts', dataset: { testid: 'drill-paging' } });
+    const page = el(
+      'section',
+      { className: 'drill-report', dataset: { testid: 'drill-report', runId: String(id) } },
+      el('p', { className: 'drill-back' }, el('a', { href: '/ui/drills', dataset: { link: '', testid: 'drill-report-back' }, text: '← Drills' })),
+      el(
+        'div',
+        { className: 'section-head' },
+        el('div', { className: 'drill-report-title' }, el('span', { className: 'badge drill drill-mark', title: 'A drill (game day), not a real incident', dataset: { testid: 'drill-report-mark' }, text: 'DRILL' }), heading),
+        el('div', { className: 'actions' }, markdown, cancel),
+      ),
+      message,
+      banner,
+      el('section', { className: 'panel', 'aria-label': 'The run' }, facts),
+      el('section', { className: 'panel', 'aria-labelledby': 'drill-targets-heading' }, el('h2', { id: 'drill-targets-heading', text: 'Targets' }), el('p', { className: 'hint', text: "The severity level's targets and the drill's time limit." }), targets),
+      el('section', { className: 'panel', 'aria-labelledby': 'drill-expected-heading' }, el('h2', { id: 'drill-expected-heading', text: 'Expected actions' }), expected),
+      el('section', { className: 'panel', 'aria-labelledby': 'drill-paging-heading' }, el('h2', { id: 'drill-paging-heading', text: 'Paging' }), paging),
+    );
+    main().replaceChildren(page);
+
+    let run = null;
+    if (cancel) {
+      cancel.addEventListener('click', async () => {
+        const done = await formAct(message, page, cancel, () => api('POST', `${drillRunPath(id)}/cancel`, {}));
+        if (!done) return;
+        announce(`Drill run ${id} ${run && run.status === 'running' ? 'stopped' : 'cancelled'}.`);
+        view.reload();
+      });
+    }
+
+    const timeOrDash = (value) => (value ? timeTag(value) : '—');
+    const fact = (label, value, testid) => [el('dt', { text: label }), el('dd', { dataset: testid ? { testid } : {} }, value === '' || value === null || value === undefined ? '—' : value)];
+
+    function table(testid, caption, columns, rows, rowData, emptyText) {
+      if (!rows.length) return el('p', { className: 'muted', dataset: { testid: `${testid}-empty` }, text: emptyText });
+      return el(
+        'div',
+        { className: 'table-wrap' },
+        el(
+          'table',
+          { className: 'data-table drill-table', dataset: { testid } },
+          el('caption', { className: 'visually-hidden', text: caption }),
+          el('thead', {}, el('tr', {}, ...columns.map((c) => el('th', { scope: 'col', text: c.label })))),
+          el(
+            'tbody',
+            {},
+            ...rows.map((row) =>
+              el(
+                'tr',
+                { dataset: { ...rowData(row), state: row.state || '' } },
+                ...columns.map((c) => {
+                  const value = c.cell(row);
+                  return el('td', { className: c.nowrap ? 'nowrap' : null, dataset: { label: c.label } }, value === null || value === undefined || value === '' ? '—' : value);
+                }),
+              ),
+            ),
+          ),
+        ),
+      );
+    }
+
+    function fill(report) {
+      run = report.run || {};
+      const scenario = report.scenario || {};
+      const scenarioName = scenario.name || (run.scenario && run.scenario.name) || '';
+      heading.textContent = `Drill report: ${scenarioName}`;
+      document.title = `Drill report: ${scenarioName} · Klaxon`;
+      const summary = report.summary || {};
+      const result = summary.result || 'not_run';
+      banner.dataset.result = result;
+      banner.replaceChildren(
+        el('span', { className: 'drill-result-text', dataset: { testid: 'drill-result-text' }, text: labelOf(DRILL_RESULTS, result) }),
+        el('span', {
+          className: 'drill-result-counts',
+          dataset: { testid: 'drill-result-counts' },
+          text: `${summary.met || 0} met · ${summary.missed || 0} missed · ${summary.pending || 0} pending`,
+        }),
+      );
+      if (cancel) {
+        cancel.hidden = !(run.status === 'scheduled' || run.status === 'running');
+        cancel.textContent = run.status === 'running' ? 'Stop the drill' : 'Cancel the run';
+      }
+      const inc = report.incident;
+      const incidentNode = inc
+        ? el(
+            'span',
+            {},
+            drillIncidentLink(inc, 'drill-report-incident', inc.title || ''),
+            ' ',
+            el('span', { className: 'badge severity', dataset: { rank: severityRank(inc.severity) }, text: inc.severity || '' }),
+            ' ',
+            el('span', { className: 'badge status', dataset: { status: inc.status || '' }, text: inc.status || '' }),
+          )
+        : el('span', { className: 'muted', dataset: { testid: 'drill-report-no-incident' }, text: run.status === 'scheduled' ? 'Not started yet' : 'No incident' });
+      const outcome = run.outcome ? labelOf(DRILL_OUTCOMES, run.outcome) : '';
+      facts.replaceChildren(
+        ...fact('Status', el('span', {}, drillRunStatusBadge(run.status, 'drill-report-status'), outcome ? ` ${outcome}` : ''), null),
+        ...fact('Incident', incidentNode, null),
+        ...fact('Service', scenario.service || '', 'drill-report-service'),
+        ...(run.scheduled_at ? fact('Scheduled for', timeTag(run.scheduled_at), null) : []),
+        ...fact('Started', timeOrDash(run.started_at), null),
+        ...fact(run.finished_at ? 'Ended' : 'Ends', timeOrDash(run.finished_at || run.ends_at), null),
+        ...fact('Time limit', run.time_limit || scenario.time_limit || '', 'drill-report-time-limit'),
+        ...(run.note ? fact('Note', run.note, 'drill-report-note') : []),
+      );
+      const targetRows = report.targets || [];
+      targets.replaceChildren(
+        table(
+          'drill-targets',
+          'Targets',
+          [
+            { label: 'Target', cell: (t) => el('span', {}, el('span', { className: 'drill-target-name', text: drillTargetLabel(t.name) }), t.description ? el('span', { className: 'hint drill-target-description', text: t.description }) : '') },
+            { label: 'Goal', nowrap: true, cell: (t) => (t.expected !== undefined ? t.expected : t.target) || '' },
+            { label: 'Took', nowrap: true, cell: (t) => (t.actual !== undefined ? t.actual : t.took) || '' },
+            { label: 'By', cell: (t) => t.by || '' },
+            { label: 'Due', cell: (t) => (t.due_at ? timeTag(t.due_at) : '') },
+            { label: 'Done', cell: (t) => (t.done_at ? timeTag(t.done_at) : '') },
+            { label: 'Result', cell: (t) => el('span', {}, drillStateBadge(t.state), t.detail ? el('span', { className: 'hint drill-detail', text: ` ${t.detail}` }) : '') },
+          ],
+          targetRows,
+          (t) => ({ testid: 'drill-target-row', name: t.name || '' }),
+          run.status === 'scheduled' ? 'The drill has not started yet.' : 'No targets: the drill opened no incident.',
+        ),
+      );
+      const actionRows = report.expected_actions || [];
+      expected.replaceChildren(
+        table(
+          'drill-expected',
+          'Expected actions',
+          [
+            { label: 'Action', cell: (a) => el('code', { text: a.action || '' }) },
+            { label: 'Within', cell: (a) => a.within || '' },
+            { label: 'Took', cell: (a) => a.took || '' },
+            { label: 'By', cell: (a) => a.by || '' },
+            { label: 'Done', cell: (a) => (a.done_at ? timeTag(a.done_at) : '') },
+            { label: 'Result', cell: (a) => drillStateBadge(a.state) },
+          ],
+          actionRows,
+          (a) => ({ testid: 'drill-expected-row', action: a.action || '' }),
+          (scenario.expected_actions || []).length ? 'Not judged yet: the drill has not started.' : 'The scenario expects no particular actions.',
+        ),
+      );
+      const p = report.paging;
+      paging.replaceChildren(
+        ...(p
+          ? [
+              ...fact('First page', p.first_page_at ? timeTag(p.first_page_at) : 'none', 'drill-paging-first'),
+              ...fact('Escalation steps fired', `${p.escalation_steps ?? 0} (${p.escalation_steps_before_ack ?? 0} before acknowledgement)`, 'drill-paging-steps'),
+              ...fact('Notifications', `${p.notifications_delivered ?? 0} delivered, ${p.notifications_failed ?? 0} failed`, 'drill-paging-notifications'),
+            ]
+          : fact('Paging', 'Nothing yet: the drill has not started.', 'drill-paging-none')),
+      );
+      page.dataset.status = run.status || '';
+      page.dataset.result = result;
+      page.dataset.loaded = 'yes';
+    }
+
+    async function load() {
+      const generation = ++ctx.generation;
+      page.setAttribute('aria-busy', 'true');
+      try {
+        const report = await api('GET', `${drillRunPath(id)}/report`);
+        if (!ctx.alive || generation !== ctx.generation) return;
+        message.replaceChildren();
+        fill(report);
+      } catch (err) {
+        if (!ctx.alive || generation !== ctx.generation || (err && err.sessionEnded)) return;
+        if (err instanceof ApiError && err.status === 404) {
+          notFoundView(`There is no drill run ${id}.`);
+          view.cleanup();
+          return;
+        }
+        showFormError(message, page, err);
+      } finally {
+        if (ctx.alive && generation === ctx.generation) page.removeAttribute('aria-busy');
+      }
+    }
+
+    const view = liveView(ctx, load, { kinds: DRILL_EVENT_KINDS, everyMs: 30000 });
+    focusHeading();
+    return view;
   }
 
   // ---------------------------------------------------------------- shared: people, times, copying
