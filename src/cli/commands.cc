@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 
+#include "cli/drill_commands.h"
 #include "cli/handlers.h"
 #include "cli/session.h"
 
@@ -83,6 +84,8 @@ constexpr OptionSpec kOptions[] = {
     {"include-drills", "", "count drills too"},
     {"include-noise", "", "count incidents marked noise too"},
     {"format", "FORMAT", "table (default), json, csv, markdown or html"},
+    {"scenario", "NAME", "drill scenario id or name"},
+    {"markdown", "", "print the server's Markdown"},
 };
 
 constexpr CommandSpec kCommands[] = {
@@ -478,6 +481,59 @@ constexpr CommandSpec kCommands[] = {
      "Response report for a period (default the last 90 days): incidents, MTTA, MTTR, "
      "targets, updates, action items, reviews, on-call load",
      &ReportCommand},
+    {"drills",
+     "",
+     {{"output", false, "table (default) or json", "FORMAT"}},
+     "List drill (game day) scenarios and their last run",
+     &DrillListCommand},
+    {"drill show",
+     "NAME",
+     {{"output", false, "table (default) or json", "FORMAT"}},
+     "Show a drill scenario (id or name): its alerts and expected actions (times in UTC)",
+     &DrillShowCommand},
+    {"drill create",
+     "",
+     {{"file", true, "JSON file with the scenario, as POST /api/v1/drills/scenarios takes it"},
+      {"output", false, "table (default) or json", "FORMAT"}},
+     "Define a drill scenario from a JSON file",
+     &DrillCreateCommand},
+    {"drill update",
+     "NAME",
+     {{"file", true, "JSON file with the whole scenario (it replaces the old one)"},
+      {"output", false, "table (default) or json", "FORMAT"}},
+     "Replace a drill scenario (id or name) from a JSON file; scheduled runs use the new one",
+     &DrillUpdateCommand},
+    {"drill delete",
+     "NAME",
+     {},
+     "Delete a drill scenario (refused while a run of it is scheduled or running)",
+     &DrillDeleteCommand},
+    {"drill run",
+     "NAME",
+     {{"at", false, "schedule it for this time instead of running it now"},
+      {"output", false, "table (default) or json", "FORMAT"}},
+     "Run a drill now, or schedule it with --at: its alerts open an incident marked DRILL that "
+     "pages like any other (times in UTC)",
+     &DrillRunCommand},
+    {"drill runs",
+     "",
+     {{"scenario", false, "only runs of this scenario (id or name)"},
+      {"status", false, "only scheduled, running, finished, cancelled or failed runs"},
+      {"limit", false, "at most N runs (1..200, default 50)"},
+      {"output", false, "table (default) or json", "FORMAT"}},
+     "List drill runs, newest first (times in UTC)",
+     &DrillRunsCommand},
+    {"drill cancel",
+     "RUN_ID",
+     {{"output", false, "table (default) or json", "FORMAT"}},
+     "Cancel a scheduled drill run, or stop a running one now (its incident is resolved)",
+     &DrillCancelCommand},
+    {"drill report",
+     "RUN_ID",
+     {{"markdown"}, {"output", false, "table (default) or json", "FORMAT"}},
+     "A drill run's report: the level's targets and the expected actions, each met, MISSED or "
+     "pending (times in UTC)",
+     &DrillReportCommand},
     {"service list", "", {}, "List services", &ServiceListCommand},
     {"service create",
      "",
