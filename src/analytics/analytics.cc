@@ -418,6 +418,11 @@ Report Compute(const std::vector<IncidentFacts>& incidents, const std::vector<Pa
       ++report.excluded_drills;
       continue;
     }
+    if (!inc.noise && !inc.noise_alertnames.empty()) {
+      ++report.noise_report.alert_marks;
+      for (const auto& a : Distinct(inc.noise_alertnames)) ++noise_alertnames[a];
+      if (!inc.service.empty()) ++noise_services[inc.service];
+    }
     if (inc.noise) {
       ++report.noise_report.incidents;
       for (const auto& a : Distinct(inc.alertnames)) ++noise_alertnames[a];

@@ -89,7 +89,8 @@ struct IncidentFacts {
   int updates_posted = 0, updates_late = 0;              // late: reminders that fired
   bool drill = false, noise = false;
   int reopened = 0;
-  std::vector<std::string> alertnames;  // alerts that opened or joined it
+  std::vector<std::string> alertnames;        // alerts that opened or joined it
+  std::vector<std::string> noise_alertnames;  // of those, the ones marked noise one by one
   std::optional<TimeMs> review_due_at, review_published_at;
   int action_items_open = 0, action_items_overdue = 0, action_items_done = 0;
 };
@@ -195,9 +196,11 @@ struct Reviews {
 };
 
 // Incidents marked noise in the period that match the filters (drills left out unless
-// included), whether or not include_noise: what to tune.
+// included), whether or not include_noise: what to tune. An alert marked noise on its own
+// (its incident not) counts too: its alertname, and its incident's service once.
 struct NoiseReport {
   int incidents = 0;
+  int alert_marks = 0;                           // incidents not marked noise with alerts that are
   std::vector<NamedCount> alertnames, services;  // top kTopN, count desc then name
 };
 

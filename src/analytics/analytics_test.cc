@@ -203,6 +203,25 @@ TEST(Analytics, NoiseReportCountsNoiseEvenWhenItIsLeftOut) {
   EXPECT_EQ(r.noise_report.services, (std::vector<NamedCount>{Count("search", 2)}));
 }
 
+TEST(Analytics, AnAlertMarkedNoiseOnItsOwnCountsInTheNoiseReport) {
+  auto incidents = fixture::Incidents();
+  // Incident 2 (checkout, not noise) had one alert marked noise: its name and service count
+  // once, and the incident itself stays in the numbers.
+  for (auto& inc : incidents)
+    if (inc.id == 2) inc.noise_alertnames = {"CheckoutFlap", "CheckoutFlap"};
+  auto r = Compute(incidents, {}, fixture::Period());
+  auto base = Compute(fixture::Incidents(), {}, fixture::Period());
+  EXPECT_EQ(r.noise_report.incidents, 2);
+  EXPECT_EQ(r.noise_report.alert_marks, 1);
+  EXPECT_EQ(r.noise_report.alertnames,
+            (std::vector<NamedCount>{Count("SearchFlap", 2), Count("CheckoutFlap", 1),
+                                     Count("SearchLatency", 1)}));
+  EXPECT_EQ(r.noise_report.services,
+            (std::vector<NamedCount>{Count("search", 2), Count("checkout", 1)}));
+  EXPECT_EQ(Ids(r.rows), Ids(base.rows));
+  EXPECT_EQ(r.excluded_noise, base.excluded_noise);
+}
+
 TEST(Analytics, Filters) {
   auto q = fixture::Period();
   q.service = "checkout";

@@ -158,6 +158,7 @@ json ToJson(const Report& r) {
   out["missed_targets"] = {{"total", r.missed_targets_total},
                            {"incidents", Rows(r.missed_targets)}};
   out["noise"] = {{"incidents", r.noise_report.incidents},
+                  {"alert_marks", r.noise_report.alert_marks},
                   {"alertnames", Counts(r.noise_report.alertnames)},
                   {"services", Counts(r.noise_report.services)}};
   out["rows"] = Rows(r.rows);

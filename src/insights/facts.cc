@@ -37,8 +37,8 @@ constexpr FactsQuery kQueries[] = {
      "WHERE kind IN ('incident.acknowledged', 'incident.reopened', 'incident.update_late') "
      "AND incident_id BETWEEN ? AND ? GROUP BY incident_id, kind"},
     {"alerts",
-     "SELECT incident_id, labels FROM alerts WHERE incident_id BETWEEN ? AND ? "
-     "ORDER BY incident_id, first_seen, id"},
+     "SELECT incident_id, labels, noise_reason IS NOT NULL FROM alerts WHERE incident_id "
+     "BETWEEN ? AND ? ORDER BY incident_id, first_seen, id"},
     {"action_items",
      "SELECT incident_id, "
      "SUM(CASE WHEN status IN ('open', 'in_progress') THEN 1 ELSE 0 END), "
@@ -219,10 +219,12 @@ Status LoadIncidentDetails(store::Tx& tx, const LoadOptions& o, IncidentIndex& i
   // Rows arrive by incident, then first seen: alertnames keep that order.
   KLAXON_RETURN_IF_ERROR(index.ForEach(tx, "alerts", [](IncidentFacts& f, const store::Row& r) {
     std::string name = Alertname(r.Str(1));
-    if (name.empty() ||
-        std::find(f.alertnames.begin(), f.alertnames.end(), name) != f.alertnames.end())
-      return;
-    f.alertnames.push_back(std::move(name));
+    if (name.empty()) return;
+    auto add = [&](std::vector<std::string>& names) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    };
+    add(f.alertnames);
+    if (r.Int(2) != 0) add(f.noise_alertnames);  // marked noise on its own
   }));
   return index.ForEach(tx, "action_items",
                        [](IncidentFacts& f, const store::Row& r) {

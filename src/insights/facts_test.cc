@@ -174,6 +174,7 @@ class FactsTest : public ::testing::Test {
     // object; 18 belongs to incident 2.
     AddAlert(13, 1, R"({"alertname":"HighLatency","env":"prod"})", c1 + kMinute);
     AddAlert(12, 1, R"({"alertname":"ErrorRate"})", c1 + kMinute);
+    Exec("UPDATE alerts SET noise_reason = 'flaky' WHERE id = 12", {});  // one alert is noise
     AddAlert(11, 1, R"({"alertname":"HighLatency","env":"staging"})", c1);
     AddAlert(14, 1, R"({"severity":"page"})", c1);
     AddAlert(15, 1, R"({"alertname":""})", c1);
@@ -261,6 +262,7 @@ TEST_F(FactsTest, EveryFactOfAnIncident) {
   EXPECT_FALSE(i->noise);
   EXPECT_EQ(i->reopened, 0);
   EXPECT_EQ(i->alertnames, (std::vector<std::string>{"HighLatency", "ErrorRate", "DiskFull"}));
+  EXPECT_EQ(i->noise_alertnames, std::vector<std::string>{"ErrorRate"});
   EXPECT_EQ(i->review_due_at, c1 + 5 * kDay);  // the review's, not the clock's 3d
   EXPECT_EQ(i->review_published_at, c1 + 4 * kDay);
   EXPECT_EQ(i->action_items_open, 4);     // 2 open + 2 in progress

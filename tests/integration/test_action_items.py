@@ -213,6 +213,29 @@ class TestActionItems(ManualClockMixin, unittest.TestCase):
                  self.events("incident.unmarked_noise", inc["id"])]
         self.assertEqual(kinds, ["incident.marked_noise", "incident.unmarked_noise"])
 
+    def test_one_alert_marked_noise_counts_in_the_noise_report(self):
+        key = self.must(self.api.post(API + "/integrations", {"name": "am", "kind": "alertmanager"}), 201)["key"]
+        alerts = [{"status": "firing", "labels": {"alertname": name, "service": "search"},
+                   "annotations": {}, "startsAt": "2026-11-25T09:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                   "generatorURL": "", "fingerprint": fp}
+                  for name, fp in [("SearchLatency", "0000000000000001"), ("DiskAlmostFull", "0000000000000002")]]
+        body = {"version": "4", "groupKey": "{}:{}", "truncatedAlerts": 0, "status": "firing", "receiver": "k",
+                "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "", "alerts": alerts}
+        r = self.api.request("POST", "/intake/alertmanager/" + key, body, auth=False)
+        self.assertIn(r.status, (200, 202), r)
+        incs = self.must(self.api.get(API + "/incidents"))["items"]
+        self.assertEqual(len(incs), 2, incs)
+        disk = [i for i in incs if i["title"] == "DiskAlmostFull"][0]
+        alert = self.must(self.api.get(API + "/incidents/%d/alerts" % disk["id"]))["items"][0]
+        self.must(self.api.post(API + "/incidents/%d/noise" % disk["id"],
+                                {"reason": "fires at 81%", "alert_id": alert["id"]}))
+        # The incident stays in the numbers; its alert and service are in the noise report.
+        a = self.must(self.api.get(API + "/analytics?from=2026-11-01&to=2026-11-30"))
+        self.assertEqual((a["incidents"]["total"], a["incidents"]["excluded_noise"]), (2, 0))
+        self.assertEqual((a["noise"]["incidents"], a["noise"]["alert_marks"]), (0, 1))
+        self.assertEqual([n["name"] for n in a["noise"]["alertnames"]], ["DiskAlmostFull"])
+        self.assertEqual([n["name"] for n in a["noise"]["services"]], ["search"])
+
 
 if __name__ == "__main__":
     unittest.main()
