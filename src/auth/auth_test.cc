@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-
 #include "core/random.h"
 #include "store/test_store.h"
 

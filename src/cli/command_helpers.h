@@ -7,15 +7,36 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/session.h"
 #include "core/clock.h"
 
 namespace klaxon::cli {
+
+// "a, b or c" for `choices`.
+std::string ChoiceList(std::span<const std::string_view> choices);
+
+// The option `name` lowercased with '-' read as '_' ("in-progress" → "in_progress"), one of
+// `choices`; nullopt after a usage error.
+std::optional<std::string> ChoiceOption(Context& context, const Invocation& invocation,
+                                        std::string_view name,
+                                        std::span<const std::string_view> choices);
+
+// Whether to print JSON: `-o json` (or table) or the global --json; nullopt after a usage
+// error.
+std::optional<bool> JsonOutput(Context& context, const Invocation& invocation);
+
+// Sends the request on its own client; the response whatever its status, or nullopt after
+// printing why none arrived.
+std::optional<HttpResponse> SendRequest(Context& context, const Session& session,
+                                        std::string method, std::string path,
+                                        std::optional<std::string> body = std::nullopt);
 
 // The time the option `name` gives (time_args.h; relative forms count from `now`); nullopt
 // after a usage error. An absent option reads as "" and is therefore a usage error too.

@@ -26,58 +26,10 @@ constexpr size_t kMaxNoteWidth = 40;
 
 constexpr std::string_view kRunStatuses[] = {"scheduled", "running", "finished", "cancelled",
                                              "failed"};
-constexpr std::string_view kOutputs[] = {"table", "json"};
 
 std::string OrDash(std::string text) { return text.empty() ? "-" : text; }
 
-template <size_t N>
-bool OneOf(std::string_view text, const std::string_view (&choices)[N]) {
-  for (std::string_view choice : choices) {
-    if (choice == text) return true;
-  }
-  return false;
-}
-
-// "a, b or c" for `choices`.
-template <size_t N>
-std::string Choices(const std::string_view (&choices)[N]) {
-  std::string out;
-  for (size_t i = 0; i < N; ++i) {
-    if (i > 0) out += i + 1 == N ? " or " : ", ";
-    out += choices[i];
-  }
-  return out;
-}
-
 // ---- Arguments ----------------------------------------------------------------------------
-
-// The option `name`, lowercased, one of `choices`; nullopt after a usage error.
-template <size_t N>
-std::optional<std::string> ChoiceOption(Context& context, const Invocation& invocation,
-                                        std::string_view name,
-                                        const std::string_view (&choices)[N]) {
-  std::string value = invocation.Get(name);
-  for (char& c : value) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  if (OneOf(value, choices)) return value;
-  ReportUsage(context, invocation,
-              "invalid --" + std::string(name) + " '" + invocation.Get(name) + "' (expected " +
-                  Choices(choices) + ")");
-  return std::nullopt;
-}
-
-// Whether to print JSON: `-o json` or the global --json; nullopt after a usage error.
-std::optional<bool> JsonOutput(Context& context, const Invocation& invocation) {
-  if (!invocation.Has("output")) return invocation.Has("json");
-  const std::optional<std::string> output = ChoiceOption(context, invocation, "output", kOutputs);
-  if (!output) return std::nullopt;
-  if (*output == "table" && invocation.Has("json")) {
-    ReportUsage(context, invocation, "-o table and --json contradict each other");
-    return std::nullopt;
-  }
-  return *output == "json" || invocation.Has("json");
-}
 
 // "/api/v1/drills/scenarios/checkout%20spike" for the first argument, followed by `suffix`;
 // nullopt after a usage error.
@@ -259,19 +211,6 @@ int SendScenarioFile(Context& context, const Invocation& invocation, std::string
   if (!body) return kExitError;
   return CallAndShow(context, invocation, *json, method, path, &*body,
                      [verb](const nlohmann::json& scenario) { return Done(verb, scenario); });
-}
-
-// Sends the request on its own client; the response whatever its status, or nullopt after
-// printing why none arrived.
-std::optional<HttpResponse> Send(Context& context, const Session& session, std::string method,
-                                 std::string path) {
-  const std::unique_ptr<HttpClient> client = context.make_client(session.connection());
-  HttpResponse response = client->Send({std::move(method), std::move(path), std::nullopt});
-  if (!response.received()) {
-    ReportError(context, FormatTransportError(session.connection().server, response.error));
-    return std::nullopt;
-  }
-  return response;
 }
 
 }  // namespace
@@ -496,7 +435,7 @@ int DrillReportCommand(Context& context, const Invocation& invocation) {
   std::optional<Session> session = Session::Open(context, invocation, Session::Auth::kToken);
   if (!session) return kExitError;
   const std::optional<HttpResponse> response =
-      Send(context, *session, "GET", WithQuery(*path, {{"format", "markdown"}}));
+      SendRequest(context, *session, "GET", WithQuery(*path, {{"format", "markdown"}}));
   if (!response) return kExitError;
   if (response->status < 200 || response->status > 299) {
     return ReportError(context, FormatApiError(response->status, response->body));

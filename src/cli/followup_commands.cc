@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/command_helpers.h"
 #include "cli/errors.h"
 #include "cli/handlers.h"
 #include "cli/ids.h"
@@ -41,7 +42,6 @@ constexpr std::string_view kListStatuses[] = {"active",      "all",  "open",
                                               "in_progress", "done", "wont_do"};
 constexpr std::string_view kStatuses[] = {"open", "in_progress", "done", "wont_do"};
 constexpr std::string_view kPriorities[] = {"urgent", "high", "medium", "low"};
-constexpr std::string_view kItemOutputs[] = {"table", "json"};
 constexpr std::string_view kReportFormats[] = {"table", "json", "csv", "markdown", "html"};
 constexpr std::string_view kDueForms =
     "a date like 2026-12-20 (the end of that day, local time), RFC 3339 like "
@@ -51,14 +51,6 @@ std::string OrDash(std::string text) { return text.empty() ? "-" : text; }
 
 bool IsTrue(const nlohmann::json& value) { return value.is_boolean() && value.get<bool>(); }
 
-std::string Lowercase(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
-
 template <size_t N>
 bool OneOf(std::string_view text, const std::string_view (&choices)[N]) {
   for (std::string_view choice : choices) {
@@ -67,35 +59,7 @@ bool OneOf(std::string_view text, const std::string_view (&choices)[N]) {
   return false;
 }
 
-// "a, b or c" for `choices`.
-template <size_t N>
-std::string Choices(const std::string_view (&choices)[N]) {
-  std::string out;
-  for (size_t i = 0; i < N; ++i) {
-    if (i > 0) out += i + 1 == N ? " or " : ", ";
-    out += choices[i];
-  }
-  return out;
-}
-
 // ---- Arguments ----------------------------------------------------------------------------
-
-// The option `name` lowercased with '-' read as '_' ("in-progress" → "in_progress"), one of
-// `choices`; nullopt after a usage error.
-template <size_t N>
-std::optional<std::string> ChoiceOption(Context& context, const Invocation& invocation,
-                                        std::string_view name,
-                                        const std::string_view (&choices)[N]) {
-  std::string value = Lowercase(invocation.Get(name));
-  for (char& c : value) {
-    if (c == '-') c = '_';
-  }
-  if (OneOf(value, choices)) return value;
-  ReportUsage(context, invocation,
-              "invalid --" + std::string(name) + " '" + invocation.Get(name) + "' (expected " +
-                  Choices(choices) + ")");
-  return std::nullopt;
-}
 
 // A date "YYYY-MM-DD" as the year, month and day of a std::tm (the rest zero), not yet
 // checked against the calendar (2026-02-30 passes); nullopt for any other text.
@@ -147,20 +111,6 @@ std::optional<std::string> ItemNumber(Context& context, const Invocation& invoca
                     "' (expected a number like 7 or a reference like AI-7)");
   }
   return number;
-}
-
-// Whether an action item command prints JSON: `-o json` or the global --json; nullopt
-// after a usage error.
-std::optional<bool> JsonOutput(Context& context, const Invocation& invocation) {
-  if (!invocation.Has("output")) return invocation.Has("json");
-  const std::optional<std::string> output =
-      ChoiceOption(context, invocation, "output", kItemOutputs);
-  if (!output) return std::nullopt;
-  if (*output == "table" && invocation.Has("json")) {
-    ReportUsage(context, invocation, "-o table and --json contradict each other");
-    return std::nullopt;
-  }
-  return *output == "json" || invocation.Has("json");
 }
 
 // The fields of `action-item create` and `update` from their options, as the API names
@@ -215,21 +165,6 @@ std::optional<nlohmann::json> ItemFields(Context& context, const Invocation& inv
     }
   }
   return body;
-}
-
-// ---- Requests the session does not make ---------------------------------------------------
-
-// Sends the request on its own client; the response whatever its status, or nullopt after
-// printing why none arrived.
-std::optional<HttpResponse> Send(Context& context, const Session& session, std::string method,
-                                 std::string path, std::optional<std::string> body) {
-  const std::unique_ptr<HttpClient> client = context.make_client(session.connection());
-  HttpResponse response = client->Send({std::move(method), std::move(path), std::move(body)});
-  if (!response.received()) {
-    ReportError(context, FormatTransportError(session.connection().server, response.error));
-    return std::nullopt;
-  }
-  return response;
 }
 
 // ---- Views --------------------------------------------------------------------------------
@@ -656,7 +591,8 @@ int ActionItemUpdateCommand(Context& context, const Invocation& invocation) {
   const std::string ref = "AI-" + *number;
   nlohmann::json patch = *body;
   patch["version"] = version;
-  const std::optional<HttpResponse> response = Send(context, *session, "PATCH", path, patch.dump());
+  const std::optional<HttpResponse> response =
+      SendRequest(context, *session, "PATCH", path, patch.dump());
   if (!response) return kExitError;
   if (response->status == 409) {
     return ReportError(context, ref + " changed meanwhile (someone else edited it since it was " +
@@ -719,7 +655,7 @@ int ReportCommand(Context& context, const Invocation& invocation) {
   std::optional<Session> session = Session::Open(context, invocation, Session::Auth::kToken);
   if (!session) return kExitError;
   const std::optional<HttpResponse> response =
-      Send(context, *session, "GET", WithQuery(path, *query), std::nullopt);
+      SendRequest(context, *session, "GET", WithQuery(path, *query), std::nullopt);
   if (!response) return kExitError;
   if (response->status < 200 || response->status > 299) {
     return ReportError(context, FormatApiError(response->status, response->body));
