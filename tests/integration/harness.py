@@ -503,3 +503,36 @@ def example_files(name):
         with open(p, encoding="utf-8") as f:
             files.append({"name": os.path.relpath(p, REPO), "text": f.read()})
     return files
+
+class CliTestMixin:
+    """For tests that run the klaxon CLI against a server: `self.env` (the CLI's
+    environment) and `self.nowhere_env` (a server nobody listens on: usage errors must be
+    caught before any request) are set by the test class."""
+
+    @staticmethod
+    def must(r, status=200):
+        if r.status != status:
+            raise AssertionError("expected %d, got %r" % (status, r))
+        return r.body
+
+    def cli(self, *args, ok=True, env=None):
+        p = run_cli(list(args), env=env or self.env)
+        if ok:
+            self.assertEqual(p.returncode, 0, "klaxon %s\nstdout: %s\nstderr: %s" % (" ".join(args), p.stdout, p.stderr))
+        return p
+
+    def cli_json(self, *args):
+        p = self.cli(*args)
+        self.assertEqual(p.stderr, "", "klaxon %s wrote to stderr" % " ".join(args))
+        return json.loads(p.stdout)
+
+    def cli_fails(self, *args, code=1, message=None):
+        p = self.cli(*args, ok=False, env=self.nowhere_env if code == 2 else None)
+        self.assertEqual(p.returncode, code, "klaxon %s\nstdout: %s\nstderr: %s" % (" ".join(args), p.stdout, p.stderr))
+        self.assertEqual(p.stdout, "", "klaxon %s printed to stdout on failure" % " ".join(args))
+        self.assertTrue(p.stderr.startswith("klaxon: "), p.stderr)
+        if message:
+            self.assertIn(message, p.stderr)
+        if code == 2:
+            self.assertIn("\nusage: klaxon %s" % args[0], p.stderr)
+        return p

@@ -25,7 +25,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run from anywhere
 
-from harness import Client, example_files, free_port, login_token, run_cli, start_server
+from harness import CliTestMixin, Client, example_files, free_port, login_token, run_cli, start_server
 from receivers import WebhookReceiver
 
 API = "/api/v1"
@@ -72,7 +72,7 @@ def when(rfc3339):
     return rfc3339[:10] + " " + rfc3339[11:19]
 
 
-class TestCliDrills(unittest.TestCase):
+class TestCliDrills(CliTestMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.rx = WebhookReceiver()
@@ -91,35 +91,6 @@ class TestCliDrills(unittest.TestCase):
                    "KLAXON_SERVER": cls.server.url, "KLAXON_TOKEN": token}
         # Nobody listens here: a command that reached for the server would exit 1.
         cls.nowhere_env = dict(cls.env, KLAXON_SERVER="http://127.0.0.1:%d" % free_port())
-
-    @staticmethod
-    def must(r, status=200):
-        if r.status != status:
-            raise AssertionError("expected %d, got %r" % (status, r))
-        return r.body
-
-    # -- helpers ------------------------------------------------------------------------
-    def cli(self, *args, ok=True, env=None):
-        p = run_cli(list(args), env=env or self.env)
-        if ok:
-            self.assertEqual(p.returncode, 0, "klaxon %s\nstdout: %s\nstderr: %s" % (" ".join(args), p.stdout, p.stderr))
-        return p
-
-    def cli_json(self, *args):
-        p = self.cli(*args)
-        self.assertEqual(p.stderr, "", "klaxon %s wrote to stderr" % " ".join(args))
-        return json.loads(p.stdout)
-
-    def cli_fails(self, *args, code=1, message=None):
-        p = self.cli(*args, ok=False, env=self.nowhere_env if code == 2 else None)
-        self.assertEqual(p.returncode, code, "klaxon %s\nstdout: %s\nstderr: %s" % (" ".join(args), p.stdout, p.stderr))
-        self.assertEqual(p.stdout, "", "klaxon %s printed to stdout on failure" % " ".join(args))
-        self.assertTrue(p.stderr.startswith("klaxon: "), p.stderr)
-        if message:
-            self.assertIn(message, p.stderr)
-        if code == 2:
-            self.assertIn("\nusage: klaxon %s" % args[0], p.stderr)
-        return p
 
     def write(self, name, body):
         path = os.path.join(self.home.name, name)

@@ -22,7 +22,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run from anywhere
 
-from harness import Client, free_port, login_token, run_cli, start_server
+from harness import CliTestMixin, Client, free_port, login_token, run_cli, start_server
 
 API = "/api/v1"
 MIN = 60
@@ -45,7 +45,7 @@ def detail(stdout, label):
     return m.group(1)
 
 
-class TestCliFollowup(unittest.TestCase):
+class TestCliFollowup(CliTestMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = start_server(cls, cls=True, clock="manual", extra_args=["--clock-start", START])
@@ -61,35 +61,6 @@ class TestCliFollowup(unittest.TestCase):
             cls.must(cls.api.post(API + "/services", {"name": name, "owner": owner}), 201)
         cls.must(cls.api.post(API + "/users", {"username": "ada", "name": "Ada Lovelace", "role": "responder",
                                                "password": "ada-password-1"}), 201)
-
-    @staticmethod
-    def must(r, status=200):
-        if r.status != status:
-            raise AssertionError("expected %d, got %r" % (status, r))
-        return r.body
-
-    # -- helpers ------------------------------------------------------------------------
-    def cli(self, *args, ok=True, env=None):
-        p = run_cli(list(args), env=env or self.env)
-        if ok:
-            self.assertEqual(p.returncode, 0, "klaxon %s\nstdout: %s\nstderr: %s" % (" ".join(args), p.stdout, p.stderr))
-        return p
-
-    def cli_json(self, *args):
-        p = self.cli(*args)
-        self.assertEqual(p.stderr, "", "klaxon %s wrote to stderr" % " ".join(args))
-        return json.loads(p.stdout)
-
-    def cli_fails(self, *args, code=1, message=None):
-        p = self.cli(*args, ok=False, env=self.nowhere_env if code == 2 else None)
-        self.assertEqual(p.returncode, code, "klaxon %s\nstdout: %s\nstderr: %s" % (" ".join(args), p.stdout, p.stderr))
-        self.assertEqual(p.stdout, "", "klaxon %s printed to stdout on failure" % " ".join(args))
-        self.assertTrue(p.stderr.startswith("klaxon: "), p.stderr)
-        if message:
-            self.assertIn(message, p.stderr)
-        if code == 2:
-            self.assertIn("\nusage: klaxon %s" % args[0], p.stderr)
-        return p
 
     def advance(self, seconds):
         self.must(self.api.post(API + "/admin/clock/advance", {"seconds": seconds}))
