@@ -367,32 +367,124 @@ Result<Integration> AlertService::FindByKey(store::Tx& tx, std::string_view key)
   return in;
 }
 
+namespace {
+
+// The stored state of an alert that intake needs, from one row.
+AlertService::KnownAlert KnownFromRow(const store::Row& r) {
+  return {r.Int(0), r.Str(1) == "firing", r.OptInt(2), r.OptInt(3), r.Int(4) != 0};
+}
+
+}  // namespace
+
 Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
                                           const std::vector<intake::NormalizedAlert>& batch) {
   IngestResult result;
   result.received = batch.size();
   auto suppression = Suppression::Load(tx, clock_.Now());  // once per batch
   if (!suppression.ok()) return suppression.status();
-  for (const auto& a : batch) KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, a, &*suppression, result));
+  // The batch's known alerts, a few queries for all of them instead of one per alert.
+  std::unordered_map<std::string, KnownAlert> known;
+  for (size_t done = 0; done < batch.size();) {
+    size_t n = store::MultiRowChunk(batch.size() - done);
+    store::Params params{in.id};
+    for (size_t i = done; i < done + n; ++i) params.emplace_back(batch[i].fingerprint);
+    std::string sql =
+        "SELECT id, status, incident_id, resolved_at, silenced, fingerprint FROM alerts WHERE "
+        "integration_id = ? AND fingerprint IN (?";
+    for (size_t i = 1; i < n; ++i) sql += ",?";
+    auto rows = tx.Query(sql + ")", params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) known.emplace(r.Str(5), KnownFromRow(r));
+    done += n;
+  }
+  // New firing alerts (the common case: a burst of fresh alerts) are written together;
+  // anything else goes one by one, in order, after the pending ones.
+  std::vector<PendingAlert> pending;
+  std::unordered_map<std::string, int64_t> open_groups;  // group key → incident, this batch
+  std::unordered_set<std::string_view> seen;
+  for (const auto& a : batch) {
+    bool first = seen.insert(a.fingerprint).second;
+    auto it = first ? known.find(a.fingerprint) : known.end();
+    bool fresh = first && it == known.end();
+    if (fresh && a.firing && !suppression->Suppressed(a.labels, in.service_id)) {
+      std::string group_key = GroupKey(in, a.labels);
+      auto g = open_groups.find(group_key);
+      if (g == open_groups.end()) {
+        auto inc = IncidentFor(tx, in, a, group_key, result);
+        if (!inc.ok()) return inc.status();
+        g = open_groups.emplace(group_key, *inc).first;
+      }
+      pending.push_back({&a, std::move(group_key), g->second});
+      ++result.new_alerts;
+      continue;
+    }
+    KLAXON_RETURN_IF_ERROR(InsertNew(tx, in, pending));
+    open_groups.clear();  // the one-by-one path may open, reopen or resolve incidents
+    std::optional<KnownAlert> row;
+    if (first && it != known.end()) {
+      row = it->second;
+    } else if (!first) {  // repeated in this batch: as stored by now
+      auto r = tx.QueryOne(
+          "SELECT id, status, incident_id, resolved_at, silenced FROM alerts WHERE "
+          "integration_id = ? AND fingerprint = ?",
+          {in.id, a.fingerprint});
+      if (!r.ok()) return r.status();
+      if (*r) row = KnownFromRow(**r);
+    }
+    KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, a, row, &*suppression, result));
+  }
+  KLAXON_RETURN_IF_ERROR(InsertNew(tx, in, pending));
   if (observer_) KLAXON_RETURN_IF_ERROR(observer_(tx, in, batch));
   return result;
 }
 
+Status AlertService::InsertNew(store::Tx& tx, const Integration& in,
+                               std::vector<PendingAlert>& pending) {
+  if (pending.empty()) return Status::Ok();
+  TimeMs now = clock_.Now();
+  std::vector<events::Event> fired;
+  fired.reserve(pending.size());
+  for (size_t done = 0; done < pending.size();) {
+    size_t n = store::MultiRowChunk(pending.size() - done);
+    store::Params params;
+    params.reserve(n * 13);
+    for (size_t i = done; i < done + n; ++i) {
+      const intake::NormalizedAlert& a = *pending[i].alert;
+      params.insert(params.end(), {in.id, a.fingerprint, std::string("firing"),
+                                   json(a.labels).dump(), json(a.annotations).dump(),
+                                   a.generator_url, a.starts_at, store::Opt(a.ends_at), now, now,
+                                   int64_t{1}, pending[i].group_key, pending[i].incident});
+    }
+    auto last = tx.Insert(
+        store::MultiRowSql("INSERT INTO alerts(integration_id, fingerprint, status, labels, "
+                           "annotations, generator_url, starts_at, ends_at, first_seen, "
+                           "last_seen, count, group_key, incident_id) VALUES",
+                           13, n, ""),
+        params);
+    if (!last.ok()) return last.status();
+    int64_t first = *last - static_cast<int64_t>(n) + 1;  // consecutive, in VALUES order
+    for (size_t i = done; i < done + n; ++i) {
+      const intake::NormalizedAlert& a = *pending[i].alert;
+      int64_t id = first + static_cast<int64_t>(i - done);
+      fired.push_back(
+          events::Event::Of("alert.fired", in.actor(), AlertEventData(id, a), pending[i].incident));
+    }
+    done += n;
+  }
+  pending.clear();
+  return log_.AppendAll(tx, std::move(fired));
+}
+
 Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
-                               const intake::NormalizedAlert& a, const Suppression* suppression,
-                               IngestResult& result) {
+                               const intake::NormalizedAlert& a,
+                               const std::optional<KnownAlert>& known,
+                               const Suppression* suppression, IngestResult& result) {
   TimeMs now = clock_.Now();
   std::string annotations = json(a.annotations).dump();
   // Silenced (a silence matches, or the service is in maintenance): stored and shown, but
   // opens nothing. A later refresh after the silence ends opens the incident.
   bool silenced = a.firing && suppression && suppression->Suppressed(a.labels, in.service_id);
-  auto row = tx.QueryOne(
-      "SELECT id, status, incident_id, resolved_at, silenced FROM alerts WHERE integration_id = ? "
-      "AND fingerprint = ?",
-      {in.id, a.fingerprint});
-  if (!row.ok()) return row.status();
-
-  if (!*row) {
+  if (!known) {
     std::string group_key = GroupKey(in, a.labels);
     std::optional<int64_t> incident;
     if (silenced) {
@@ -426,11 +518,11 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
     return seq.ok() ? Status::Ok() : seq.status();
   }
 
-  int64_t alert_id = (*row)->Int(0);
-  bool was_firing = (*row)->Str(1) == "firing";
-  std::optional<int64_t> incident = (*row)->OptInt(2);
-  std::optional<TimeMs> resolved_at = (*row)->OptInt(3);
-  bool was_silenced = (*row)->Int(4) != 0;
+  int64_t alert_id = known->id;
+  bool was_firing = known->firing;
+  std::optional<int64_t> incident = known->incident_id;
+  std::optional<TimeMs> resolved_at = known->resolved_at;
+  bool was_silenced = known->silenced;
 
   if (was_firing && a.firing && was_silenced && !silenced) {
     // The silence or maintenance window ended while the alert still fires: open now.
@@ -528,14 +620,16 @@ Result<bool> AlertService::AcknowledgeAlert(store::Tx& tx, const Integration& in
 Result<bool> AlertService::ResolveKnownAlert(store::Tx& tx, const Integration& in,
                                              const intake::NormalizedAlert& a,
                                              IngestResult& result) {
-  auto row = tx.QueryOne("SELECT labels FROM alerts WHERE integration_id = ? AND fingerprint = ?",
-                         {in.id, a.fingerprint});
+  auto row = tx.QueryOne(
+      "SELECT id, status, incident_id, resolved_at, silenced, labels FROM alerts WHERE "
+      "integration_id = ? AND fingerprint = ?",
+      {in.id, a.fingerprint});
   if (!row.ok()) return row.status();
   if (!*row) return false;
   intake::NormalizedAlert stored = a;
-  stored.labels = json::parse((*row)->Str(0), nullptr, false).get<intake::Labels>();
+  stored.labels = json::parse((*row)->Str(5), nullptr, false).get<intake::Labels>();
   ++result.received;
-  KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, stored, nullptr, result));
+  KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, stored, KnownFromRow(**row), nullptr, result));
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "alerts/suppression.h"
@@ -114,6 +115,21 @@ class AlertService {
   // The live integration with `key` if FindByKey cached it (no transaction needed).
   std::optional<Integration> CachedByKey(std::string_view key);
 
+  // What intake needs of a stored alert.
+  struct KnownAlert {
+    int64_t id = 0;
+    bool firing = false;
+    std::optional<int64_t> incident_id;
+    std::optional<TimeMs> resolved_at;
+    bool silenced = false;
+  };
+  // A new firing alert of a batch, waiting to be written with the others.
+  struct PendingAlert {
+    const intake::NormalizedAlert* alert;
+    std::string group_key;
+    int64_t incident;
+  };
+
   Result<IngestResult> Ingest(store::Tx& tx, const Integration& in,
                               const std::vector<intake::NormalizedAlert>& batch);
 
@@ -130,8 +146,13 @@ class AlertService {
   Result<nlohmann::json> AlertsOfIncident(store::Tx& tx, int64_t incident_id);
 
  private:
+  // One alert against its stored state (`known`, nullopt when new).
   Status IngestOne(store::Tx& tx, const Integration& in, const intake::NormalizedAlert& a,
-                   const Suppression* suppression, IngestResult& result);
+                   const std::optional<KnownAlert>& known, const Suppression* suppression,
+                   IngestResult& result);
+  // Writes the batch's new firing alerts and their alert.fired events, a few statements for
+  // all of them; empties `pending`.
+  Status InsertNew(store::Tx& tx, const Integration& in, std::vector<PendingAlert>& pending);
   Result<int64_t> IncidentFor(store::Tx& tx, const Integration& in,
                               const intake::NormalizedAlert& a, const std::string& group_key,
                               IngestResult& result);

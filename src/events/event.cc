@@ -1,5 +1,8 @@
 #include "events/event.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "core/time_format.h"
 
 namespace klaxon::events {
@@ -223,13 +226,13 @@ Result<int64_t> EventLog::Append(store::Tx& tx, Event e) {
   if (!IsKnownKind(e.kind)) return Internal("unknown event kind " + e.kind);
   if (e.at == 0) e.at = clock_.Now();
   if (decorator_) KLAXON_RETURN_IF_ERROR(decorator_(tx, e));
-  auto row = tx.QueryOne(
+  auto seq_or = tx.Insert(
       "INSERT INTO events(at, kind, actor_type, actor_id, actor_name, incident_id, data) "
-      "VALUES (?,?,?,?,?,?,?) RETURNING seq",
+      "VALUES (?,?,?,?,?,?,?)",
       {e.at, e.kind, e.actor.type, store::Opt(e.actor.id), e.actor.name, store::Opt(e.incident_id),
        e.data.dump()});
-  if (!row.ok()) return row.status();
-  e.seq = (*row)->Int(0);
+  if (!seq_or.ok()) return seq_or.status();
+  e.seq = *seq_or;
   int64_t seq = e.seq;
   for (const auto& hook : tx_hooks_) {
     Status s = hook(tx, e);
@@ -240,6 +243,42 @@ Result<int64_t> EventLog::Append(store::Tx& tx, Event e) {
     bus_.Publish(ev);
   });
   return seq;
+}
+
+Status EventLog::AppendAll(store::Tx& tx, std::vector<Event> events) {
+  for (Event& e : events) {
+    if (!IsKnownKind(e.kind)) return Internal("unknown event kind " + e.kind);
+    if (e.at == 0) e.at = clock_.Now();
+    if (decorator_) KLAXON_RETURN_IF_ERROR(decorator_(tx, e));
+  }
+  for (size_t done = 0; done < events.size();) {
+    size_t n = store::MultiRowChunk(events.size() - done);
+    store::Params params;
+    params.reserve(n * 7);
+    for (size_t i = done; i < done + n; ++i) {
+      const Event& e = events[i];
+      params.insert(params.end(), {e.at, e.kind, e.actor.type, store::Opt(e.actor.id), e.actor.name,
+                                   store::Opt(e.incident_id), e.data.dump()});
+    }
+    auto last = tx.Insert(store::MultiRowSql("INSERT INTO events(at, kind, actor_type, actor_id, "
+                                             "actor_name, incident_id, data) VALUES",
+                                             7, n, ""),
+                          params);
+    if (!last.ok()) return last.status();
+    // The rows of one INSERT take consecutive seqs in VALUES order.
+    int64_t first = *last - static_cast<int64_t>(n) + 1;
+    for (size_t i = 0; i < n; ++i) events[done + i].seq = first + static_cast<int64_t>(i);
+    done += n;
+  }
+  for (const Event& e : events)
+    for (const auto& hook : tx_hooks_) KLAXON_RETURN_IF_ERROR(hook(tx, e));
+  tx.OnCommit([this, evs = std::move(events)] {
+    for (const Event& ev : evs) {
+      if (observer_) observer_(ev);
+      bus_.Publish(ev);
+    }
+  });
+  return Status::Ok();
 }
 
 Result<std::vector<Event>> EventLog::List(store::Tx& tx, int64_t after,

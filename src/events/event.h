@@ -82,6 +82,10 @@ class EventLog {
 
   // Appends `e` (its `at` set to now unless given). Returns the assigned seq.
   Result<int64_t> Append(store::Tx& tx, Event e);
+  // Appends many events, in order, with a few multi-row statements (alert intake: one
+  // alert.fired per new alert of a batch). The hooks run for each event after all of
+  // them are written.
+  Status AppendAll(store::Tx& tx, std::vector<Event> events);
   // Events with seq > after, optionally of one incident, oldest first.
   Result<std::vector<Event>> List(store::Tx& tx, int64_t after, std::optional<int64_t> incident,
                                   int64_t limit);

@@ -133,6 +133,11 @@ std::string RenderMarkdown(std::string_view markdown) {
   const bool cut = markdown.size() > kMaxMarkdownBytes;
   if (cut) markdown = markdown.substr(0, kMaxMarkdownBytes);  // a split character → U+FFFD
 
+  // One parse at a time: cmark-gfm keeps the inline parser's special characters (the
+  // strikethrough extension's `~`) in a global table that every parse sets and clears, so
+  // two at once could lose `~~` (RunbookMarkdown.RendersFromManyThreads saw it).
+  static std::mutex parse_mu;
+  std::lock_guard lock(parse_mu);
   std::unique_ptr<cmark_parser, ParserFree> parser(cmark_parser_new(kOptions));
   if (!parser) return "";
   for (const char* name : kExtensions) {

@@ -140,6 +140,11 @@ class SqliteTx final : public Tx {
     auto r = conn_.Run(sql, params);
     return r.ok() ? Status::Ok() : r.status();
   }
+  Result<int64_t> Insert(std::string_view sql, const Params& params) override {
+    auto r = conn_.Run(sql, params);
+    if (!r.ok()) return r.status();
+    return int64_t{sqlite3_last_insert_rowid(conn_.db())};
+  }
   void OnCommit(std::function<void()> fn) override { hooks_.push_back(std::move(fn)); }
   bool read_only() const override { return read_only_; }
   std::vector<std::function<void()>> TakeHooks() { return std::move(hooks_); }
@@ -164,8 +169,6 @@ class SqliteStore final : public Store {
     KLAXON_RETURN_IF_ERROR(writer_.ExecRaw("PRAGMA foreign_keys=ON"));
     // A 64 MiB page cache keeps large group commits from spilling to disk mid-transaction.
     KLAXON_RETURN_IF_ERROR(writer_.ExecRaw("PRAGMA cache_size=-65536"));
-    // Statement journals (one per command's savepoint) stay in memory, not in temp files.
-    KLAXON_RETURN_IF_ERROR(writer_.ExecRaw("PRAGMA temp_store=MEMORY"));
     // Checkpoints run on their own thread and connection, not inside a commit: a commit
     // that had to copy ~1,000 pages into the database and fsync it was the writer's
     // latency tail. The WAL hook tells that thread how long the WAL has grown.
@@ -458,6 +461,17 @@ class SqliteStore final : public Store {
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options) {
+  // Statement journals: every write statement inside a command's savepoint journals the
+  // pages it changes so it can be undone alone. SQLite keeps that journal in memory in
+  // chunks as large as the spill threshold and truncates it by walking the chunks from
+  // the start, once per statement. With temp_store=MEMORY the chunks were 1 KiB and a
+  // 100-alert command's journal a few thousand of them: that walk was a fifth of the
+  // writer's time (bench/RESULTS.md, intake Run 3). 8 MiB chunks make it a step or two;
+  // a command that journals more than that spills to a temporary file.
+  static const bool configured = [] {
+    return sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20) == SQLITE_OK;
+  }();
+  (void)configured;
   std::error_code ec;
   auto parent = std::filesystem::path(options.path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);

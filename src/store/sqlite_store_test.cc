@@ -146,6 +146,57 @@ TEST_F(SqliteStoreTest, WriteCommitsAndReadSeesIt) {
   EXPECT_EQ(ServiceNames(), std::set<std::string>{"checkout"});
 }
 
+TEST(MultiRowSql, RowsOfPlaceholdersBetweenHeadAndTail) {
+  EXPECT_EQ(MultiRowSql("INSERT INTO t(a, b) VALUES", 2, 3, ""),
+            "INSERT INTO t(a, b) VALUES(?,?),(?,?),(?,?)");
+  EXPECT_EQ(MultiRowSql("INSERT INTO t(a) VALUES", 1, 1, "ON CONFLICT DO NOTHING"),
+            "INSERT INTO t(a) VALUES(?) ON CONFLICT DO NOTHING");
+  size_t left = 101, statements = 0;
+  std::set<size_t> sizes;
+  while (left) {
+    size_t n = MultiRowChunk(left);
+    sizes.insert(n);
+    left -= n;
+    ++statements;
+  }
+  EXPECT_EQ(statements, 5u);  // 101 = 64 + 16 + 16 + 4 + 1
+  EXPECT_EQ(sizes, (std::set<size_t>{1, 4, 16, 64}));
+}
+
+TEST_F(SqliteStoreTest, InsertReturnsTheLastIdAndRowsAreConsecutive) {
+  ASSERT_TRUE(
+      store_
+          ->Write([](Tx& tx) -> Status {
+            KLAXON_RETURN_IF_ERROR(InsertService(tx, "first"));
+            auto one = tx.Insert(
+                "INSERT INTO services(name, description, owner, created_at) VALUES "
+                "(?,'','',0)",
+                {"second"});
+            if (!one.ok()) return one.status();
+            auto last = tx.Insert(
+                MultiRowSql("INSERT INTO services(name, description, owner, created_at) "
+                            "VALUES",
+                            4, 3, ""),
+                {"c", "", "", int64_t{0}, "d", "", "", int64_t{0}, "e", "", "", int64_t{0}});
+            if (!last.ok()) return last.status();
+            EXPECT_EQ(*last, *one + 3);
+            for (int64_t id = *one + 1; id <= *last; ++id) {
+              auto row = tx.QueryOne("SELECT name FROM services WHERE id = ?", {id});
+              EXPECT_TRUE(row.ok() && *row);
+              EXPECT_EQ((*row)->Str(0), std::string(1, static_cast<char>('c' + id - *one - 1)));
+            }
+            // A failed insert is an error, not an id.
+            EXPECT_EQ(tx.Insert("INSERT INTO services(name, description, owner, "
+                                "created_at) VALUES (?,'','',0)",
+                                {"c"})
+                          .status()
+                          .code(),
+                      Code::kConflict);
+            return Status::Ok();
+          })
+          .ok());
+}
+
 TEST_F(SqliteStoreTest, FailedWriteChangesNothing) {
   Status s = store_->Write([](Tx& tx) {
     KLAXON_RETURN_IF_ERROR(InsertService(tx, "a"));

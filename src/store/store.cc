@@ -27,6 +27,22 @@ std::string Row::Str(size_t i) const {
   return {};
 }
 
+std::string MultiRowSql(std::string_view head, size_t columns, size_t rows,
+                        std::string_view tail) {
+  std::string one = "(";
+  for (size_t c = 0; c < columns; ++c) one += c ? ",?" : "?";
+  one += ")";
+  std::string sql(head);
+  sql.reserve(head.size() + rows * (one.size() + 1) + tail.size() + 1);
+  for (size_t r = 0; r < rows; ++r) {
+    if (r) sql += ',';
+    sql += one;
+  }
+  if (!tail.empty()) sql += ' ';
+  sql += tail;
+  return sql;
+}
+
 Result<std::optional<Row>> Tx::QueryOne(std::string_view sql, const Params& params) {
   auto rows = Query(sql, params);
   if (!rows.ok()) return rows.status();

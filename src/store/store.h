@@ -27,6 +27,15 @@ using Params = std::vector<Value>;
 // Helpers to build parameters from optional values.
 inline Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(nullptr); }
 
+// Multi-row statements: `INSERT … VALUES (?,?),(?,?)…` for `rows` rows of `columns`
+// placeholders, between `head` and `tail`. Callers split their rows with MultiRowChunk so
+// a connection's statement cache holds at most four variants of each statement.
+std::string MultiRowSql(std::string_view head, size_t columns, size_t rows, std::string_view tail);
+// Rows for the next statement when `left` rows remain: 64, 16, 4 or 1.
+inline size_t MultiRowChunk(size_t left) {
+  return left >= 64 ? 64 : left >= 16 ? 16 : left >= 4 ? 4 : 1;
+}
+
 class Row {
  public:
   explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
@@ -48,6 +57,10 @@ class Tx {
   virtual ~Tx() = default;
   virtual Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) = 0;
   virtual Status Exec(std::string_view sql, const Params& params = {}) = 0;
+  // Runs an INSERT and returns the id (rowid) of its last row; a multi-row INSERT gives its
+  // rows consecutive ids in VALUES order. Cheaper than RETURNING, which makes SQLite build
+  // a temporary table for every statement.
+  virtual Result<int64_t> Insert(std::string_view sql, const Params& params) = 0;
   // Runs `fn` after the transaction holding this command commits (writer thread, in
   // commit order). Dropped if the command or the transaction fails.
   virtual void OnCommit(std::function<void()> fn) = 0;

@@ -109,6 +109,48 @@ class TestAlertmanagerWebhook(IntakeCase):
         self.assertEqual(len(incs), 2)
         self.assertEqual(incs[0]["status"], "triggered")
 
+    def test_one_batch_mixing_new_repeated_refreshed_and_resolved_alerts(self):
+        # Intake writes a batch's new alerts together and the rest one by one, in order:
+        # the outcome must be as if each alert came alone.
+        prom = self.integration("prometheus", group_by=["alertname"])
+        path = "/intake/prometheus/%s/api/v2/alerts" % prom["key"]
+
+        def alert(instance, alertname="Mixed", resolved=False):
+            return {"labels": {"alertname": alertname, "instance": instance},
+                    "annotations": {"summary": alertname + " batch"},
+                    "startsAt": "2024-05-01T10:00:00Z",
+                    "endsAt": "2024-05-01T10:05:00Z" if resolved else "2099-01-01T00:00:00Z"}
+
+        r = self.post_raw(path, json.dumps([alert("a"), alert("b")]))
+        self.assertEqual(r.status, 200, r)
+        [inc] = self.incidents()
+        batch = [alert("c"), alert("a"), alert("c"), alert("d", alertname="Other"), alert("b", resolved=True),
+                 alert("e"), alert("e", resolved=True), alert("f", alertname="Other")]
+        self.assertEqual(self.post_raw(path, json.dumps(batch)).status, 200)
+        incs = {i["title"]: i for i in self.incidents()}
+        self.assertEqual(sorted(incs), ["Mixed batch", "Other batch"])
+        self.assertEqual(incs["Mixed batch"]["id"], inc["id"])
+        mine = {a["labels"]["instance"]: a for a in self.alerts_of(inc["id"])}
+        self.assertEqual(sorted(mine), ["a", "b", "c", "e"])
+        self.assertEqual((mine["a"]["count"], mine["a"]["status"]), (2, "firing"))
+        self.assertEqual((mine["b"]["count"], mine["b"]["status"]), (2, "resolved"))
+        self.assertEqual((mine["c"]["count"], mine["c"]["status"]), (2, "firing"))
+        self.assertEqual((mine["e"]["count"], mine["e"]["status"]), (2, "resolved"))
+        other = {a["labels"]["instance"] for a in self.alerts_of(incs["Other batch"]["id"])}
+        self.assertEqual(other, {"d", "f"})
+        # One alert.fired per new alert, numbered in order; resolutions as they came.
+        evs = [e for e in all_events(self.admin) if e["kind"].startswith("alert.")]
+        fired = [e["data"]["alert_id"] for e in evs if e["kind"] == "alert.fired"]
+        self.assertEqual(len(fired), 6)
+        self.assertEqual(len(set(fired)), 6)
+        seqs = [e["seq"] for e in evs]
+        self.assertEqual(seqs, sorted(seqs))
+        self.assertEqual([e["kind"] for e in evs].count("alert.resolved"), 2)
+        ids = {a["labels"]["instance"]: a["id"] for a in list(mine.values())}
+        fired_ids = {e["data"]["alert_id"]: e["data"]["fingerprint"] for e in evs if e["kind"] == "alert.fired"}
+        for name in ["a", "b", "c", "e"]:
+            self.assertEqual(fired_ids[ids[name]], mine[name]["fingerprint"])
+
     def test_flapping_alert_reattaches_and_reopens(self):
         am = self.integration("alertmanager", flap_window_seconds=600)
         path = "/intake/alertmanager/" + am["key"]
