@@ -34,8 +34,8 @@ constexpr FactsQuery kQueries[] = {
      "SELECT incident_id, due_at, published_at FROM reviews WHERE incident_id BETWEEN ? AND ?"},
     {"events",
      "SELECT incident_id, kind, COUNT(*), MIN(at) FROM events "
-     "WHERE kind IN ('incident.acknowledged', 'incident.reopened', 'incident.update_late') "
-     "AND incident_id BETWEEN ? AND ? GROUP BY incident_id, kind"},
+     "WHERE (kind = 'incident.acknowledged' OR kind = 'incident.reopened' OR "
+     "kind = 'incident.update_late') AND incident_id BETWEEN ? AND ? GROUP BY incident_id, kind"},
     {"alerts",
      "SELECT incident_id, labels, noise_reason IS NOT NULL FROM alerts WHERE incident_id "
      "BETWEEN ? AND ? ORDER BY incident_id, first_seen, id"},

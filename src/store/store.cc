@@ -27,8 +27,7 @@ std::string Row::Str(size_t i) const {
   return {};
 }
 
-std::string MultiRowSql(std::string_view head, size_t columns, size_t rows,
-                        std::string_view tail) {
+std::string MultiRowSql(std::string_view head, size_t columns, size_t rows, std::string_view tail) {
   std::string one = "(";
   for (size_t c = 0; c < columns; ++c) one += c ? ",?" : "?";
   one += ")";
