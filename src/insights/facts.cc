@@ -15,8 +15,9 @@ using analytics::IncidentFacts;
 using analytics::PageFacts;
 
 // The key moments are named as response::Response marks them (response::kMoments). The
-// `kind IN (...)` term repeats the partial index's WHERE word for word: SQLite uses a
-// partial index only when the query's WHERE has a term that is the same expression.
+// `kind = … OR …` term repeats the partial index's WHERE (migration 17) word for word:
+// SQLite uses a partial index only when the query's WHERE has a term that is the same
+// expression.
 constexpr FactsQuery kQueries[] = {
     {"incidents",
      "SELECT id, title, severity, service_id, created_at, acknowledged_at, "

@@ -358,13 +358,20 @@ class SqliteStore final : public Store {
 
   // Flushes the WAL file to disk: fdatasync on our own descriptor of it flushes what the
   // writer's connection wrote (the flush is per file, not per descriptor).
+  // SQLite names the WAL file (it resolves symlinks in the database path). A failed flush
+  // is never retried: Linux reports a write-back error once, so a later fdatasync that
+  // succeeds says nothing about the frames that were lost.
   Status SyncWal() {
+    if (!sync_failure_.ok()) return sync_failure_;
     if (wal_fd_ < 0) {
-      wal_fd_ = ::open((opts_.path + "-wal").c_str(), O_RDWR | O_CLOEXEC);
-      if (wal_fd_ < 0) return Unavailable("cannot open " + opts_.path + "-wal to flush it");
+      const char* wal = sqlite3_filename_wal(sqlite3_db_filename(writer_.db(), "main"));
+      wal_path_ = wal ? wal : opts_.path + "-wal";
+      wal_fd_ = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
+      if (wal_fd_ < 0) return Unavailable("cannot open " + wal_path_ + " to flush it");
     }
-    if (::fdatasync(wal_fd_) != 0) return Unavailable("flushing the WAL to disk failed");
-    return Status::Ok();
+    if (::fdatasync(wal_fd_) != 0)
+      sync_failure_ = Unavailable("flushing " + wal_path_ + " to disk failed");
+    return sync_failure_;
   }
 
   // Answers committed batches once the WAL holding them is on disk, in commit order.
@@ -517,6 +524,8 @@ class SqliteStore final : public Store {
   std::thread checkpoint_thread_;
   // The syncer (synchronous_full only): committed batches wait here for the WAL flush.
   int wal_fd_ = -1;  // the syncer's own descriptor of the WAL file
+  std::string wal_path_;
+  Status sync_failure_;  // sticky: set by the first failed flush
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   std::vector<Committed> sync_queue_;
@@ -549,7 +558,10 @@ Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options) {
   // writer's time (bench/RESULTS.md, intake Run 3). 8 MiB chunks make it a step or two;
   // a command that journals more than that spills to a temporary file.
   static const bool configured = [] {
-    return sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20) == SQLITE_OK;
+    // Only before SQLite initialises: a process that used it already keeps the default.
+    bool ok = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20) == SQLITE_OK;
+    if (!ok) LogWarn("sqlite: statement journal spill size not set (SQLite already in use)");
+    return ok;
   }();
   (void)configured;
   std::error_code ec;

@@ -517,6 +517,35 @@ TEST_F(SqliteStoreTest, ShutdownDrainsQueuedCommands) {
   EXPECT_FALSE(names.count("late"));
 }
 
+TEST_F(SqliteStoreTest, DurableCommitsAnswerAfterTheFlushAndShutdownAnswersEveryCommand) {
+  // synchronous_full: the syncer thread answers commands once the WAL is flushed.
+  store_.reset();
+  auto s = OpenSqlite({.path = path_, .synchronous_full = true});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  store_ = std::move(s).value();
+  ASSERT_TRUE(store_->Write([](Tx& tx) { return InsertService(tx, "first"); }).ok());
+  EXPECT_EQ(ServiceNames(), std::set<std::string>{"first"});
+  EXPECT_EQ(store_->Write([](Tx&) { return Conflict("no"); }).code(), Code::kConflict);
+
+  auto gate = BlockWriter();
+  constexpr int kCommands = 50;
+  std::atomic<int> ok{0}, done{0};
+  for (int i = 0; i < kCommands; ++i)
+    store_->Submit([i](Tx& tx) { return InsertService(tx, "d" + std::to_string(i)); },
+                   [&](const Status& st) {
+                     ok += st.ok();
+                     ++done;
+                   });
+  std::thread stopper([&] { store_->Shutdown(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  gate->set_value();
+  stopper.join();
+  EXPECT_EQ(done.load(), kCommands);
+  EXPECT_EQ(ok.load(), kCommands);
+  Reopen();
+  EXPECT_EQ(ServiceNames().size(), static_cast<size_t>(kCommands + 1));
+}
+
 TEST_F(SqliteStoreTest, FullQueueRefusesWithUnavailable) {
   store_.reset();
   auto s = OpenSqlite({.path = path_, .synchronous_full = false, .max_queue = 3});

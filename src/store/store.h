@@ -59,7 +59,8 @@ class Tx {
   virtual Status Exec(std::string_view sql, const Params& params = {}) = 0;
   // Runs an INSERT and returns the id (rowid) of its last row; a multi-row INSERT gives its
   // rows consecutive ids in VALUES order. Cheaper than RETURNING, which makes SQLite build
-  // a temporary table for every statement.
+  // a temporary table for every statement. Not for INSERT OR IGNORE / ON CONFLICT, whose
+  // skipped rows leave gaps.
   virtual Result<int64_t> Insert(std::string_view sql, const Params& params) = 0;
   // Runs `fn` after the transaction holding this command commits (writer thread, in
   // commit order). Dropped if the command or the transaction fails.
@@ -82,8 +83,9 @@ class Store {
 
   virtual ~Store() = default;
 
-  // Queues a write command. `done` runs after its commit (or failure), on the writer
-  // thread; keep it short (post the rest elsewhere).
+  // Queues a write command. `done` runs after its commit is on disk (or after a failure),
+  // in commit order, on the store's writer or syncer thread; keep it short (post the rest
+  // elsewhere) and never wait on the store from it.
   virtual void Submit(WriteFn fn, DoneFn done) = 0;
   // Submit and wait.
   Status Write(WriteFn fn);

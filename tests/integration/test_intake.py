@@ -143,13 +143,63 @@ class TestAlertmanagerWebhook(IntakeCase):
         fired = [e["data"]["alert_id"] for e in evs if e["kind"] == "alert.fired"]
         self.assertEqual(len(fired), 6)
         self.assertEqual(len(set(fired)), 6)
-        seqs = [e["seq"] for e in evs]
-        self.assertEqual(seqs, sorted(seqs))
         self.assertEqual([e["kind"] for e in evs].count("alert.resolved"), 2)
         ids = {a["labels"]["instance"]: a["id"] for a in list(mine.values())}
         fired_ids = {e["data"]["alert_id"]: e["data"]["fingerprint"] for e in evs if e["kind"] == "alert.fired"}
         for name in ["a", "b", "c", "e"]:
             self.assertEqual(fired_ids[ids[name]], mine[name]["fingerprint"])
+
+    def test_large_batch_across_groups_with_auto_resolve_and_silence(self):
+        # Enough new alerts for multi-row inserts in two groups, a silenced one, and a
+        # group whose incident resolves mid-batch and is then opened anew by a later alert.
+        r = self.admin.post(API + "/silences", {
+            "matchers": [{"name": "alertname", "value": "Hushed"}], "duration_minutes": 60,
+            "comment": "batch test"})
+        self.assertEqual(r.status, 201, r)
+        prom = self.integration("prometheus", group_by=["alertname"])
+        path = "/intake/prometheus/%s/api/v2/alerts" % prom["key"]
+
+        def alert(name, instance, resolved=False):
+            return {"labels": {"alertname": name, "instance": instance},
+                    "annotations": {"summary": name + " summary"},
+                    "startsAt": "2024-05-01T10:00:00Z",
+                    "endsAt": "2024-05-01T10:05:00Z" if resolved else "2099-01-01T00:00:00Z"}
+
+        self.assertEqual(self.post_raw(path, json.dumps([alert("Short", "s1")])).status, 200)
+        [short] = self.incidents()
+        batch = ([alert("Big", "b%d" % i) for i in range(70)] + [alert("Hushed", "h1")]
+                 + [alert("Wide", "w%d" % i) for i in range(21)]
+                 + [alert("Short", "s1", resolved=True), alert("Short", "s2")])
+        r = self.post_raw(path, json.dumps(batch))
+        self.assertEqual(r.status, 200, r)
+        incs = self.incidents()
+        by_title = {}
+        for i in incs:
+            by_title.setdefault(i["title"], []).append(i)
+        self.assertEqual(sorted((t, len(v)) for t, v in by_title.items()),
+                         [("Big summary", 1), ("Short summary", 2), ("Wide summary", 1)])
+        self.assertEqual(self.admin.get(API + "/incidents/%d" % short["id"]).body["status"], "resolved")
+        [reopened] = [i for i in by_title["Short summary"] if i["id"] != short["id"]]
+        self.assertEqual([a["labels"]["instance"] for a in self.alerts_of(reopened["id"])], ["s2"])
+        big = self.alerts_of(by_title["Big summary"][0]["id"])
+        wide = self.alerts_of(by_title["Wide summary"][0]["id"])
+        self.assertEqual(sorted(a["labels"]["instance"] for a in big), sorted("b%d" % i for i in range(70)))
+        self.assertEqual(len(wide), 21)
+        # Each new alert has its own alert.fired, naming its own row and incident.
+        fired = [e for e in all_events(self.admin) if e["kind"] == "alert.fired"]
+        self.assertEqual(len(fired), 1 + 70 + 21 + 1)
+        rows = {a["id"]: a for a in big + wide}
+        for e in fired:
+            if e["data"]["alert_id"] in rows:
+                a = rows[e["data"]["alert_id"]]
+                self.assertEqual(e["data"]["fingerprint"], a["fingerprint"])
+                self.assertEqual(e["incident_id"], by_title[a["labels"]["alertname"] + " summary"][0]["id"])
+        # The silenced alert is stored and shown, and opened nothing.
+        r = self.admin.get(API + "/alerts", params={"status": "silenced"})
+        self.assertEqual(r.status, 200, r)
+        [hushed] = r.body["items"]
+        self.assertEqual(hushed["labels"]["instance"], "h1")
+        self.assertIsNone(hushed["incident_id"])
 
     def test_flapping_alert_reattaches_and_reopens(self):
         am = self.integration("alertmanager", flap_window_seconds=600)
