@@ -64,6 +64,25 @@ class SqliteStoreTest : public ::testing::Test {
 
   // Submits a command that blocks the writer thread until the returned promise is set,
   // so everything submitted meanwhile lands in the next batch.
+  // Queues `n` inserts (services prefix0…) behind a blocked writer, starts Shutdown while
+  // the writer is still busy, then lets it go. Returns how many were answered, and OK.
+  std::pair<int, int> QueueBehindABusyWriterAndShutDown(const std::string& prefix, int n) {
+    auto gate = BlockWriter();
+    std::atomic<int> ok{0}, done{0};
+    for (int i = 0; i < n; ++i)
+      store_->Submit(
+          [name = prefix + std::to_string(i)](Tx& tx) { return InsertService(tx, name); },
+          [&](const Status& s) {
+            ok += s.ok();
+            ++done;
+          });
+    std::thread stopper([&] { store_->Shutdown(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    gate->set_value();
+    stopper.join();
+    return {done.load(), ok.load()};
+  }
+
   std::shared_ptr<std::promise<void>> BlockWriter() {
     auto gate = std::make_shared<std::promise<void>>();
     auto entered = std::make_shared<std::promise<void>>();
@@ -486,22 +505,10 @@ TEST_F(SqliteStoreTest, CommitObserverSeesEveryCommand) {
 }
 
 TEST_F(SqliteStoreTest, ShutdownDrainsQueuedCommands) {
-  auto gate = BlockWriter();
   constexpr int kCommands = 100;
-  std::atomic<int> ok{0}, done{0};
-  for (int i = 0; i < kCommands; ++i)
-    store_->Submit([i](Tx& tx) { return InsertService(tx, "q" + std::to_string(i)); },
-                   [&](const Status& s) {
-                     ok += s.ok();
-                     ++done;
-                   });
-  std::thread stopper([&] { store_->Shutdown(); });
-  // Let Shutdown start while the writer is still busy, then let the writer go.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  gate->set_value();
-  stopper.join();
-  EXPECT_EQ(done.load(), kCommands);
-  EXPECT_EQ(ok.load(), kCommands);
+  auto [done, ok] = QueueBehindABusyWriterAndShutDown("q", kCommands);
+  EXPECT_EQ(done, kCommands);
+  EXPECT_EQ(ok, kCommands);
 
   // After shutdown, new commands are refused at once rather than lost.
   std::optional<Status> late;
@@ -527,21 +534,10 @@ TEST_F(SqliteStoreTest, DurableCommitsAnswerAfterTheFlushAndShutdownAnswersEvery
   EXPECT_EQ(ServiceNames(), std::set<std::string>{"first"});
   EXPECT_EQ(store_->Write([](Tx&) { return Conflict("no"); }).code(), Code::kConflict);
 
-  auto gate = BlockWriter();
   constexpr int kCommands = 50;
-  std::atomic<int> ok{0}, done{0};
-  for (int i = 0; i < kCommands; ++i)
-    store_->Submit([i](Tx& tx) { return InsertService(tx, "d" + std::to_string(i)); },
-                   [&](const Status& st) {
-                     ok += st.ok();
-                     ++done;
-                   });
-  std::thread stopper([&] { store_->Shutdown(); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  gate->set_value();
-  stopper.join();
-  EXPECT_EQ(done.load(), kCommands);
-  EXPECT_EQ(ok.load(), kCommands);
+  auto [done, ok] = QueueBehindABusyWriterAndShutDown("d", kCommands);
+  EXPECT_EQ(done, kCommands);
+  EXPECT_EQ(ok, kCommands);
   Reopen();
   EXPECT_EQ(ServiceNames().size(), static_cast<size_t>(kCommands + 1));
 }
