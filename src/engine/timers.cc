@@ -1,13 +1,14 @@
 #include "engine/timers.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "core/log.h"
 
 namespace klaxon::engine {
 
 namespace {
-constexpr size_t kMaxBatch = 2000;           // timers handled per round
+constexpr size_t kMaxInFlight = 2000;        // handlers submitted and not yet ended
 constexpr TimeMs kRetryAfterFailure = 1000;  // a failed handler runs again this much later
 constexpr int64_t kManualPollMs = 100;       // the manual clock moves without telling us
 }  // namespace
@@ -81,7 +82,7 @@ bool Timers::Settle(int64_t timeout_ms) {
   std::unique_lock lock(mu_);
   return idle_cv_.wait_until(lock, deadline, [&] {
     if (stop_) return true;
-    return !busy_ && (heap_.empty() || std::get<0>(heap_.top()) > clock_.Now());
+    return in_flight_.empty() && (heap_.empty() || std::get<0>(heap_.top()) > clock_.Now());
   });
 }
 
@@ -94,86 +95,83 @@ void Timers::Run() {
   std::unique_lock lock(mu_);
   while (!stop_) {
     TimeMs now = clock_.Now();
+    if (in_flight_.size() >= kMaxInFlight) {  // a handler's end wakes us
+      cv_.wait(lock);
+      continue;
+    }
     if (heap_.empty() || std::get<0>(heap_.top()) > now) {
-      idle_cv_.notify_all();
+      if (in_flight_.empty()) idle_cv_.notify_all();
       int64_t wait_ms = heap_.empty() ? 60'000 : std::get<0>(heap_.top()) - now;
       if (clock_.manual()) wait_ms = std::min(wait_ms, kManualPollMs);
       cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait_ms, 1)));
       continue;
     }
-    std::vector<Entry> batch;
-    while (!heap_.empty() && std::get<0>(heap_.top()) <= now && batch.size() < kMaxBatch) {
-      batch.push_back(heap_.top());
+    std::vector<Entry> due;
+    while (!heap_.empty() && std::get<0>(heap_.top()) <= now && in_flight_.size() < kMaxInFlight) {
+      Entry e = heap_.top();
       heap_.pop();
+      Key key{std::get<1>(e), std::get<2>(e)};
+      // The same timer can sit in the heap twice (it was moved): one handler at a time.
+      if (in_flight_.count(key)) {
+        held_.emplace(std::move(key), std::get<0>(e));
+        continue;
+      }
+      in_flight_.insert(std::move(key));
+      due.push_back(std::move(e));
     }
-    // The same timer can sit in the heap twice (it was moved); handle it once.
-    std::sort(batch.begin(), batch.end(), [](const Entry& a, const Entry& b) {
-      return std::tie(std::get<1>(a), std::get<2>(a)) < std::tie(std::get<1>(b), std::get<2>(b));
-    });
-    batch.erase(std::unique(batch.begin(), batch.end(),
-                            [](const Entry& a, const Entry& b) {
-                              return std::get<1>(a) == std::get<1>(b) &&
-                                     std::get<2>(a) == std::get<2>(b);
-                            }),
-                batch.end());
-    busy_ = true;
     lock.unlock();
-    FireBatch(std::move(batch));
+    for (const auto& e : due) Fire(e);
     lock.lock();
-    busy_ = false;
   }
+  // Handlers still in flight call back into this object: wait for them.
+  cv_.wait(lock, [&] { return in_flight_.empty(); });
   idle_cv_.notify_all();
 }
 
-void Timers::FireBatch(std::vector<Entry> batch) {
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  size_t remaining = batch.size();
-  std::vector<Entry> retry;
-  uint64_t fired = 0;
-  for (const auto& entry : batch) {
-    const auto& [heap_due, kind, subject] = entry;
-    auto handler = handlers_.find(kind);
-    store_.Submit(
-        [&, kind = kind, subject = subject, handler](store::Tx& tx) -> Status {
-          auto due = DueAt(tx, kind, subject);
-          if (!due.ok()) return due.status();
-          TimeMs now = clock_.Now();
-          if (!*due || **due > now) return Status::Ok();  // moved or already handled
-          KLAXON_RETURN_IF_ERROR(Clear(tx, kind, subject));
-          if (handler == handlers_.end()) {
-            LogError("timer of unknown kind dropped", {{"kind", kind}, {"subject", subject}});
-            return Status::Ok();
-          }
-          KLAXON_RETURN_IF_ERROR(handler->second(tx, subject, **due));
-          if (lateness_) {
-            int64_t late = now - **due;
-            tx.OnCommit([this, kind, late] { lateness_(kind, late); });
-          }
-          tx.OnCommit([&fired, &done_mu] {
-            std::lock_guard l(done_mu);
-            ++fired;
-          });
+void Timers::Fire(const Entry& entry) {
+  const auto& [heap_due, kind, subject] = entry;
+  auto handler = handlers_.find(kind);
+  auto fired = std::make_shared<bool>(false);
+  store_.Submit(
+      [this, kind = kind, subject = subject, handler, fired](store::Tx& tx) -> Status {
+        auto due = DueAt(tx, kind, subject);
+        if (!due.ok()) return due.status();
+        TimeMs now = clock_.Now();
+        if (!*due || **due > now) return Status::Ok();  // moved or already handled
+        KLAXON_RETURN_IF_ERROR(Clear(tx, kind, subject));
+        if (handler == handlers_.end()) {
+          LogError("timer of unknown kind dropped", {{"kind", kind}, {"subject", subject}});
           return Status::Ok();
-        },
-        [&, entry](const Status& s) {
-          std::lock_guard l(done_mu);
-          if (!s.ok()) {
-            LogError("timer handler failed; retrying", {{"kind", std::get<1>(entry)},
-                                                        {"subject", std::get<2>(entry)},
-                                                        {"error", s.message()}});
-            retry.push_back(entry);
-          }
-          if (--remaining == 0) done_cv.notify_all();
-        });
+        }
+        KLAXON_RETURN_IF_ERROR(handler->second(tx, subject, **due));
+        if (lateness_) {
+          int64_t late = now - **due;
+          tx.OnCommit([this, kind, late] { lateness_(kind, late); });
+        }
+        tx.OnCommit([fired] { *fired = true; });
+        return Status::Ok();
+      },
+      [this, key = Key{kind, subject}, fired](const Status& s) {
+        if (!s.ok()) {
+          LogError("timer handler failed; retrying",
+                   {{"kind", key.first}, {"subject", key.second}, {"error", s.message()}});
+        }
+        Done(key, *fired, !s.ok());
+      });
+}
+
+void Timers::Done(const Key& key, bool fired, bool failed) {
+  {
+    std::lock_guard lock(mu_);
+    in_flight_.erase(key);
+    if (fired) ++fired_;
+    if (failed && !stop_) heap_.emplace(clock_.Now() + kRetryAfterFailure, key.first, key.second);
+    auto [first, last] = held_.equal_range(key);
+    for (auto it = first; it != last; ++it) heap_.emplace(it->second, key.first, key.second);
+    held_.erase(first, last);
   }
-  std::unique_lock l(done_mu);
-  done_cv.wait(l, [&] { return remaining == 0; });
-  std::lock_guard lock(mu_);
-  fired_ += fired;
-  bool stopping = stop_;
-  for (auto& [due, kind, subject] : retry)
-    if (!stopping) heap_.emplace(clock_.Now() + kRetryAfterFailure, kind, subject);
+  cv_.notify_all();
+  idle_cv_.notify_all();
 }
 
 }  // namespace klaxon::engine

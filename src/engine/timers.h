@@ -7,8 +7,10 @@
 // A handler normally clears or re-sets its own timer; if it fails the timer is retried
 // a second later.
 //
-// Thread-safe. One engine thread; handlers for timers due together are submitted at
-// once so the store group-commits them.
+// Thread-safe. One engine thread submits each timer's handler as soon as it is due, without
+// waiting for the ones before it to commit (at most kMaxInFlight at a time), so the store
+// group-commits timers that come due together and a timer waits for at most the commit in
+// progress. A timer whose handler is still in flight is not submitted again until it ends.
 #pragma once
 
 #include <condition_variable>
@@ -17,9 +19,11 @@
 #include <map>
 #include <mutex>
 #include <queue>
+#include <set>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -65,9 +69,12 @@ class Timers {
 
  private:
   using Entry = std::tuple<TimeMs, std::string, int64_t>;  // due, kind, subject
+  using Key = std::pair<std::string, int64_t>;             // kind, subject
   void Push(TimeMs due, const std::string& kind, int64_t subject);
   void Run();
-  void FireBatch(std::vector<Entry> batch);
+  void Fire(const Entry& entry);
+  // The handler of `key` ended (committed, did nothing, or failed).
+  void Done(const Key& key, bool fired, bool failed);
 
   store::Store& store_;
   const Clock& clock_;
@@ -79,7 +86,8 @@ class Timers {
   std::condition_variable idle_cv_;  // Settle waits here
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
   bool stop_ = false;
-  bool busy_ = false;
+  std::set<Key> in_flight_;          // submitted, not yet ended
+  std::multimap<Key, TimeMs> held_;  // came due again while in flight
   uint64_t fired_ = 0;
   std::thread thread_;
 };

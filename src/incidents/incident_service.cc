@@ -174,19 +174,21 @@ Result<Incident> IncidentService::Declare(store::Tx& tx, const DeclareRequest& r
     service = ServiceRef{s->id, s->name};
   }
   TimeMs now = clock_.Now();
-  auto row = tx.QueryOne(
+  auto inserted = tx.Insert(
       "INSERT INTO incidents(title, description, impact, severity, status, service_id, "
       "created_at, updated_at, created_by, resolution_summary, classified_by, drill) VALUES "
-      "(?,?,?,?,?,?,?,?,?,'',?,?) RETURNING id",
+      "(?,?,?,?,?,?,?,?,?,'',?,?)",
       {req.title, req.description, req.impact, severity, std::string("triggered"),
        service ? store::Value(service->id) : store::Value(nullptr), now, now, actor.name,
        req.classified_by, int64_t{req.drill}});
-  if (!row.ok()) return row.status();
-  int64_t id = (*row)->Int(0);
+  if (!inserted.ok()) return inserted.status();
+  const int64_t id = inserted.value();
   {
-    // An id can come back after a rolled-back insert: forget what was cached for it.
+    // Known now, so the events below need not read it back. An id can come back after a
+    // rolled-back insert; only this insert makes incidents, so it overwrites the entry.
     std::lock_guard lock(drill_mu_);
-    drill_cache_.erase(id);
+    if (drill_cache_.size() >= 100'000) drill_cache_.clear();
+    drill_cache_[id] = req.drill;
   }
   nlohmann::json data = {{"ref", "INC-" + std::to_string(id)},
                          {"title", req.title},

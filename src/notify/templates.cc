@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdio>
 #include <exception>
+#include <map>
+#include <utility>
 
 #include "core/time_format.h"
 #include "notify/channels.h"
@@ -450,18 +452,44 @@ Status TemplateError(const std::string& key, const std::string& message) {
   return InvalidField("/templates/" + key, "template " + key + ": " + message);
 }
 
+// Parsing a template costs about as much as rendering it, and pages render the same few
+// templates over and over: each thread keeps the ones it compiled, by text and escaping.
+// A template that fails is dropped again, so its error is reported afresh each time.
+using CompiledKey = std::pair<std::string, Escape>;
+
+std::map<CompiledKey, kainjow::mustache::mustache>& CompiledTemplates() {
+  thread_local std::map<CompiledKey, kainjow::mustache::mustache> cache;
+  return cache;
+}
+
+kainjow::mustache::mustache& Compiled(const CompiledKey& key) {
+  constexpr size_t kMaxCompiled = 64;
+  auto& cache = CompiledTemplates();
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  if (cache.size() >= kMaxCompiled) cache.clear();
+  it = cache.emplace(key, kainjow::mustache::mustache{PrepareTemplate(key.first)}).first;
+  const Escape escape = key.second;
+  it->second.set_custom_escape([escape](const std::string& v) { return EscapeFor(escape, v); });
+  return it->second;
+}
+
 Result<std::string> RenderText(const std::string& key, const std::string& text, Escape escape,
                                const Json& context) {
+  const CompiledKey compiled_key{text, escape};
   try {
-    kainjow::mustache::mustache tmpl{PrepareTemplate(text)};
-    if (!tmpl.is_valid()) return TemplateError(key, tmpl.error_message());
-    tmpl.set_custom_escape([escape](const std::string& s) { return EscapeFor(escape, s); });
-    const auto data = ToMustacheData(context, kKeepLine);
-    NoPartialsContext ctx{&data};
-    std::string out = tmpl.render(ctx);
-    if (!tmpl.is_valid()) return TemplateError(key, tmpl.error_message());
-    return WithoutMarker(std::move(out));
+    kainjow::mustache::mustache& tmpl = Compiled(compiled_key);
+    if (tmpl.is_valid()) {
+      const auto data = ToMustacheData(context, kKeepLine);
+      NoPartialsContext ctx{&data};
+      std::string out = tmpl.render(ctx);
+      if (tmpl.is_valid()) return WithoutMarker(std::move(out));
+    }
+    Status error = TemplateError(key, tmpl.error_message());
+    CompiledTemplates().erase(compiled_key);
+    return error;
   } catch (const std::exception& e) {
+    CompiledTemplates().erase(compiled_key);
     return TemplateError(key, e.what());
   }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/log.h"
 #include "core/time_format.h"
@@ -24,6 +25,18 @@ int64_t SteadyMs() {
 double JitterUnit() { return randombytes_uniform(1'000'000) / 1'000'000.0; }
 
 }  // namespace
+
+int64_t AddressBudget::Take(int64_t now_ms) {
+  if (now_ms > at_ms_) {
+    tokens_ = std::min(burst_, tokens_ + static_cast<double>(now_ms - at_ms_) * rate_per_ms_);
+    at_ms_ = now_ms;
+  }
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return 0;
+  }
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - tokens_) / rate_per_ms_)));
+}
 
 Dispatcher::Dispatcher(store::Store& store, const Clock& clock, events::EventLog& log,
                        Metrics& metrics, DispatcherOptions options)
@@ -158,9 +171,13 @@ void Dispatcher::Work() {
     auto pick = ready_.end();
     for (auto it = ready_.begin(); it != ready_.end(); ++it) {
       if (running_per_channel_[it->channel] >= options_.per_channel_concurrency) continue;
-      auto slot = next_slot_per_address_.find(it->address);
-      if (slot != next_slot_per_address_.end() && slot->second > now) {
-        if (soonest < 0 || slot->second < soonest) soonest = slot->second;
+      if (budget_per_address_.size() > 10000) budget_per_address_.clear();
+      auto budget =
+          budget_per_address_
+              .try_emplace(it->address, options_.per_address_rate, options_.per_address_burst, now)
+              .first;
+      if (int64_t wait = budget->second.Take(now); wait > 0) {
+        if (soonest < 0 || now + wait < soonest) soonest = now + wait;
         continue;
       }
       pick = it;
@@ -177,10 +194,6 @@ void Dispatcher::Work() {
     ready_.erase(pick);
     if (!ready_.empty()) work_cv_.notify_one();  // pass the rest on to another worker
     running_per_channel_[job.channel]++;
-    int64_t interval = static_cast<int64_t>(1000.0 / std::max(options_.per_address_rate, 0.01));
-    auto& slot = next_slot_per_address_[job.address];
-    slot = std::max(slot, now) + interval;
-    if (next_slot_per_address_.size() > 10000) next_slot_per_address_.clear();
     lock.unlock();
     Deliver(job);
     lock.lock();
@@ -236,7 +249,8 @@ void Dispatcher::Deliver(const Job& job) {
 
   auto kind = notify::ParseChannel(row.channel);
   notify::Message message =
-      notify::Message::FromJson(nlohmann::json::parse(row.message, nullptr, false));
+      job.fresh ? job.fresh->parsed
+                : notify::Message::FromJson(nlohmann::json::parse(row.message, nullptr, false));
   std::string message_id = "msg_" + std::to_string(job.id);
   notify::Verdict verdict;
   TimeMs now = clock_.Now();

@@ -10,6 +10,7 @@
 // Thread-safe. Start() loads every pending row.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -40,8 +41,29 @@ struct DispatcherOptions {
   int64_t backoff_cap_ms = 5 * 60 * 1000;
   int workers = 8;
   int per_channel_concurrency = 4;
-  double per_address_rate = 5;  // deliveries per second to one address
+  double per_address_rate = 5;    // deliveries per second to one address, sustained
+  double per_address_burst = 10;  // deliveries to one address at once, before the rate applies
   int http_timeout_ms = 15000;
+};
+
+// Deliveries to one address: a token bucket holding up to `burst` tokens, refilled at
+// `rate` per second. Two pages to the same webhook a few milliseconds apart both leave at
+// once; a storm to one address is held to the sustained rate.
+class AddressBudget {
+ public:
+  AddressBudget(double rate, double burst, int64_t now_ms)
+      : rate_per_ms_(std::max(rate, 0.01) / 1000.0),
+        burst_(std::max(burst, 1.0)),
+        tokens_(burst_),
+        at_ms_(now_ms) {}
+  // Takes a token and returns 0, or returns how many ms until one is there.
+  int64_t Take(int64_t now_ms);
+
+ private:
+  double rate_per_ms_;
+  double burst_;
+  double tokens_;
+  int64_t at_ms_;
 };
 
 class Dispatcher {
@@ -85,7 +107,7 @@ class Dispatcher {
   std::set<int64_t> in_flight_;
   std::deque<Job> ready_;
   std::map<std::string, int> running_per_channel_;
-  std::map<std::string, TimeMs> next_slot_per_address_;  // real (steady) ms
+  std::map<std::string, AddressBudget> budget_per_address_;  // real (steady) ms
   bool stop_ = false;
   std::thread scheduler_;
   std::vector<std::thread> workers_;

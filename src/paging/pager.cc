@@ -391,23 +391,22 @@ Status Pager::PageUser(store::Tx& tx, const incidents::Incident& inc, const User
 
 Result<int64_t> Pager::Enqueue(store::Tx& tx, const OutboxItem& item) {
   TimeMs now = clock_.Now();
+  // The idempotency key makes a repeated decision a no-op. Looked up first rather than
+  // INSERT … ON CONFLICT DO NOTHING RETURNING: RETURNING costs SQLite a temporary table.
+  auto existing = tx.QueryOne("SELECT id FROM outbox WHERE idem_key = ?", {item.idem_key});
+  if (!existing.ok()) return existing.status();
+  if (*existing) return (*existing)->Int(0);
   std::string message = item.message.ToJson().dump();
-  auto row = tx.QueryOne(
+  auto inserted = tx.Insert(
       "INSERT INTO outbox(idem_key, kind, incident_id, user_id, contact_method_id, channel, "
       "address, message, status, attempts, due_at, next_attempt_at, created_at, subscriber_id, "
-      "webhook_id) VALUES (?,?,?,?,?,?,?,?,'pending',0,?,?,?,?,?) ON CONFLICT(idem_key) DO "
-      "NOTHING RETURNING id",
+      "webhook_id) VALUES (?,?,?,?,?,?,?,?,'pending',0,?,?,?,?,?)",
       {item.idem_key, item.kind, store::Opt(item.incident_id), item.user_id,
        item.subscriber_id || item.webhook_id ? store::Value() : store::Value(item.method.id),
        notify::ChannelName(item.method.kind), item.method.address, message, item.not_before,
        item.not_before, now, store::Opt(item.subscriber_id), store::Opt(item.webhook_id)});
-  if (!row.ok()) return row.status();
-  if (!*row) {
-    auto existing = tx.QueryOne("SELECT id FROM outbox WHERE idem_key = ?", {item.idem_key});
-    if (!existing.ok()) return existing.status();
-    return *existing ? (*existing)->Int(0) : int64_t{0};
-  }
-  int64_t id = (*row)->Int(0);
+  if (!inserted.ok()) return inserted.status();
+  const int64_t id = inserted.value();
   if (outbox_listener_) {
     Queued q;
     q.id = id;
@@ -419,7 +418,10 @@ Result<int64_t> Pager::Enqueue(store::Tx& tx, const OutboxItem& item) {
     q.incident_id = item.incident_id;
     q.user_id = item.user_id;
     q.username = item.username;
-    if (!q.username.empty()) q.message = message;
+    if (!q.username.empty()) {
+      q.message = message;
+      q.parsed = item.message;
+    }
     tx.OnCommit([this, q = std::move(q)] { outbox_listener_(q); });
   }
   return id;

@@ -1,0 +1,204 @@
+#include "store/wal_vfs.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+
+namespace klaxon::store {
+
+namespace {
+
+constexpr const char* kVfsName = "klaxon-wal-buffer";
+constexpr size_t kMaxBuffered = 8 << 20;
+// The unix VFS writes at most 128 KiB - 1 bytes per call (it masks the length with 0x1ffff).
+constexpr size_t kMaxWrite = 120 << 10;
+
+thread_local bool defer_wal_sync = false;
+
+sqlite3_vfs* base_vfs = nullptr;
+
+// A WAL file: our header, then the default VFS's file object.
+struct WalFile {
+  sqlite3_file base;  // base.pMethods = &kWalMethods
+  std::string* buffer;
+  sqlite3_int64 buffer_offset;
+  sqlite3_file* Real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
+};
+
+int Flush(WalFile* f) {
+  sqlite3_file* real = f->Real();
+  const std::string& b = *f->buffer;
+  int rc = SQLITE_OK;
+  for (size_t done = 0; done < b.size() && rc == SQLITE_OK; done += kMaxWrite) {
+    const size_t n = std::min(kMaxWrite, b.size() - done);
+    rc = real->pMethods->xWrite(real, b.data() + done, static_cast<int>(n),
+                                f->buffer_offset + static_cast<sqlite3_int64>(done));
+  }
+  f->buffer->clear();
+  return rc;
+}
+
+WalFile* W(sqlite3_file* p) { return reinterpret_cast<WalFile*>(p); }
+
+int Close(sqlite3_file* p) {
+  WalFile* f = W(p);
+  int rc = Flush(f);
+  sqlite3_file* real = f->Real();
+  int close_rc = real->pMethods ? real->pMethods->xClose(real) : SQLITE_OK;
+  delete f->buffer;
+  f->buffer = nullptr;
+  return rc != SQLITE_OK ? rc : close_rc;
+}
+
+int Read(sqlite3_file* p, void* out, int n, sqlite3_int64 offset) {
+  WalFile* f = W(p);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  return f->Real()->pMethods->xRead(f->Real(), out, n, offset);
+}
+
+int Write(sqlite3_file* p, const void* data, int n, sqlite3_int64 offset) {
+  WalFile* f = W(p);
+  std::string& b = *f->buffer;
+  if (!b.empty() && offset != f->buffer_offset + static_cast<sqlite3_int64>(b.size())) {
+    if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  }
+  if (b.empty()) f->buffer_offset = offset;
+  b.append(static_cast<const char*>(data), static_cast<size_t>(n));
+  return b.size() >= kMaxBuffered ? Flush(f) : SQLITE_OK;
+}
+
+int Truncate(sqlite3_file* p, sqlite3_int64 size) {
+  WalFile* f = W(p);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  return f->Real()->pMethods->xTruncate(f->Real(), size);
+}
+
+int Sync(sqlite3_file* p, int flags) {
+  WalFile* f = W(p);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  if (defer_wal_sync) return SQLITE_OK;  // the store's syncer flushes it
+  return f->Real()->pMethods->xSync(f->Real(), flags);
+}
+
+int FileSize(sqlite3_file* p, sqlite3_int64* size) {
+  WalFile* f = W(p);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  return f->Real()->pMethods->xFileSize(f->Real(), size);
+}
+
+int Lock(sqlite3_file* p, int level) { return W(p)->Real()->pMethods->xLock(W(p)->Real(), level); }
+
+int Unlock(sqlite3_file* p, int level) {
+  return W(p)->Real()->pMethods->xUnlock(W(p)->Real(), level);
+}
+
+int CheckReservedLock(sqlite3_file* p, int* out) {
+  return W(p)->Real()->pMethods->xCheckReservedLock(W(p)->Real(), out);
+}
+
+int FileControl(sqlite3_file* p, int op, void* arg) {
+  WalFile* f = W(p);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  return f->Real()->pMethods->xFileControl(f->Real(), op, arg);
+}
+
+int SectorSize(sqlite3_file* p) { return W(p)->Real()->pMethods->xSectorSize(W(p)->Real()); }
+
+int DeviceCharacteristics(sqlite3_file* p) {
+  return W(p)->Real()->pMethods->xDeviceCharacteristics(W(p)->Real());
+}
+
+int ShmMap(sqlite3_file* p, int region, int size, int extend, void volatile** out) {
+  return W(p)->Real()->pMethods->xShmMap(W(p)->Real(), region, size, extend, out);
+}
+
+int ShmLock(sqlite3_file* p, int offset, int n, int flags) {
+  return W(p)->Real()->pMethods->xShmLock(W(p)->Real(), offset, n, flags);
+}
+
+void ShmBarrier(sqlite3_file* p) { W(p)->Real()->pMethods->xShmBarrier(W(p)->Real()); }
+
+int ShmUnmap(sqlite3_file* p, int delete_flag) {
+  return W(p)->Real()->pMethods->xShmUnmap(W(p)->Real(), delete_flag);
+}
+
+int Fetch(sqlite3_file* p, sqlite3_int64 offset, int n, void** out) {
+  WalFile* f = W(p);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  return f->Real()->pMethods->xFetch(f->Real(), offset, n, out);
+}
+
+int Unfetch(sqlite3_file* p, sqlite3_int64 offset, void* ptr) {
+  return W(p)->Real()->pMethods->xUnfetch(W(p)->Real(), offset, ptr);
+}
+
+const sqlite3_io_methods kWalMethods = {
+    3,
+    Close,
+    Read,
+    Write,
+    Truncate,
+    Sync,
+    FileSize,
+    Lock,
+    Unlock,
+    CheckReservedLock,
+    FileControl,
+    SectorSize,
+    DeviceCharacteristics,
+    ShmMap,
+    ShmLock,
+    ShmBarrier,
+    ShmUnmap,
+    Fetch,
+    Unfetch,
+};
+
+int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* p, int flags, int* out_flags) {
+  (void)vfs;
+  if (!(flags & SQLITE_OPEN_WAL)) return base_vfs->xOpen(base_vfs, name, p, flags, out_flags);
+  WalFile* f = W(p);
+  f->base.pMethods = nullptr;
+  sqlite3_file* real = f->Real();
+  std::memset(real, 0, static_cast<size_t>(base_vfs->szOsFile));
+  int rc = base_vfs->xOpen(base_vfs, name, real, flags, out_flags);
+  if (rc != SQLITE_OK) {
+    if (real->pMethods) real->pMethods->xClose(real);
+    return rc;
+  }
+  // The real file's methods decide the version; ours match SQLite's unix VFS (3).
+  f->buffer = new (std::nothrow) std::string;
+  if (!f->buffer) {
+    real->pMethods->xClose(real);
+    return SQLITE_NOMEM;
+  }
+  f->buffer_offset = 0;
+  f->base.pMethods = &kWalMethods;
+  return SQLITE_OK;
+}
+
+sqlite3_vfs vfs;
+
+}  // namespace
+
+const char* WalBufferVfs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    base_vfs = sqlite3_vfs_find(nullptr);
+    vfs = *base_vfs;
+    vfs.zName = kVfsName;
+    vfs.szOsFile = static_cast<int>(sizeof(WalFile)) + base_vfs->szOsFile;
+    vfs.xOpen = Open;
+    vfs.pNext = nullptr;
+    sqlite3_vfs_register(&vfs, 0);
+  });
+  return kVfsName;
+}
+
+void DeferWalSync(bool defer) { defer_wal_sync = defer; }
+
+}  // namespace klaxon::store
