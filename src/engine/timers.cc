@@ -169,9 +169,10 @@ void Timers::Done(const Key& key, bool fired, bool failed) {
     auto [first, last] = held_.equal_range(key);
     for (auto it = first; it != last; ++it) heap_.emplace(it->second, key.first, key.second);
     held_.erase(first, last);
+    // Notified under the lock: once it is released, Stop() may return and the object go.
+    cv_.notify_all();
+    idle_cv_.notify_all();
   }
-  cv_.notify_all();
-  idle_cv_.notify_all();
 }
 
 }  // namespace klaxon::engine

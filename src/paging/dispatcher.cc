@@ -171,6 +171,7 @@ void Dispatcher::Work() {
     auto pick = ready_.end();
     for (auto it = ready_.begin(); it != ready_.end(); ++it) {
       if (running_per_channel_[it->channel] >= options_.per_channel_concurrency) continue;
+      if (sending_to_.count(it->address)) continue;  // its turn comes when that one ends
       if (budget_per_address_.size() > 10000) budget_per_address_.clear();
       auto budget =
           budget_per_address_
@@ -194,10 +195,12 @@ void Dispatcher::Work() {
     ready_.erase(pick);
     if (!ready_.empty()) work_cv_.notify_one();  // pass the rest on to another worker
     running_per_channel_[job.channel]++;
+    sending_to_.insert(job.address);
     lock.unlock();
     Deliver(job);
     lock.lock();
     running_per_channel_[job.channel]--;
+    sending_to_.erase(job.address);
     in_flight_.erase(job.id);
     if (!ready_.empty()) work_cv_.notify_one();  // a slot on this channel is free again
   }

@@ -47,8 +47,9 @@ struct DispatcherOptions {
 };
 
 // Deliveries to one address: a token bucket holding up to `burst` tokens, refilled at
-// `rate` per second. Two pages to the same webhook a few milliseconds apart both leave at
-// once; a storm to one address is held to the sustained rate.
+// `rate` per second. Two pages to the same webhook a few milliseconds apart leave one
+// right after the other (one delivery per address at a time, in queue order); a storm to
+// one address is held to the sustained rate.
 class AddressBudget {
  public:
   AddressBudget(double rate, double burst, int64_t now_ms)
@@ -108,6 +109,7 @@ class Dispatcher {
   std::deque<Job> ready_;
   std::map<std::string, int> running_per_channel_;
   std::map<std::string, AddressBudget> budget_per_address_;  // real (steady) ms
+  std::set<std::string> sending_to_;  // one delivery at a time per address, in queue order
   bool stop_ = false;
   std::thread scheduler_;
   std::vector<std::thread> workers_;

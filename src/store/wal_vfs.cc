@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -18,6 +19,7 @@ constexpr size_t kMaxBuffered = 8 << 20;
 constexpr size_t kMaxWrite = 120 << 10;
 
 thread_local bool defer_wal_sync = false;
+std::atomic<uint64_t> syncs_to_disk{0};
 
 sqlite3_vfs* base_vfs = nullptr;
 
@@ -26,6 +28,11 @@ struct WalFile {
   sqlite3_file base;  // base.pMethods = &kWalMethods
   std::string* buffer;
   sqlite3_int64 buffer_offset;
+  // The next sync must reach the disk even on the writer thread: the handle's first one
+  // (the unix VFS then also syncs the directory of a new WAL file), and the one after a
+  // WAL header was written (a restart: SQLite syncs the new header before writing frames
+  // over the old ones, or a power loss could replay an old frame over newer pages).
+  bool must_sync;
   sqlite3_file* Real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
 };
 
@@ -67,6 +74,7 @@ int Write(sqlite3_file* p, const void* data, int n, sqlite3_int64 offset) {
     if (int rc = Flush(f); rc != SQLITE_OK) return rc;
   }
   if (b.empty()) f->buffer_offset = offset;
+  if (offset == 0) f->must_sync = true;  // the WAL header
   b.append(static_cast<const char*>(data), static_cast<size_t>(n));
   return b.size() >= kMaxBuffered ? Flush(f) : SQLITE_OK;
 }
@@ -80,8 +88,11 @@ int Truncate(sqlite3_file* p, sqlite3_int64 size) {
 int Sync(sqlite3_file* p, int flags) {
   WalFile* f = W(p);
   if (int rc = Flush(f); rc != SQLITE_OK) return rc;
-  if (defer_wal_sync) return SQLITE_OK;  // the store's syncer flushes it
-  return f->Real()->pMethods->xSync(f->Real(), flags);
+  if (defer_wal_sync && !f->must_sync) return SQLITE_OK;  // the store's syncer flushes it
+  int rc = f->Real()->pMethods->xSync(f->Real(), flags);
+  if (rc == SQLITE_OK) f->must_sync = false;
+  syncs_to_disk.fetch_add(1, std::memory_order_relaxed);
+  return rc;
 }
 
 int FileSize(sqlite3_file* p, sqlite3_int64* size) {
@@ -177,6 +188,7 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* p, int flags, in
     return SQLITE_NOMEM;
   }
   f->buffer_offset = 0;
+  f->must_sync = true;
   f->base.pMethods = &kWalMethods;
   return SQLITE_OK;
 }
@@ -200,5 +212,7 @@ const char* WalBufferVfs() {
 }
 
 void DeferWalSync(bool defer) { defer_wal_sync = defer; }
+
+uint64_t WalSyncsToDisk() { return syncs_to_disk.load(std::memory_order_relaxed); }
 
 }  // namespace klaxon::store

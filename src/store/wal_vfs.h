@@ -12,9 +12,14 @@
 // syncing the WAL at commit; so the writer connection runs with synchronous=FULL and the
 // sync is where its buffer is written. On the store's writer thread (DeferWalSync), that
 // sync writes the buffer and stops there: the store's syncer thread flushes the WAL to
-// disk itself and answers the commands after it. Any other thread (the checkpointer, a
-// connection closing) gets the real fsync SQLite asked for.
+// disk itself and answers the commands after it. Two syncs are real even there, as
+// SQLite's own synchronous=NORMAL makes them: a handle's first (which also syncs the
+// directory of a new WAL file) and the one that follows a new WAL header at a restart
+// (ordered before the frames written over the old ones). Any other thread (the
+// checkpointer, a connection closing) gets every fsync SQLite asks for.
 #pragma once
+
+#include <cstdint>
 
 namespace klaxon::store {
 
@@ -23,5 +28,8 @@ const char* WalBufferVfs();
 
 // Marks the calling thread as the store's writer: its WAL syncs write, but do not flush.
 void DeferWalSync(bool defer);
+
+// How many WAL syncs went to the disk, in this process (for tests).
+uint64_t WalSyncsToDisk();
 
 }  // namespace klaxon::store

@@ -114,6 +114,22 @@ TEST_F(WalVfsTest, PagesSpilledMidTransactionReadBackAndRollBack) {
   EXPECT_EQ(Text(reader_, "PRAGMA integrity_check"), "ok");
 }
 
+TEST_F(WalVfsTest, TheWriterSyncsOnlyAtANewHandleAndANewWalHeader) {
+  DeferWalSync(true);
+  InsertRows(0, 10);  // the handle's first sync, the new WAL's header
+  uint64_t before = WalSyncsToDisk();
+  for (int round = 1; round <= 5; ++round) InsertRows(round * 10, 10);
+  EXPECT_EQ(WalSyncsToDisk(), before);  // commits: left to the store's syncer
+  DeferWalSync(false);                  // the checkpointer syncs for real
+  Exec(writer_, "PRAGMA wal_checkpoint(TRUNCATE)");
+  DeferWalSync(true);
+  before = WalSyncsToDisk();
+  InsertRows(100, 10);  // restarts the WAL: its new header is synced before the frames
+  EXPECT_EQ(WalSyncsToDisk(), before + 1);
+  InsertRows(200, 10);
+  EXPECT_EQ(WalSyncsToDisk(), before + 1);
+}
+
 TEST_F(WalVfsTest, CheckpointRestartAndReopenKeepEverything) {
   DeferWalSync(true);
   Exec(writer_, "PRAGMA journal_size_limit=65536");
