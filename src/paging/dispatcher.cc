@@ -221,8 +221,8 @@ void Dispatcher::Deliver(const Job& job) {
     // Just committed: the row is as queued (a cancellation meanwhile is caught when the
     // outcome is written, as for any delivery in flight).
     const QueuedDelivery& q = *job.fresh;
-    row = {q.kind,        q.channel, q.address, q.message, "pending", q.secret,
-           q.incident_id, q.user_id, 0,         q.due,     q.username};
+    row = {q.kind,        q.channel, q.address, "",    "pending", q.secret,
+           q.incident_id, q.user_id, 0,         q.due, q.username};
     found = true;
   } else {
     read = store_.Read([&](store::Tx& tx) {
@@ -252,7 +252,7 @@ void Dispatcher::Deliver(const Job& job) {
 
   auto kind = notify::ParseChannel(row.channel);
   notify::Message message =
-      job.fresh ? job.fresh->parsed
+      job.fresh ? job.fresh->message
                 : notify::Message::FromJson(nlohmann::json::parse(row.message, nullptr, false));
   std::string message_id = "msg_" + std::to_string(job.id);
   notify::Verdict verdict;

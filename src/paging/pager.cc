@@ -418,10 +418,7 @@ Result<int64_t> Pager::Enqueue(store::Tx& tx, const OutboxItem& item) {
     q.incident_id = item.incident_id;
     q.user_id = item.user_id;
     q.username = item.username;
-    if (!q.username.empty()) {
-      q.message = message;
-      q.parsed = item.message;
-    }
+    if (!q.username.empty()) q.message = item.message;
     tx.OnCommit([this, q = std::move(q)] { outbox_listener_(q); });
   }
   return id;

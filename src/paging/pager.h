@@ -61,8 +61,7 @@ struct QueuedDelivery {
   std::string kind;
   std::string channel;
   std::string address;
-  std::string message;     // JSON
-  notify::Message parsed;  // the same message, so the worker need not parse it again
+  notify::Message message;  // as committed (the row holds it as JSON)
   std::string secret;
   std::optional<int64_t> incident_id;
   int64_t user_id = 0;
