@@ -39,6 +39,7 @@
 #include "response/automator.h"
 #include "response/response.h"
 #include "response/reviews.h"
+#include "store/inline_writes.h"
 #include "store/store.h"
 
 extern char** environ;
@@ -375,6 +376,8 @@ int Serve(const std::vector<std::string>& args) {
   dopts.max_age_ms = cfg.notify_max_age_s * 1000LL;
   paging::Dispatcher dispatcher(*store, clock, log, metrics, dopts);
   pager.SetOutboxListener([&dispatcher](const paging::Pager::Queued& q) { dispatcher.Queued(q); });
+  pager.SetOutboxPreparer(
+      [&dispatcher](const paging::Pager::Queued& q) { return dispatcher.Prepare(q); });
 
   // Idempotency keys are kept for a day.
   (void)store->Write([&](store::Tx& tx) {
@@ -454,6 +457,8 @@ int Serve(const std::vector<std::string>& args) {
   hopts.drain_timeout_s = cfg.drain_timeout_s;
   hopts.idle_timeout_s = cfg.idle_timeout_s;
   hopts.max_connections = static_cast<size_t>(cfg.max_connections);
+  // A lone request's write runs on its HTTP thread when the writer is idle: no hand-off.
+  hopts.on_thread_start = [] { store::AllowInlineWrites(true); };
   auto observe = [&metrics](const http::Request& req, int status, double secs) {
     std::string route = req.route.empty() ? "unmatched" : req.route;
     static const std::set<std::string> kMethods = {"GET",    "POST", "PUT",    "PATCH",

@@ -415,7 +415,10 @@ Status Server::Start() {
   impl_->work.emplace(impl_->ioc.get_executor());
   impl_->Accept();
   for (int i = 0; i < impl_->opts.threads; ++i)
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([this] {
+      if (impl_->opts.on_thread_start) impl_->opts.on_thread_start();
+      impl_->ioc.run();
+    });
   return Status::Ok();
 }
 

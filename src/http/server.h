@@ -26,6 +26,7 @@ struct ServerOptions {
   int idle_timeout_s = 60;         // keep-alive connections idle longer are closed
   size_t max_connections = 10000;  // more are closed at accept
   int drain_timeout_s = 20;
+  std::function<void()> on_thread_start;  // run first on each of the server's threads
 };
 
 // The Request passed to the Handler stays valid until its Reply is called.

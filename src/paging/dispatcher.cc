@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "core/log.h"
 #include "core/time_format.h"
@@ -97,9 +98,36 @@ void Dispatcher::Queued(const QueuedDelivery& q) {
   {
     std::lock_guard lock(mu_);
     if (!in_flight_.insert(q.id).second) return;
-    ready_.push_back({q.id, q.channel, q.address, std::move(fresh)});
+    ready_.push_back({q.id, q.channel, q.address, std::move(fresh), nullptr});
   }
   work_cv_.notify_one();
+}
+
+std::function<void(bool)> Dispatcher::Prepare(const QueuedDelivery& q) {
+  auto gate = std::make_shared<Gate>();
+  {
+    std::lock_guard lock(mu_);
+    // Not in in_flight_ until it commits: a Tx that rolls back may hand its row id to the
+    // next insert, whose delivery must not find the id taken.
+    ready_.push_back({q.id, q.channel, q.address, std::make_shared<const QueuedDelivery>(q), gate});
+  }
+  work_cv_.notify_one();
+  return [this, gate, id = q.id](bool committed) {
+    {
+      std::lock_guard lock(mu_);
+      if (committed) in_flight_.insert(id);
+      gate->state.store(committed ? 1 : 2, std::memory_order_release);
+    }
+    gate_cv_.notify_all();
+  };
+}
+
+bool Dispatcher::AwaitCommit(Gate& gate) {
+  std::unique_lock lock(mu_);
+  int state;
+  while ((state = gate.state.load(std::memory_order_acquire)) == 0 && !stop_)
+    gate_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  return state == 1;  // when stopping before the commit, the row is sent after the restart
 }
 
 void Dispatcher::Poke() { cv_.notify_all(); }
@@ -135,7 +163,7 @@ void Dispatcher::Schedule() {
           later.emplace_back((*row)->Int(1), id);
           continue;
         }
-        jobs.push_back({id, (*row)->Str(2), (*row)->Str(3), nullptr});
+        jobs.push_back({id, (*row)->Str(2), (*row)->Str(3), nullptr, nullptr});
       }
       return Status::Ok();
     });
@@ -193,6 +221,7 @@ void Dispatcher::Work() {
     }
     Job job = std::move(*pick);
     ready_.erase(pick);
+    if (job.gate && job.gate->state.load(std::memory_order_acquire) == 2) continue;  // rolled back
     if (!ready_.empty()) work_cv_.notify_one();  // pass the rest on to another worker
     running_per_channel_[job.channel]++;
     sending_to_.insert(job.address);
@@ -201,7 +230,8 @@ void Dispatcher::Work() {
     lock.lock();
     running_per_channel_[job.channel]--;
     sending_to_.erase(job.address);
-    in_flight_.erase(job.id);
+    // A prepared job whose Tx did not commit was never in flight; its id may be another's now.
+    if (!job.gate || job.gate->state.load(std::memory_order_acquire) == 1) in_flight_.erase(job.id);
     if (!ready_.empty()) work_cv_.notify_one();  // a slot on this channel is free again
   }
 }
@@ -255,55 +285,65 @@ void Dispatcher::Deliver(const Job& job) {
       job.fresh ? job.fresh->message
                 : notify::Message::FromJson(nlohmann::json::parse(row.message, nullptr, false));
   std::string message_id = "msg_" + std::to_string(job.id);
-  notify::Verdict verdict;
   TimeMs now = clock_.Now();
+  // First what to send (rendered and signed), then, for a prepared job, wait for its
+  // commit, then send.
+  std::optional<notify::Verdict> verdict;
+  std::optional<notify::Mail> mail;
+  std::optional<notify::HttpRequest> request;
   if (!kind) {
-    verdict = {notify::Outcome::kGiveUp, std::nullopt, "unknown channel " + row.channel};
+    verdict =
+        notify::Verdict{notify::Outcome::kGiveUp, std::nullopt, "unknown channel " + row.channel};
   } else if (*kind == notify::ChannelKind::kEmail) {
     if (options_.smtp.url.empty()) {
-      verdict = {notify::Outcome::kGiveUp, std::nullopt, "email is not configured (--smtp-url)"};
+      verdict = notify::Verdict{notify::Outcome::kGiveUp, std::nullopt,
+                                "email is not configured (--smtp-url)"};
     } else {
-      auto mail = notify::BuildMail(options_.smtp.from, row.address, message, options_.templates,
-                                    message_id, now);
-      if (!mail.ok()) {
-        verdict = {notify::Outcome::kGiveUp, std::nullopt, mail.status().message()};
-      } else {
-        auto r = notify::SendMail(options_.smtp, *mail, options_.http_timeout_ms);
-        if (r.ok)
-          verdict = {notify::Outcome::kDelivered, std::nullopt, "250"};
-        else
-          verdict = {r.permanent ? notify::Outcome::kGiveUp : notify::Outcome::kRetry, std::nullopt,
-                     "smtp: " + r.error};
-      }
+      auto m = notify::BuildMail(options_.smtp.from, row.address, message, options_.templates,
+                                 message_id, now);
+      if (m.ok())
+        mail = std::move(m).value();
+      else
+        verdict = notify::Verdict{notify::Outcome::kGiveUp, std::nullopt, m.status().message()};
     }
   } else {
     auto req = notify::BuildChatRequest(*kind, row.address, message, options_.templates, message_id,
                                         row.secret, now);
-    if (!req.ok()) {
-      verdict = {notify::Outcome::kGiveUp, std::nullopt, req.status().message()};
-    } else {
-      auto r = notify::PostHttp(*req, options_.http_timeout_ms);
-      if (r.status == 0)
-        verdict = {notify::Outcome::kRetry, std::nullopt, "transport: " + r.error};
-      else
-        verdict = notify::Judge(*kind, r.status, r.body, r.headers);
-    }
+    if (req.ok())
+      request = std::move(req).value();
+    else
+      verdict = notify::Verdict{notify::Outcome::kGiveUp, std::nullopt, req.status().message()};
   }
-  if (verdict.detail.size() > kMaxError) verdict.detail.resize(kMaxError);
+  if (job.gate && !AwaitCommit(*job.gate)) return;
+  if (mail) {
+    auto r = notify::SendMail(options_.smtp, *mail, options_.http_timeout_ms);
+    if (r.ok)
+      verdict = notify::Verdict{notify::Outcome::kDelivered, std::nullopt, "250"};
+    else
+      verdict = notify::Verdict{r.permanent ? notify::Outcome::kGiveUp : notify::Outcome::kRetry,
+                                std::nullopt, "smtp: " + r.error};
+  } else if (request) {
+    auto r = notify::PostHttp(*request, options_.http_timeout_ms);
+    if (r.status == 0)
+      verdict = notify::Verdict{notify::Outcome::kRetry, std::nullopt, "transport: " + r.error};
+    else
+      verdict = notify::Judge(*kind, r.status, r.body, r.headers);
+  }
+  if (verdict->detail.size() > kMaxError) verdict->detail.resize(kMaxError);
 
-  const char* outcome = verdict.outcome == notify::Outcome::kDelivered ? "delivered"
-                        : verdict.outcome == notify::Outcome::kRetry   ? "retry"
-                                                                       : "failed";
+  const char* outcome = verdict->outcome == notify::Outcome::kDelivered ? "delivered"
+                        : verdict->outcome == notify::Outcome::kRetry   ? "retry"
+                                                                        : "failed";
   metrics_.Add("klaxon_notifications_total", {{"channel", row.channel}, {"outcome", outcome}});
   now = clock_.Now();
   int64_t attempts = row.attempts + 1;
   bool too_old = now - row.due_at >= options_.max_age_ms;
   TimeMs next = 0;
-  if (verdict.outcome == notify::Outcome::kRetry && !too_old) {
+  if (verdict->outcome == notify::Outcome::kRetry && !too_old) {
     next = now + std::max<int64_t>(
                      notify::BackoffMs(static_cast<int>(row.attempts), options_.backoff_base_ms,
                                        options_.backoff_cap_ms, JitterUnit()),
-                     verdict.retry_after_ms.value_or(0));
+                     verdict->retry_after_ms.value_or(0));
   }
   events::Actor actor{"system", std::nullopt, "notifier"};
   Status w = store_.Write([&](store::Tx& tx) -> Status {
@@ -316,7 +356,7 @@ void Dispatcher::Deliver(const Job& job) {
                            {"channel", row.channel},
                            {"kind", row.kind},
                            {"attempts", attempts}};
-    if (verdict.outcome == notify::Outcome::kDelivered) {
+    if (verdict->outcome == notify::Outcome::kDelivered) {
       KLAXON_RETURN_IF_ERROR(
           tx.Exec("UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = '' "
                   "WHERE id = ?",
@@ -327,20 +367,20 @@ void Dispatcher::Deliver(const Job& job) {
     }
     if (!still_pending) {  // cancelled meanwhile: keep the attempt count, send no more
       return tx.Exec("UPDATE outbox SET attempts = ?, last_error = ? WHERE id = ?",
-                     {attempts, verdict.detail, job.id});
+                     {attempts, verdict->detail, job.id});
     }
     if (next != 0) {
       KLAXON_RETURN_IF_ERROR(tx.Exec(
           "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-          {attempts, next, verdict.detail, job.id}));
+          {attempts, next, verdict->detail, job.id}));
       tx.OnCommit([this, id = job.id, next] { Wake(id, next); });
       return Status::Ok();
     }
     KLAXON_RETURN_IF_ERROR(
         tx.Exec("UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ?",
-                {attempts, verdict.detail, job.id}));
-    data["error"] = verdict.detail;
-    data["reason"] = verdict.outcome == notify::Outcome::kRetry ? "max_age" : "rejected";
+                {attempts, verdict->detail, job.id}));
+    data["error"] = verdict->detail;
+    data["reason"] = verdict->outcome == notify::Outcome::kRetry ? "max_age" : "rejected";
     return log_.Append(tx, events::Event::Of("notification.failed", actor, data, row.incident_id))
         .status();
   });
@@ -348,7 +388,7 @@ void Dispatcher::Deliver(const Job& job) {
     LogError("outbox update failed", {{"notification", job.id}, {"error", w.message()}});
     return;
   }
-  if (verdict.outcome == notify::Outcome::kDelivered)
+  if (verdict->outcome == notify::Outcome::kDelivered)
     metrics_.Observe("klaxon_notification_delivery_seconds", {{"channel", row.channel}},
                      std::max<int64_t>(0, now - row.due_at) / 1000.0);
   else
@@ -356,7 +396,7 @@ void Dispatcher::Deliver(const Job& job) {
                                            {"channel", row.channel},
                                            {"outcome", outcome},
                                            {"attempts", attempts},
-                                           {"error", verdict.detail}});
+                                           {"error", verdict->detail}});
 }
 
 }  // namespace klaxon::paging

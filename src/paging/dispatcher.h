@@ -11,10 +11,13 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <queue>
 #include <set>
@@ -80,18 +83,29 @@ class Dispatcher {
   // A new row was committed: when it is due already it goes straight to a worker, without
   // the scheduler's read (the worker reads the row anyway).
   void Queued(const QueuedDelivery& q);
+  // A new due-now row whose Tx is still open: a worker renders and signs it at once, and
+  // sends it only after the returned function is called with true (the Tx committed); with
+  // false it is dropped. Call it exactly once. The page's render overlaps the commit.
+  std::function<void(bool committed)> Prepare(const QueuedDelivery& q);
   void Poke();
 
  private:
+  // Whether a prepared job's Tx committed: 0 not yet, 1 committed, 2 not committed.
+  struct Gate {
+    std::atomic<int> state{0};
+  };
   struct Job {
     int64_t id = 0;
     std::string channel;
     std::string address;
     std::shared_ptr<const QueuedDelivery> fresh;  // a first attempt, as committed
+    std::shared_ptr<Gate> gate;                   // prepared before its commit (Prepare)
   };
   void Schedule();  // the scheduler thread
   void Work();      // a worker thread
   void Deliver(const Job& job);
+  // Waits for a prepared job's Tx; true when it committed.
+  bool AwaitCommit(Gate& gate);
 
   store::Store& store_;
   const Clock& clock_;
@@ -102,6 +116,7 @@ class Dispatcher {
   std::mutex mu_;
   std::condition_variable cv_;       // scheduler
   std::condition_variable work_cv_;  // workers
+  std::condition_variable gate_cv_;  // workers waiting for a prepared job's commit
   std::priority_queue<std::pair<TimeMs, int64_t>, std::vector<std::pair<TimeMs, int64_t>>,
                       std::greater<>>
       heap_;

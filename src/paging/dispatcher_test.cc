@@ -2,6 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/metrics.h"
+#include "notify/test_http_server.h"
+#include "paging/paging_test_fixture.h"
+
 namespace klaxon::paging {
 namespace {
 
@@ -35,6 +47,118 @@ TEST(AddressBudgetTest, ASlowRateStillAllowsOneDelivery) {
   int64_t wait = budget.Take(0);
   EXPECT_GE(wait, 1999);
   EXPECT_LE(wait, 2000);
+}
+
+// ---- A page prepared while its transaction is still open ---------------------------------
+
+class PreparedDeliveryTest : public test::PagingTest {
+ protected:
+  void StartDispatcher() {
+    StartEngine();
+    dispatcher_ =
+        std::make_unique<Dispatcher>(*store_, clock_, log_, metrics_, DispatcherOptions{});
+    pager_->SetOutboxListener([this](const QueuedDelivery& q) { dispatcher_->Queued(q); });
+    pager_->SetOutboxPreparer([this](const QueuedDelivery& q) { return dispatcher_->Prepare(q); });
+    ASSERT_TRUE(dispatcher_->Start().ok());
+  }
+  void TearDown() override {
+    if (dispatcher_) dispatcher_->Stop();
+    dispatcher_.reset();
+    PagingTest::TearDown();
+  }
+  // A page due now for `user` through `method`, its idempotency key and title as given.
+  OutboxItem Page(int64_t user, const ContactMethod& method, const std::string& key,
+                  const std::string& title) {
+    OutboxItem item;
+    item.idem_key = key;
+    item.kind = "page";
+    item.user_id = user;
+    item.method = method;
+    item.message.title = title;
+    item.message.incident_ref = "INC-1";
+    item.not_before = clock_.Now();
+    item.username = "alice";
+    return item;
+  }
+  static bool WaitFor(const std::function<bool()>& done) {
+    for (int i = 0; i < 500; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return done();
+  }
+  std::vector<std::string> Titles(notify::FakeHttpServer& rx) {
+    std::vector<std::string> out;
+    for (const auto& r : rx.received()) {
+      auto body = nlohmann::json::parse(r.body, nullptr, false);
+      out.push_back(body.is_discarded() ? "?" : body.value("/data/title"_json_pointer, "?"));
+    }
+    return out;
+  }
+
+  Metrics metrics_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(PreparedDeliveryTest, IsSentOnlyOnceItsTransactionCommits) {
+  notify::FakeHttpServer rx({{notify::Response(200, "OK", "")}});
+  StartDispatcher();
+  int64_t alice = AddUser("alice");
+  ContactMethod hook = MustAddMethod(alice, "webhook", rx.Url("/hook"));
+  size_t sent_before_commit = 99;
+  Status s = store_->Write([&](store::Tx& tx) -> Status {
+    KLAXON_RETURN_IF_ERROR(pager_->Enqueue(tx, Page(alice, hook, "k1", "disk full")).status());
+    // A worker has the page rendered and signed well before this: it waits for the commit.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sent_before_commit = rx.received().size();
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(sent_before_commit, 0u);
+  ASSERT_TRUE(WaitFor([&] { return Outbox().at(0).status == "sent"; }));
+  EXPECT_EQ(Titles(rx), std::vector<std::string>{"disk full"});
+}
+
+TEST_F(PreparedDeliveryTest, IsDroppedWhenItsTransactionRollsBackAndItsIdServesTheNextRow) {
+  notify::FakeHttpServer rx({{notify::Response(200, "OK", "")}});
+  StartDispatcher();
+  int64_t alice = AddUser("alice");
+  ContactMethod hook = MustAddMethod(alice, "webhook", rx.Url("/hook"));
+  int64_t dropped_id = 0;
+  Status s = store_->Write([&](store::Tx& tx) -> Status {
+    KLAXON_ASSIGN_OR_RETURN(dropped_id, pager_->Enqueue(tx, Page(alice, hook, "k1", "never")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // rendered, waiting
+    return Invalid("the command fails after queueing the page");
+  });
+  EXPECT_FALSE(s.ok());
+  // The next row takes the same id (SQLite reuses the rolled back rowid): it is delivered.
+  int64_t id = 0;
+  s = store_->Write([&](store::Tx& tx) -> Status {
+    KLAXON_ASSIGN_OR_RETURN(id, pager_->Enqueue(tx, Page(alice, hook, "k2", "sent")));
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(id, dropped_id);
+  ASSERT_TRUE(WaitFor([&] { return Outbox().at(0).status == "sent"; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a wrong second post
+  EXPECT_EQ(Titles(rx), std::vector<std::string>{"sent"});
+  EXPECT_EQ(Outbox().size(), 1u);
+}
+
+TEST_F(PreparedDeliveryTest, ARowDueLaterWaitsForItsTime) {
+  notify::FakeHttpServer rx({{notify::Response(200, "OK", "")}});
+  StartDispatcher();
+  int64_t alice = AddUser("alice");
+  ContactMethod hook = MustAddMethod(alice, "webhook", rx.Url("/hook"));
+  OutboxItem later = Page(alice, hook, "k1", "after two minutes");
+  later.not_before = clock_.Now() + 2 * test::kMinute;
+  Status s = store_->Write([&](store::Tx& tx) { return pager_->Enqueue(tx, later).status(); });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(rx.received().empty());
+  clock_.Advance(2 * test::kMinute);
+  ASSERT_TRUE(WaitFor([&] { return Outbox().at(0).status == "sent"; }));
+  EXPECT_EQ(Titles(rx), std::vector<std::string>{"after two minutes"});
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "paging/pager.h"
 
 #include <algorithm>
+#include <functional>
+#include <memory>
 #include <set>
 
 #include "core/log.h"
@@ -51,6 +53,30 @@ Result<std::optional<EscalationRow>> LoadEscalation(store::Tx& tx, int64_t incid
 }
 
 events::Actor EngineActor() { return {"system", std::nullopt, "engine"}; }
+
+// A Tx hook that calls `answer(true)` when the Tx commits, and `answer(false)` when the
+// hook is dropped without having run (the command failed, the Tx rolled back).
+class CommitOrNot {
+ public:
+  explicit CommitOrNot(std::function<void(bool)> answer) : state_(std::make_shared<State>()) {
+    state_->answer = std::move(answer);
+  }
+  void operator()() const {
+    if (state_->answered) return;
+    state_->answered = true;
+    state_->answer(true);
+  }
+
+ private:
+  struct State {
+    std::function<void(bool)> answer;
+    bool answered = false;
+    ~State() {
+      if (!answered && answer) answer(false);
+    }
+  };
+  std::shared_ptr<State> state_;  // shared by the hook's copies: the last one out answers
+};
 
 }  // namespace
 
@@ -407,7 +433,7 @@ Result<int64_t> Pager::Enqueue(store::Tx& tx, const OutboxItem& item) {
        item.not_before, now, store::Opt(item.subscriber_id), store::Opt(item.webhook_id)});
   if (!inserted.ok()) return inserted.status();
   const int64_t id = inserted.value();
-  if (outbox_listener_) {
+  if (outbox_listener_ || outbox_preparer_) {
     Queued q;
     q.id = id;
     q.due = item.not_before;
@@ -419,7 +445,10 @@ Result<int64_t> Pager::Enqueue(store::Tx& tx, const OutboxItem& item) {
     q.user_id = item.user_id;
     q.username = item.username;
     if (!q.username.empty()) q.message = item.message;
-    tx.OnCommit([this, q = std::move(q)] { outbox_listener_(q); });
+    if (outbox_preparer_ && !q.username.empty() && q.due <= now)
+      tx.OnCommit(CommitOrNot(outbox_preparer_(q)));
+    else if (outbox_listener_)
+      tx.OnCommit([this, q = std::move(q)] { outbox_listener_(q); });
   }
   return id;
 }

@@ -89,6 +89,11 @@ class Pager {
   void SetOutboxListener(std::function<void(const Queued&)> fn) {
     outbox_listener_ = std::move(fn);
   }
+  // Called instead, while its Tx is still open, with each new first delivery that is due
+  // at once (a page's first contact method): the answer is called once, with true when the
+  // Tx commits or false when it does not. Lets the dispatcher render during the commit.
+  using Preparer = std::function<std::function<void(bool committed)>(const Queued&)>;
+  void SetOutboxPreparer(Preparer fn) { outbox_preparer_ = std::move(fn); }
 
   // Consulted when an escalation starts; without it every incident pages at once through
   // its service's (or the default) policy. Set once at start.
@@ -152,6 +157,7 @@ class Pager {
   incidents::IncidentService& incidents_;
   PagerOptions options_;
   std::function<void(const Queued&)> outbox_listener_;
+  Preparer outbox_preparer_;
   PlanFn plan_;
   Result<std::optional<Policy>> PolicyFor(store::Tx& tx, const incidents::Incident& inc);
 };

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
+#include <cstdio>
+#include <cstdlib>
 
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "store/inline_writes.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include "store/wal_vfs.h"
@@ -21,6 +24,8 @@
 namespace klaxon::store {
 
 namespace {
+
+thread_local bool inline_writes = false;  // store/inline_writes.h
 
 // One sqlite3 connection with a cache of prepared statements. Not thread-safe.
 class Connection {
@@ -40,6 +45,9 @@ class Connection {
       return Unavailable("cannot open " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "?"));
     sqlite3_busy_timeout(db_, 5000);
     sqlite3_extended_result_codes(db_, 1);
+    // A developer's aid: KLAXON_SQL_TRACE=1 prints every statement with its run time to stderr.
+    const char* t = std::getenv("KLAXON_SQL_TRACE");
+    trace_ = t && *t == '1';
     return Status::Ok();
   }
 
@@ -60,6 +68,18 @@ class Connection {
   Status Exec(std::string_view sql) { return Run(sql, {}).status(); }
 
   Result<std::vector<Row>> Run(std::string_view sql, const Params& params) {
+    if (!trace_) return RunUntraced(sql, params);
+    auto start = std::chrono::steady_clock::now();
+    auto r = RunUntraced(sql, params);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    std::fprintf(stderr, "sql %5lld us  %.*s\n", static_cast<long long>(us.count()),
+                 static_cast<int>(std::min<size_t>(sql.size(), 150)), sql.data());
+    return r;
+  }
+
+ private:
+  Result<std::vector<Row>> RunUntraced(std::string_view sql, const Params& params) {
     sqlite3_stmt* st = Prepare(sql);
     if (!st) return Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
     for (size_t i = 0; i < params.size(); ++i) {
@@ -116,7 +136,6 @@ class Connection {
     return rows;
   }
 
- private:
   sqlite3_stmt* Prepare(std::string_view sql) {
     auto it = cache_.find(std::string(sql));
     if (it != cache_.end()) return it->second;
@@ -129,6 +148,7 @@ class Connection {
   }
 
   sqlite3* db_ = nullptr;
+  bool trace_ = false;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
@@ -211,6 +231,7 @@ class SqliteStore final : public Store {
 
   void Submit(WriteFn fn, DoneFn done) override {
     Status refused;
+    bool run_here = false;
     {
       std::lock_guard lock(mu_);
       if (stopping_)
@@ -219,11 +240,15 @@ class SqliteStore final : public Store {
         refused = Unavailable("store failed: " + failure_);
       else if (queue_.size() >= opts_.max_queue)
         refused = Unavailable("store write queue is full");
+      else if (inline_writes && opts_.synchronous_full && !writer_busy_ && queue_.empty() &&
+               MonotonicMicros() - last_batch_end_us_ >= kQuietMicros)
+        writer_busy_ = run_here = true;  // store/inline_writes.h
       else
         queue_.push_back({std::move(fn), std::move(done)});
     }
     // Refusals complete on the caller's thread, outside the lock.
     if (!refused.ok()) return done(refused);
+    if (run_here) return RunHere(std::move(fn), std::move(done));
     cv_.notify_one();
   }
 
@@ -272,6 +297,10 @@ class SqliteStore final : public Store {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    {
+      std::unique_lock lock(mu_);  // a command running on a submitting thread ends first
+      cv_.wait(lock, [&] { return !writer_busy_; });
+    }
     {
       std::lock_guard lock(sync_mu_);
       sync_stop_ = true;
@@ -409,16 +438,39 @@ class SqliteStore final : public Store {
     for (;;) {
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty() && stopping_) return;
+        cv_.wait(lock, [&] {
+          return (stopping_ && queue_.empty()) || (!queue_.empty() && !writer_busy_);
+        });
+        if (queue_.empty()) return;  // stopping
         while (!queue_.empty() && batch.size() < opts_.max_batch) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
+        writer_busy_ = true;
       }
       RunBatch(batch);
       batch.clear();
+      {
+        std::lock_guard lock(mu_);
+        writer_busy_ = false;
+        last_batch_end_us_ = MonotonicMicros();
+      }
     }
+  }
+
+  // A command run on the submitting thread while the writer thread is idle (Submit).
+  void RunHere(WriteFn fn, DoneFn done) {
+    std::vector<Command> batch;
+    batch.push_back({std::move(fn), std::move(done)});
+    DeferWalSync(true);  // this thread is the writer for this batch
+    RunBatch(batch);
+    DeferWalSync(false);
+    {
+      std::lock_guard lock(mu_);
+      writer_busy_ = false;
+      last_batch_end_us_ = MonotonicMicros();
+    }
+    cv_.notify_all();  // the writer thread, for what queued meanwhile; Shutdown
   }
 
   void RunBatch(std::vector<Command>& batch) {
@@ -514,6 +566,9 @@ class SqliteStore final : public Store {
   }
 
   static constexpr int kCheckpointFrames = 1000;
+  // A write runs on its submitter only after this long without any: under load commands
+  // keep going to the writer thread, which commits them in batches.
+  static constexpr int64_t kQuietMicros = 2000;
 
   // A committed batch waiting for the WAL flush: its commands' answers.
   struct Committed {
@@ -547,6 +602,8 @@ class SqliteStore final : public Store {
   std::condition_variable cv_;
   std::deque<Command> queue_;
   bool stopping_ = false;
+  bool writer_busy_ = false;       // a batch is running, on the writer thread or a submitter's
+  int64_t last_batch_end_us_ = 0;  // MonotonicMicros()
   bool failed_ = false;
   bool migrated_ = false;
   std::string failure_;
@@ -555,6 +612,8 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+void AllowInlineWrites(bool allow) { inline_writes = allow; }
 
 Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options) {
   // Statement journals: every write statement inside a command's savepoint journals the

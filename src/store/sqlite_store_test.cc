@@ -7,8 +7,11 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "store/inline_writes.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -42,6 +45,26 @@ class SqliteStoreTest : public ::testing::Test {
     auto s = OpenSqlite({.path = path_, .synchronous_full = false});
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
+  }
+
+  // Durable commits (the default outside tests): answers come from the syncer thread.
+  void ReopenDurable() {
+    store_.reset();
+    auto s = OpenSqlite({.path = path_, .synchronous_full = true});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+
+  // Submits `fn` from a new thread marked for inline writes; returns once Submit did.
+  void SubmitFromAnInlineThread(Store::WriteFn fn, Store::DoneFn done,
+                                std::thread::id* submitter = nullptr) {
+    std::thread t([&] {
+      AllowInlineWrites(true);
+      if (submitter) *submitter = std::this_thread::get_id();
+      store_->Submit(std::move(fn), std::move(done));
+      AllowInlineWrites(false);
+    });
+    t.join();
   }
 
   // Inserts a service named `name` (the table has a UNIQUE name column).
@@ -571,6 +594,115 @@ TEST_F(SqliteStoreTest, FullQueueRefusesWithUnavailable) {
   ASSERT_EQ(refused.size(), 2u) << "two over the limit are refused at once";
   for (const auto& st : refused) EXPECT_EQ(st.code(), Code::kUnavailable);
   EXPECT_EQ(ServiceNames().size(), 3u);
+}
+
+// ---- Writes on the submitting thread while the writer is idle (store/inline_writes.h) ----
+
+TEST_F(SqliteStoreTest, AMarkedThreadRunsItsWriteItselfWhenTheWriterIsIdle) {
+  ReopenDurable();
+  std::thread::id submitter, ran_on;
+  std::promise<Status> answered;
+  SubmitFromAnInlineThread(
+      [&](Tx& tx) {
+        ran_on = std::this_thread::get_id();
+        return InsertService(tx, "inline");
+      },
+      [&](const Status& s) { answered.set_value(s); }, &submitter);
+  Status s = answered.get_future().get();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ran_on, submitter);
+  EXPECT_EQ(ServiceNames(), std::set<std::string>{"inline"});
+}
+
+TEST_F(SqliteStoreTest, AnUnmarkedThreadsWriteRunsOnTheWriterThread) {
+  ReopenDurable();
+  std::thread::id ran_on;
+  Status s = store_->Write([&](Tx&) {
+    ran_on = std::this_thread::get_id();
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+}
+
+TEST_F(SqliteStoreTest, AMarkedThreadsWriteQueuesWhileTheWriterIsBusy) {
+  ReopenDurable();
+  auto gate = BlockWriter();
+  std::thread::id submitter, ran_on;
+  std::promise<Status> answered;
+  // Submit returns at once: the command waits for the writer thread.
+  SubmitFromAnInlineThread(
+      [&](Tx& tx) {
+        ran_on = std::this_thread::get_id();
+        return InsertService(tx, "queued");
+      },
+      [&](const Status& s) { answered.set_value(s); }, &submitter);
+  gate->set_value();
+  Status s = answered.get_future().get();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_NE(ran_on, submitter);
+  EXPECT_EQ(ServiceNames(), std::set<std::string>{"queued"});
+}
+
+TEST_F(SqliteStoreTest, InlineAndQueuedWritesNeverRunAtOnce) {
+  ReopenDurable();
+  std::atomic<int> running{0}, most{0}, ok{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      AllowInlineWrites(w % 2 == 0);
+      for (int i = 0; i < 50; ++i) {
+        // Pauses longer than the store's quiet time let some writes run on their thread.
+        std::this_thread::sleep_for(std::chrono::milliseconds(w % 2 == 0 ? 3 : 1));
+        Status s = store_->Write([&, w, i](Tx& tx) {
+          int now = ++running;
+          for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
+          }
+          Status st = InsertService(tx, "s" + std::to_string(w) + "-" + std::to_string(i));
+          --running;
+          return st;
+        });
+        ok += s.ok();
+      }
+      AllowInlineWrites(false);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 200);
+  EXPECT_EQ(most.load(), 1);
+  EXPECT_EQ(ServiceNames().size(), 200u);
+}
+
+TEST_F(SqliteStoreTest, ShutdownWaitsForAWriteRunningOnItsSubmitter) {
+  ReopenDurable();
+  std::promise<void> entered, release;
+  auto open = release.get_future().share();
+  std::atomic<bool> finished{false}, stopped{false};
+  std::promise<Status> answered;
+  std::thread submitter([&] {
+    AllowInlineWrites(true);
+    store_->Submit(
+        [&](Tx& tx) {
+          entered.set_value();
+          open.wait();
+          finished = true;
+          return InsertService(tx, "last");
+        },
+        [&](const Status& s) { answered.set_value(s); });
+  });
+  entered.get_future().wait();
+  std::thread stopper([&] {
+    store_->Shutdown();
+    stopped = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(stopped.load());
+  release.set_value();
+  submitter.join();
+  stopper.join();
+  EXPECT_TRUE(finished.load());
+  Status s = answered.get_future().get();
+  EXPECT_TRUE(s.ok()) << s.ToString();  // committed and flushed before the store stopped
 }
 
 }  // namespace
