@@ -61,6 +61,11 @@ Status Dispatcher::Start() {
   if (!s.ok()) return s;
   {
     std::lock_guard lock(mu_);
+    // A restart starts from the table: nothing is in flight or ready from before a Stop.
+    in_flight_.clear();
+    ready_.clear();
+    sending_to_.clear();
+    running_per_channel_.clear();
     for (auto& p : pending) heap_.push(p);
     stop_ = false;
   }
@@ -78,6 +83,7 @@ void Dispatcher::Stop() {
   }
   cv_.notify_all();
   work_cv_.notify_all();
+  gate_cv_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
   for (auto& w : workers_)
     if (w.joinable()) w.join();
@@ -115,7 +121,7 @@ std::function<void(bool)> Dispatcher::Prepare(const QueuedDelivery& q) {
   return [this, gate, id = q.id](bool committed) {
     {
       std::lock_guard lock(mu_);
-      if (committed) in_flight_.insert(id);
+      if (committed && !stop_) in_flight_.insert(id);  // stopped: sent after the restart
       gate->state.store(committed ? 1 : 2, std::memory_order_release);
     }
     gate_cv_.notify_all();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -58,7 +59,10 @@ class PreparedDeliveryTest : public test::PagingTest {
     dispatcher_ =
         std::make_unique<Dispatcher>(*store_, clock_, log_, metrics_, DispatcherOptions{});
     pager_->SetOutboxListener([this](const QueuedDelivery& q) { dispatcher_->Queued(q); });
-    pager_->SetOutboxPreparer([this](const QueuedDelivery& q) { return dispatcher_->Prepare(q); });
+    pager_->SetOutboxPreparer([this](const QueuedDelivery& q) {
+      ++prepared_;
+      return dispatcher_->Prepare(q);
+    });
     ASSERT_TRUE(dispatcher_->Start().ok());
   }
   void TearDown() override {
@@ -98,6 +102,7 @@ class PreparedDeliveryTest : public test::PagingTest {
 
   Metrics metrics_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::atomic<int> prepared_{0};  // deliveries that went through Prepare
 };
 
 TEST_F(PreparedDeliveryTest, IsSentOnlyOnceItsTransactionCommits) {
@@ -114,6 +119,7 @@ TEST_F(PreparedDeliveryTest, IsSentOnlyOnceItsTransactionCommits) {
     return Status::Ok();
   });
   ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(prepared_.load(), 1);
   EXPECT_EQ(sent_before_commit, 0u);
   ASSERT_TRUE(WaitFor([&] { return Outbox().at(0).status == "sent"; }));
   EXPECT_EQ(Titles(rx), std::vector<std::string>{"disk full"});
@@ -138,6 +144,7 @@ TEST_F(PreparedDeliveryTest, IsDroppedWhenItsTransactionRollsBackAndItsIdServesT
     return Status::Ok();
   });
   ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(prepared_.load(), 2);
   EXPECT_EQ(id, dropped_id);
   ASSERT_TRUE(WaitFor([&] { return Outbox().at(0).status == "sent"; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a wrong second post
@@ -156,6 +163,7 @@ TEST_F(PreparedDeliveryTest, ARowDueLaterWaitsForItsTime) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(rx.received().empty());
+  EXPECT_EQ(prepared_.load(), 0);  // queued after its commit, for its time
   clock_.Advance(2 * test::kMinute);
   ASSERT_TRUE(WaitFor([&] { return Outbox().at(0).status == "sent"; }));
   EXPECT_EQ(Titles(rx), std::vector<std::string>{"after two minutes"});

@@ -8,7 +8,10 @@
 // commands queue for the writer thread as before, so group commit is unchanged (running
 // them inline under load halved batch-1 intake throughput). Answers still come after the
 // WAL flush. Only with durable commits (synchronous_full), whose answers come from the
-// syncer thread, never from inside Submit.
+// syncer thread, never from inside Submit. The HTTP thread is busy for the command's
+// time: usually well under a millisecond, but the first write after the checkpointer has
+// emptied the WAL flushes the new WAL header to disk there, and BEGIN IMMEDIATE waits
+// (up to the busy timeout) while another process holds the write lock.
 #pragma once
 
 namespace klaxon::store {

@@ -460,17 +460,23 @@ class SqliteStore final : public Store {
 
   // A command run on the submitting thread while the writer thread is idle (Submit).
   void RunHere(WriteFn fn, DoneFn done) {
+    // Whatever happens in the batch, the store is handed back: an exception escaping
+    // onto the HTTP thread must not leave the writer thread waiting for good.
+    struct HandBack {
+      SqliteStore* self;
+      ~HandBack() {
+        DeferWalSync(false);
+        std::lock_guard lock(self->mu_);
+        self->writer_busy_ = false;
+        self->last_batch_end_us_ = MonotonicMicros();
+        // Under the lock: a Shutdown that sees the store free may destroy it at once.
+        self->cv_.notify_all();  // the writer thread, for what queued meanwhile; Shutdown
+      }
+    } hand_back{this};
     std::vector<Command> batch;
     batch.push_back({std::move(fn), std::move(done)});
     DeferWalSync(true);  // this thread is the writer for this batch
     RunBatch(batch);
-    DeferWalSync(false);
-    {
-      std::lock_guard lock(mu_);
-      writer_busy_ = false;
-      last_batch_end_us_ = MonotonicMicros();
-    }
-    cv_.notify_all();  // the writer thread, for what queued meanwhile; Shutdown
   }
 
   void RunBatch(std::vector<Command>& batch) {
@@ -546,7 +552,14 @@ class SqliteStore final : public Store {
       observer = observer_;
     }
     if (commit.ok()) {
-      for (auto& h : hooks) h();
+      for (auto& h : hooks) {
+        // A committed change's hooks all run: one that throws does not cancel the rest.
+        try {
+          h();
+        } catch (const std::exception& e) {
+          LogError("commit hook failed", {{"error", e.what()}});
+        }
+      }
       if (observer) observer(secs, batch.size());
     }
     if (commit.ok() && opts_.synchronous_full) {

@@ -7,6 +7,7 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -612,6 +613,48 @@ TEST_F(SqliteStoreTest, AMarkedThreadRunsItsWriteItselfWhenTheWriterIsIdle) {
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(ran_on, submitter);
   EXPECT_EQ(ServiceNames(), std::set<std::string>{"inline"});
+}
+
+TEST_F(SqliteStoreTest, AMarkedThreadWritingNowAndThenRunsEveryWriteItself) {
+  ReopenDurable();
+  int on_submitter = 0;
+  std::thread t([&] {
+    AllowInlineWrites(true);
+    for (int i = 0; i < 10; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // longer than the quiet time
+      std::thread::id ran_on;
+      Status s = store_->Write([&](Tx& tx) {
+        ran_on = std::this_thread::get_id();
+        return InsertService(tx, "s" + std::to_string(i));
+      });
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      on_submitter += ran_on == std::this_thread::get_id();
+    }
+    AllowInlineWrites(false);
+  });
+  t.join();
+  EXPECT_EQ(on_submitter, 10);
+  EXPECT_EQ(ServiceNames().size(), 10u);
+}
+
+TEST_F(SqliteStoreTest, AHookThatThrowsInAnInlineWriteLeavesTheStoreWorking) {
+  ReopenDurable();
+  std::atomic<int> later_hook_ran{0};
+  std::promise<Status> answered;
+  SubmitFromAnInlineThread(
+      [&](Tx& tx) {
+        tx.OnCommit([] { throw std::runtime_error("hook failed"); });
+        tx.OnCommit([&] { ++later_hook_ran; });
+        return InsertService(tx, "committed");
+      },
+      [&](const Status& s) { answered.set_value(s); });
+  Status s = answered.get_future().get();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(later_hook_ran.load(), 1);
+  // The writer thread is free: a write from an unmarked thread goes through.
+  s = store_->Write([](Tx& tx) { return InsertService(tx, "after"); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ServiceNames(), (std::set<std::string>{"after", "committed"}));
 }
 
 TEST_F(SqliteStoreTest, AnUnmarkedThreadsWriteRunsOnTheWriterThread) {
