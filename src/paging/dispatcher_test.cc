@@ -70,14 +70,19 @@ class PreparedDeliveryTest : public test::PagingTest {
     dispatcher_.reset();
     PagingTest::TearDown();
   }
-  // A page due now for `user` through `method`, its idempotency key and title as given.
-  OutboxItem Page(int64_t user, const ContactMethod& method, const std::string& key,
-                  const std::string& title) {
+  // Starts the dispatcher; alice is reached through a webhook to `rx`.
+  void StartWithAWebhookTo(notify::FakeHttpServer& rx) {
+    StartDispatcher();
+    alice_ = AddUser("alice");
+    hook_ = MustAddMethod(alice_, "webhook", rx.Url("/hook"));
+  }
+  // A page to alice's webhook due now, its idempotency key and title as given.
+  OutboxItem Page(const std::string& key, const std::string& title) {
     OutboxItem item;
     item.idem_key = key;
     item.kind = "page";
-    item.user_id = user;
-    item.method = method;
+    item.user_id = alice_;
+    item.method = hook_;
     item.message.title = title;
     item.message.incident_ref = "INC-1";
     item.not_before = clock_.Now();
@@ -103,16 +108,16 @@ class PreparedDeliveryTest : public test::PagingTest {
   Metrics metrics_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::atomic<int> prepared_{0};  // deliveries that went through Prepare
+  int64_t alice_ = 0;
+  ContactMethod hook_;
 };
 
 TEST_F(PreparedDeliveryTest, IsSentOnlyOnceItsTransactionCommits) {
   notify::FakeHttpServer rx({{notify::Response(200, "OK", "")}});
-  StartDispatcher();
-  int64_t alice = AddUser("alice");
-  ContactMethod hook = MustAddMethod(alice, "webhook", rx.Url("/hook"));
+  StartWithAWebhookTo(rx);
   size_t sent_before_commit = 99;
   Status s = store_->Write([&](store::Tx& tx) -> Status {
-    KLAXON_RETURN_IF_ERROR(pager_->Enqueue(tx, Page(alice, hook, "k1", "disk full")).status());
+    KLAXON_RETURN_IF_ERROR(pager_->Enqueue(tx, Page("k1", "disk full")).status());
     // A worker has the page rendered and signed well before this: it waits for the commit.
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     sent_before_commit = rx.received().size();
@@ -127,12 +132,10 @@ TEST_F(PreparedDeliveryTest, IsSentOnlyOnceItsTransactionCommits) {
 
 TEST_F(PreparedDeliveryTest, IsDroppedWhenItsTransactionRollsBackAndItsIdServesTheNextRow) {
   notify::FakeHttpServer rx({{notify::Response(200, "OK", "")}});
-  StartDispatcher();
-  int64_t alice = AddUser("alice");
-  ContactMethod hook = MustAddMethod(alice, "webhook", rx.Url("/hook"));
+  StartWithAWebhookTo(rx);
   int64_t dropped_id = 0;
   Status s = store_->Write([&](store::Tx& tx) -> Status {
-    KLAXON_ASSIGN_OR_RETURN(dropped_id, pager_->Enqueue(tx, Page(alice, hook, "k1", "never")));
+    KLAXON_ASSIGN_OR_RETURN(dropped_id, pager_->Enqueue(tx, Page("k1", "never")));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // rendered, waiting
     return Invalid("the command fails after queueing the page");
   });
@@ -140,7 +143,7 @@ TEST_F(PreparedDeliveryTest, IsDroppedWhenItsTransactionRollsBackAndItsIdServesT
   // The next row takes the same id (SQLite reuses the rolled back rowid): it is delivered.
   int64_t id = 0;
   s = store_->Write([&](store::Tx& tx) -> Status {
-    KLAXON_ASSIGN_OR_RETURN(id, pager_->Enqueue(tx, Page(alice, hook, "k2", "sent")));
+    KLAXON_ASSIGN_OR_RETURN(id, pager_->Enqueue(tx, Page("k2", "sent")));
     return Status::Ok();
   });
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -154,10 +157,8 @@ TEST_F(PreparedDeliveryTest, IsDroppedWhenItsTransactionRollsBackAndItsIdServesT
 
 TEST_F(PreparedDeliveryTest, ARowDueLaterWaitsForItsTime) {
   notify::FakeHttpServer rx({{notify::Response(200, "OK", "")}});
-  StartDispatcher();
-  int64_t alice = AddUser("alice");
-  ContactMethod hook = MustAddMethod(alice, "webhook", rx.Url("/hook"));
-  OutboxItem later = Page(alice, hook, "k1", "after two minutes");
+  StartWithAWebhookTo(rx);
+  OutboxItem later = Page("k1", "after two minutes");
   later.not_before = clock_.Now() + 2 * test::kMinute;
   Status s = store_->Write([&](store::Tx& tx) { return pager_->Enqueue(tx, later).status(); });
   ASSERT_TRUE(s.ok()) << s.ToString();

@@ -68,6 +68,14 @@ class SqliteStoreTest : public ::testing::Test {
     t.join();
   }
 
+  // A command that inserts service `name` and notes the thread it ran on.
+  static Store::WriteFn InsertNotingThread(const std::string& name, std::thread::id* ran_on) {
+    return [name, ran_on](Tx& tx) {
+      *ran_on = std::this_thread::get_id();
+      return InsertService(tx, name);
+    };
+  }
+
   // Inserts a service named `name` (the table has a UNIQUE name column).
   static Status InsertService(Tx& tx, const std::string& name) {
     return tx.Exec("INSERT INTO services(name, description, owner, created_at) VALUES (?,'','',0)",
@@ -604,11 +612,8 @@ TEST_F(SqliteStoreTest, AMarkedThreadRunsItsWriteItselfWhenTheWriterIsIdle) {
   std::thread::id submitter, ran_on;
   std::promise<Status> answered;
   SubmitFromAnInlineThread(
-      [&](Tx& tx) {
-        ran_on = std::this_thread::get_id();
-        return InsertService(tx, "inline");
-      },
-      [&](const Status& s) { answered.set_value(s); }, &submitter);
+      InsertNotingThread("inline", &ran_on), [&](const Status& s) { answered.set_value(s); },
+      &submitter);
   Status s = answered.get_future().get();
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(ran_on, submitter);
@@ -623,10 +628,7 @@ TEST_F(SqliteStoreTest, AMarkedThreadWritingNowAndThenRunsEveryWriteItself) {
     for (int i = 0; i < 10; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));  // longer than the quiet time
       std::thread::id ran_on;
-      Status s = store_->Write([&](Tx& tx) {
-        ran_on = std::this_thread::get_id();
-        return InsertService(tx, "s" + std::to_string(i));
-      });
+      Status s = store_->Write(InsertNotingThread("s" + std::to_string(i), &ran_on));
       EXPECT_TRUE(s.ok()) << s.ToString();
       on_submitter += ran_on == std::this_thread::get_id();
     }
@@ -675,11 +677,8 @@ TEST_F(SqliteStoreTest, AMarkedThreadsWriteQueuesWhileTheWriterIsBusy) {
   std::promise<Status> answered;
   // Submit returns at once: the command waits for the writer thread.
   SubmitFromAnInlineThread(
-      [&](Tx& tx) {
-        ran_on = std::this_thread::get_id();
-        return InsertService(tx, "queued");
-      },
-      [&](const Status& s) { answered.set_value(s); }, &submitter);
+      InsertNotingThread("queued", &ran_on), [&](const Status& s) { answered.set_value(s); },
+      &submitter);
   gate->set_value();
   Status s = answered.get_future().get();
   EXPECT_TRUE(s.ok()) << s.ToString();
