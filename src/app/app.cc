@@ -159,12 +159,14 @@ Status Bootstrap(const config::ServerConfig& cfg, store::Store& store, auth::Aut
     if (demo_doc) return DemoFromPlaybook(tx, apply_deps, *demo_doc, *u, system);
     // On call: three responders in a weekly rotation (Monday 09:00 New York), a policy
     // that pages them and then the admin, attached to checkout.
-    std::string demo_hash = auth::HashPassword(RandomToken(12));
+    // The responders log in only after an admin sets their passwords.
+    const std::string demo_password = RandomToken(12);
+    const std::string demo_hash = auth::HashPassword(demo_password);
     for (auto [username, name] :
          {std::pair{"alice", "Alice Moreau"}, std::pair{"bob", "Bob Okafor"},
           std::pair{"carol", "Carol Lindqvist"}}) {
-      auto du =
-          auth.CreateUser(tx, {username, name, auth::Role::kResponder, ""}, demo_hash, system);
+      auto du = auth.CreateUser(tx, {username, name, auth::Role::kResponder, demo_password},
+                                demo_hash, system);
       if (!du.ok()) return du.status();
     }
     auto sched =

@@ -69,12 +69,30 @@ class Connection {
 
   Result<std::vector<Row>> Run(std::string_view sql, const Params& params) {
     if (!trace_) return RunUntraced(sql, params);
+    // Each line: the statement's time, and the time since this thread's previous
+    // statement ended (the C++ between them). Lines are kept per thread and written at
+    // the end of a transaction, so the trace's own writes do not show up as gaps.
+    thread_local std::string lines;
+    thread_local std::chrono::steady_clock::time_point last_end;
     auto start = std::chrono::steady_clock::now();
     auto r = RunUntraced(sql, params);
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - start);
-    std::fprintf(stderr, "sql %5lld us  %.*s\n", static_cast<long long>(us.count()),
-                 static_cast<int>(std::min<size_t>(sql.size(), 150)), sql.data());
+    auto end = std::chrono::steady_clock::now();
+    auto us = [](auto d) {
+      return static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+    };
+    char head[64];
+    std::snprintf(head, sizeof head, "sql %5lld us +%5lld  ", us(end - start),
+                  last_end.time_since_epoch().count() ? us(start - last_end) : 0LL);
+    lines += head;
+    lines.append(sql.substr(0, 150));
+    lines += '\n';
+    last_end = end;
+    if (sql == "COMMIT" || sql == "ROLLBACK" || lines.size() > 65536) {
+      std::fwrite(lines.data(), 1, lines.size(), stderr);
+      lines.clear();
+      last_end = {};
+    }
     return r;
   }
 

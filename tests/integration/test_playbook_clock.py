@@ -530,6 +530,17 @@ class TestDemo(unittest.TestCase):
         again = api.post(API + "/apply", {"files": files_of("sev-levels"), "dry_run": True}).body
         self.assertEqual([c for c in again["changes"] if c["type"] != "unchanged"], [])
 
+    def test_demo_without_a_playbook_is_the_built_in_organization(self):
+        server = start_server(self, name="demo-builtin", extra_args=["--demo"])
+        api = Client(server, token=login_token(server, "admin"))
+        users = sorted(u["username"] for u in api.list_all(API + "/users"))
+        self.assertEqual(users, ["admin", "alice", "bob", "carol"])
+        services = sorted(s["name"] for s in api.get(API + "/services").body["items"])
+        self.assertEqual(services, ["checkout", "payments", "search"])
+        incs = {i["title"]: i for i in api.list_all(API + "/incidents")}
+        self.assertEqual(incs["Checkout error rate above 5%"]["status"], "acknowledged")
+        self.assertIn("Search latency p99 over 2 s", incs)
+
 
 if __name__ == "__main__":
     unittest.main()
