@@ -600,19 +600,34 @@ int Admin(const std::vector<std::string>& args) {
 }
 
 void Usage(FILE* out) {
-  std::fputs(
-      "Usage: klaxon COMMAND [ARGS]\n\n"
-      "Server:\n"
-      "  serve                 run the Klaxon server (klaxon serve --help)\n"
-      "  admin reset-password  set a user's password (server-side, on the data directory)\n"
-      "Client (talks to a server over HTTP):\n"
-      "  login, logout, incident, service, token   (klaxon COMMAND --help)\n"
-      "  oncall, schedule, override, policy, notify   on call and paging\n"
-      "  integration, silence, maintenance   alert intake\n"
-      "  status                the public status page (components, incidents, maintenance)\n"
-      "  version               print the version\n"
-      "  docs config|events    print docs/config.md or docs/events.md (generated)\n",
-      out);
+  // The client's commands come from its command table, so none is left out.
+  std::string client = "  ";
+  size_t line = 2;
+  const auto names = cli::ClientCommandNames();
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string item = names[i] + (i + 1 < names.size() ? "," : "");
+    if (line + 1 + item.size() > 88) {
+      client += "\n  ";
+      line = 2;
+    } else if (line > 2) {
+      client += ' ';
+      ++line;
+    }
+    client += item;
+    line += item.size();
+  }
+  std::fputs(("Usage: klaxon COMMAND [ARGS]\n\n"
+              "Server:\n"
+              "  serve                 run the Klaxon server (klaxon serve --help)\n"
+              "  admin reset-password  set a user's password (server-side, on the data directory)\n"
+              "Client (talks to a server over HTTP; klaxon COMMAND --help for its subcommands):\n" +
+              client +
+              "\n"
+              "Other:\n"
+              "  version               print the version\n"
+              "  docs config|events    print docs/config.md or docs/events.md (generated)\n")
+                 .c_str(),
+             out);
 }
 
 }  // namespace

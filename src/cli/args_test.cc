@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/cli.h"
 #include "cli/commands.h"
 
 namespace klaxon::cli {
@@ -296,6 +297,17 @@ TEST_F(CliArgsTest, PathsHaveAtMostThreeWordsAndNoCommandIsAGroup) {
       EXPECT_FALSE(command.args.empty()) << command.path;
       EXPECT_FALSE(command.args.ends_with("...")) << command.path;
     }
+  }
+}
+
+TEST(CliCommandNames, EachCommandAndGroupOnceInTableOrder) {
+  const auto names = ClientCommandNames();
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(names.front(), "login");
+  for (const CommandSpec& c : CommandTable()) {
+    const std::string first(c.path.substr(0, c.path.find(' ')));
+    EXPECT_EQ(std::count(names.begin(), names.end(), first), 1) << first;
+    EXPECT_TRUE(IsClientCommand(first.c_str())) << first;
   }
 }
 

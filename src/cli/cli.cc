@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <iostream>
@@ -50,6 +52,15 @@ bool IsClientCommand(const char* name) {
   if (name == nullptr || std::string_view(name).find(' ') != std::string_view::npos) return false;
   const Parser parser(CommandTable(), OptionTable());
   return parser.FindCommand(name) != nullptr || parser.IsGroup(name);
+}
+
+std::vector<std::string> ClientCommandNames() {
+  std::vector<std::string> names;
+  for (const CommandSpec& c : CommandTable()) {
+    std::string first(c.path.substr(0, c.path.find(' ')));
+    if (std::find(names.begin(), names.end(), first) == names.end()) names.push_back(first);
+  }
+  return names;
 }
 
 }  // namespace klaxon::cli

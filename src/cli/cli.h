@@ -4,6 +4,9 @@
 // config file it reads and `klaxon login` writes.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace klaxon::cli {
 
 // Runs the client subcommand in argv[1] ("login", "incident", ...). Returns the process
@@ -12,5 +15,8 @@ int Run(int argc, char** argv);
 
 // True when argv[1] names a client subcommand.
 bool IsClientCommand(const char* name);
+// The client's commands and command groups ("incident", "login", "drill"...), in the order
+// of the command table, each once: what `klaxon --help` lists.
+std::vector<std::string> ClientCommandNames();
 
 }  // namespace klaxon::cli

@@ -39,6 +39,11 @@ int64_t AddressBudget::Take(int64_t now_ms) {
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - tokens_) / rate_per_ms_)));
 }
 
+bool AddressBudget::Full(int64_t now_ms) const {
+  const double refilled = now_ms > at_ms_ ? static_cast<double>(now_ms - at_ms_) * rate_per_ms_ : 0;
+  return tokens_ + refilled >= burst_;
+}
+
 Dispatcher::Dispatcher(store::Store& store, const Clock& clock, events::EventLog& log,
                        Metrics& metrics, DispatcherOptions options)
     : store_(store), clock_(clock), log_(log), metrics_(metrics), options_(std::move(options)) {
@@ -206,7 +211,12 @@ void Dispatcher::Work() {
     for (auto it = ready_.begin(); it != ready_.end(); ++it) {
       if (running_per_channel_[it->channel] >= options_.per_channel_concurrency) continue;
       if (sending_to_.count(it->address)) continue;  // its turn comes when that one ends
-      if (budget_per_address_.size() > 10000) budget_per_address_.clear();
+      if (budget_per_address_.size() >= budget_sweep_at_) {
+        // Many addresses: forget the ones that are full again (a new bucket is the same),
+        // keep those still limiting. Sweep again when the map has doubled.
+        std::erase_if(budget_per_address_, [now](const auto& b) { return b.second.Full(now); });
+        budget_sweep_at_ = std::max(kBudgetSweepAt, 2 * budget_per_address_.size());
+      }
       auto budget =
           budget_per_address_
               .try_emplace(it->address, options_.per_address_rate, options_.per_address_burst, now)

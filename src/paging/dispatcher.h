@@ -62,6 +62,8 @@ class AddressBudget {
         at_ms_(now_ms) {}
   // Takes a token and returns 0, or returns how many ms until one is there.
   int64_t Take(int64_t now_ms);
+  // Whether the bucket is full again: it then limits no more than a new one would.
+  bool Full(int64_t now_ms) const;
 
  private:
   double rate_per_ms_;
@@ -124,6 +126,8 @@ class Dispatcher {
   std::deque<Job> ready_;
   std::map<std::string, int> running_per_channel_;
   std::map<std::string, AddressBudget> budget_per_address_;  // real (steady) ms
+  size_t budget_sweep_at_ = kBudgetSweepAt;  // drop the full buckets when there are this many
+  static constexpr size_t kBudgetSweepAt = 10'000;
   std::set<std::string> sending_to_;  // one delivery at a time per address, in queue order
   bool stop_ = false;
   std::thread scheduler_;

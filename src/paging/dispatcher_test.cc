@@ -50,6 +50,15 @@ TEST(AddressBudgetTest, ASlowRateStillAllowsOneDelivery) {
   EXPECT_LE(wait, 2000);
 }
 
+TEST(AddressBudgetTest, IsFullAgainOnceRefilled) {
+  AddressBudget budget(5, 2, 0);
+  EXPECT_TRUE(budget.Full(0));
+  EXPECT_EQ(budget.Take(0), 0);
+  EXPECT_FALSE(budget.Full(0));
+  EXPECT_FALSE(budget.Full(199));
+  EXPECT_TRUE(budget.Full(200));  // one token back at 5 per second
+}
+
 // ---- A page prepared while its transaction is still open ---------------------------------
 
 class PreparedDeliveryTest : public test::PagingTest {

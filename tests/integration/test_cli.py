@@ -28,6 +28,14 @@ class TestCli(unittest.TestCase):
             self.assertEqual(p.returncode, 0, "klaxon %s\nstdout: %s\nstderr: %s" % (" ".join(args), p.stdout, p.stderr))
         return p
 
+    def test_top_level_help_lists_every_client_command(self):
+        out = run_cli(["--help"]).stdout
+        for group in ("incident", "oncall", "integration", "status", "drill", "action-item",
+                      "report", "apply", "export", "token"):
+            self.assertRegex(out, r"[ ,]%s[,\n]" % re.escape(group), out)
+        for group in ("drill", "action-item", "report"):
+            self.assertEqual(run_cli([group, "--help"]).returncode, 0, group)
+
     def login(self):
         self.cli("login", "--server", self.server.url, "--username", "admin",
                  "--password", self.server.admin_password)
