@@ -237,7 +237,18 @@ void Dispatcher::Work() {
     }
     Job job = std::move(*pick);
     ready_.erase(pick);
-    if (job.gate && job.gate->state.load(std::memory_order_acquire) == 2) continue;  // rolled back
+    // A prepared job whose Tx rolled back: nothing is sent, so its token goes back.
+    auto rolled_back = [&job] {
+      return job.gate && job.gate->state.load(std::memory_order_acquire) == 2;
+    };
+    auto refund = [this, &job] {
+      if (auto b = budget_per_address_.find(job.address); b != budget_per_address_.end())
+        b->second.Refund();
+    };
+    if (rolled_back()) {
+      refund();
+      continue;
+    }
     if (!ready_.empty()) work_cv_.notify_one();  // pass the rest on to another worker
     running_per_channel_[job.channel]++;
     sending_to_.insert(job.address);
@@ -246,6 +257,7 @@ void Dispatcher::Work() {
     lock.lock();
     running_per_channel_[job.channel]--;
     sending_to_.erase(job.address);
+    if (rolled_back()) refund();
     // A prepared job whose Tx did not commit was never in flight; its id may be another's now.
     if (!job.gate || job.gate->state.load(std::memory_order_acquire) == 1) in_flight_.erase(job.id);
     if (!ready_.empty()) work_cv_.notify_one();  // a slot on this channel is free again

@@ -64,6 +64,8 @@ class AddressBudget {
   int64_t Take(int64_t now_ms);
   // Whether the bucket is full again: it then limits no more than a new one would.
   bool Full(int64_t now_ms) const;
+  // Gives back a token taken for a delivery that was not sent after all.
+  void Refund() { tokens_ = std::min(burst_, tokens_ + 1.0); }
 
  private:
   double rate_per_ms_;

@@ -65,8 +65,7 @@ class PreparedDeliveryTest : public test::PagingTest {
  protected:
   void StartDispatcher() {
     StartEngine();
-    dispatcher_ =
-        std::make_unique<Dispatcher>(*store_, clock_, log_, metrics_, DispatcherOptions{});
+    dispatcher_ = std::make_unique<Dispatcher>(*store_, clock_, log_, metrics_, options_);
     pager_->SetOutboxListener([this](const QueuedDelivery& q) { dispatcher_->Queued(q); });
     pager_->SetOutboxPreparer([this](const QueuedDelivery& q) {
       ++prepared_;
@@ -115,6 +114,7 @@ class PreparedDeliveryTest : public test::PagingTest {
   }
 
   Metrics metrics_;
+  DispatcherOptions options_;  // as the dispatcher starts with
   std::unique_ptr<Dispatcher> dispatcher_;
   std::atomic<int> prepared_{0};  // deliveries that went through Prepare
   int64_t alice_ = 0;
@@ -162,6 +162,25 @@ TEST_F(PreparedDeliveryTest, IsDroppedWhenItsTransactionRollsBackAndItsIdServesT
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a wrong second post
   EXPECT_EQ(Titles(rx), std::vector<std::string>{"sent"});
   EXPECT_EQ(Outbox().size(), 1u);
+}
+
+TEST_F(PreparedDeliveryTest, ARolledBackPageDoesNotUseUpItsAddressRate) {
+  // One delivery per address, then one per 100 s: the rolled back page must not count.
+  options_.per_address_burst = 1;
+  options_.per_address_rate = 0.01;
+  notify::FakeHttpServer rx({{notify::Response(200, "OK", "")}});
+  StartWithAWebhookTo(rx);
+  Status s = store_->Write([&](store::Tx& tx) -> Status {
+    KLAXON_RETURN_IF_ERROR(pager_->Enqueue(tx, Page("k1", "never")).status());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // picked and rendered
+    return Invalid("the command fails after queueing the page");
+  });
+  EXPECT_FALSE(s.ok());
+  s = store_->Write(
+      [&](store::Tx& tx) { return pager_->Enqueue(tx, Page("k2", "sent")).status(); });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(WaitFor([&] { return Outbox().at(0).status == "sent"; }));
+  EXPECT_EQ(Titles(rx), std::vector<std::string>{"sent"});
 }
 
 TEST_F(PreparedDeliveryTest, ARowDueLaterWaitsForItsTime) {
