@@ -12,7 +12,8 @@ build/klaxon) and TASKSET:CPUS (run it under `taskset -c CPUS`). Example, two bu
 Each server gets 20 lanes (user, policy, service, integration) paging one receiver; the
 alerts alternate between the servers (the order flips every round), GAP seconds apart,
 so the machine's noise falls on all of them alike. Prints p50/p90/p99 per server (ms,
-from the client's send to the receiver's arrival). N=500 alerts per server, GAP=0.02.
+from the client's send to the receiver's arrival). N=500 alerts per server, GAP=0.02;
+SLOW_MS=5 also lists the alerts later than 5 ms, in the order sent.
 """
 import os
 import sys
@@ -43,6 +44,7 @@ def main():
     if not variants or any(len(v) != 2 for v in variants):
         sys.exit(__doc__)
     n, gap = int(os.environ.get("N", "500")), float(os.environ.get("GAP", "0.02"))
+    slow_ms = float(os.environ.get("SLOW_MS", "0"))
     wd = tempfile.mkdtemp(prefix="ab.", dir="/tmp")
     rx = paging.ReceiverProc(wd)
     servers = []
@@ -76,6 +78,12 @@ def main():
             pick = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))]  # noqa: E731
             print("%-10s n=%d missing=%d p50=%.2f p90=%.2f p99=%.2f ms"
                   % (name, len(lat), len(ids) - len(lat), pick(0.5), pick(0.9), pick(0.99)))
+            if slow_ms > 0:  # which alerts were late, in the order sent
+                start = ids[0][1]
+                late = ["#%d at %.1fs: %.1f ms" % (k, t0 - start, (first[a][0] - t0) * 1000)
+                        for k, (a, t0) in enumerate(ids)
+                        if a in first and (first[a][0] - t0) * 1000 > slow_ms]
+                print("%-10s over %g ms: %s" % (name, slow_ms, ", ".join(late) or "none"))
     finally:
         for _name, kx, _paths, _c in servers:
             kx.stop()
