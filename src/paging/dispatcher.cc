@@ -207,16 +207,16 @@ void Dispatcher::Work() {
     // The first ready job whose channel has room and whose address may take another.
     int64_t now = SteadyMs();
     int64_t soonest = -1;
+    if (budget_per_address_.size() >= budget_sweep_at_) {
+      // Many addresses: forget the ones that are full again (a new bucket is the same),
+      // keep those still limiting. Sweep again when the map has doubled.
+      std::erase_if(budget_per_address_, [now](const auto& b) { return b.second.Full(now); });
+      budget_sweep_at_ = std::max(kBudgetSweepAt, 2 * budget_per_address_.size());
+    }
     auto pick = ready_.end();
     for (auto it = ready_.begin(); it != ready_.end(); ++it) {
       if (running_per_channel_[it->channel] >= options_.per_channel_concurrency) continue;
       if (sending_to_.count(it->address)) continue;  // its turn comes when that one ends
-      if (budget_per_address_.size() >= budget_sweep_at_) {
-        // Many addresses: forget the ones that are full again (a new bucket is the same),
-        // keep those still limiting. Sweep again when the map has doubled.
-        std::erase_if(budget_per_address_, [now](const auto& b) { return b.second.Full(now); });
-        budget_sweep_at_ = std::max(kBudgetSweepAt, 2 * budget_per_address_.size());
-      }
       auto budget =
           budget_per_address_
               .try_emplace(it->address, options_.per_address_rate, options_.per_address_burst, now)
@@ -237,15 +237,16 @@ void Dispatcher::Work() {
     }
     Job job = std::move(*pick);
     ready_.erase(pick);
-    // A prepared job whose Tx rolled back: nothing is sent, so its token goes back.
-    auto rolled_back = [&job] {
-      return job.gate && job.gate->state.load(std::memory_order_acquire) == 2;
+    // A job without a gate counts as committed (see Gate).
+    auto gate_state = [&job] {
+      return job.gate ? job.gate->state.load(std::memory_order_acquire) : 1;
     };
+    // A prepared job whose Tx rolled back: nothing is sent, so its token goes back.
     auto refund = [this, &job] {
       if (auto b = budget_per_address_.find(job.address); b != budget_per_address_.end())
         b->second.Refund();
     };
-    if (rolled_back()) {
+    if (gate_state() == 2) {
       refund();
       continue;
     }
@@ -257,9 +258,11 @@ void Dispatcher::Work() {
     lock.lock();
     running_per_channel_[job.channel]--;
     sending_to_.erase(job.address);
-    if (rolled_back()) refund();
     // A prepared job whose Tx did not commit was never in flight; its id may be another's now.
-    if (!job.gate || job.gate->state.load(std::memory_order_acquire) == 1) in_flight_.erase(job.id);
+    if (const int state = gate_state(); state == 1)
+      in_flight_.erase(job.id);
+    else if (state == 2)
+      refund();
     if (!ready_.empty()) work_cv_.notify_one();  // a slot on this channel is free again
   }
 }
