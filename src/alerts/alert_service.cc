@@ -57,6 +57,15 @@ std::string Truncate(std::string s, size_t max_chars) {
   return s;
 }
 
+// The stored JSON of an alert's labels / annotations: prepared by the request's thread
+// (intake::PrepareForStore) when it could, else made here.
+std::string StoredLabels(const intake::NormalizedAlert& a) {
+  return a.labels_json.empty() ? intake::LabelsJson(a.labels) : a.labels_json;
+}
+std::string StoredAnnotations(const intake::NormalizedAlert& a) {
+  return a.annotations_json.empty() ? intake::LabelsJson(a.annotations) : a.annotations_json;
+}
+
 json AlertEventData(int64_t alert_id, const intake::NormalizedAlert& a) {
   // The labels live in the alerts table; the event names the alert.
   return {{"alert_id", alert_id},
@@ -450,10 +459,10 @@ Status AlertService::InsertNew(store::Tx& tx, const Integration& in,
     params.reserve(n * 13);
     for (size_t i = done; i < done + n; ++i) {
       const intake::NormalizedAlert& a = *pending[i].alert;
-      params.insert(params.end(), {in.id, a.fingerprint, std::string("firing"),
-                                   json(a.labels).dump(), json(a.annotations).dump(),
-                                   a.generator_url, a.starts_at, store::Opt(a.ends_at), now, now,
-                                   int64_t{1}, pending[i].group_key, pending[i].incident});
+      params.insert(params.end(),
+                    {in.id, a.fingerprint, std::string("firing"), StoredLabels(a),
+                     StoredAnnotations(a), a.generator_url, a.starts_at, store::Opt(a.ends_at), now,
+                     now, int64_t{1}, pending[i].group_key, pending[i].incident});
     }
     auto last = tx.Insert(
         store::MultiRowSql("INSERT INTO alerts(integration_id, fingerprint, status, labels, "
@@ -480,7 +489,7 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
                                const std::optional<KnownAlert>& known,
                                const Suppression* suppression, IngestResult& result) {
   TimeMs now = clock_.Now();
-  std::string annotations = json(a.annotations).dump();
+  std::string annotations = StoredAnnotations(a);
   // Silenced (a silence matches, or the service is in maintenance): stored and shown, but
   // opens nothing. A later refresh after the silence ends opens the incident.
   bool silenced = a.firing && suppression && suppression->Suppressed(a.labels, in.service_id);
@@ -494,7 +503,7 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
           "generator_url, "
           "starts_at, ends_at, first_seen, last_seen, count, group_key, silenced) "
           "VALUES (?,?,'firing',?,?,?,?,?,?,?,1,?,1)",
-          {in.id, a.fingerprint, json(a.labels).dump(), annotations, a.generator_url, a.starts_at,
+          {in.id, a.fingerprint, StoredLabels(a), annotations, a.generator_url, a.starts_at,
            store::Opt(a.ends_at), now, now, group_key});
     }
     if (a.firing) {
@@ -507,7 +516,7 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
         "generator_url, starts_at, "
         "ends_at, first_seen, last_seen, resolved_at, count, group_key, incident_id) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?) RETURNING id",
-        {in.id, a.fingerprint, std::string(a.firing ? "firing" : "resolved"), json(a.labels).dump(),
+        {in.id, a.fingerprint, std::string(a.firing ? "firing" : "resolved"), StoredLabels(a),
          annotations, a.generator_url, a.starts_at, store::Opt(a.ends_at), now, now,
          a.firing ? store::Value(nullptr) : store::Value(now), group_key, store::Opt(incident)});
     if (!ins.ok()) return ins.status();
@@ -628,6 +637,7 @@ Result<bool> AlertService::ResolveKnownAlert(store::Tx& tx, const Integration& i
   if (!*row) return false;
   intake::NormalizedAlert stored = a;
   stored.labels = json::parse((*row)->Str(5), nullptr, false).get<intake::Labels>();
+  stored.labels_json = (*row)->Str(5);
   ++result.received;
   KLAXON_RETURN_IF_ERROR(IngestOne(tx, in, stored, KnownFromRow(**row), nullptr, result));
   return true;

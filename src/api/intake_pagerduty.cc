@@ -73,6 +73,7 @@ void Api::IntakePagerDuty(http::Request& req, http::Reply reply, std::string url
     return reply(PagerDutyError(HttpStatus(s.code()), "error", s.message(), ErrorList(s)));
 
   std::string dedup_key = ev->dedup_key;
+  intake::PrepareForStore(ev->alert);
   d_.store.Submit(
       [this, in = *integration, ev = std::move(ev).value()](store::Tx& tx) -> Status {
         alerts::IngestResult result;

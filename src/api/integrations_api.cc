@@ -320,17 +320,21 @@ void Api::Intake(http::Request& req, http::Reply reply) {
   }
   if (!batch.ok()) return fail(batch.status());
 
+  // The store has one writer: what this thread can do for it, it does here (the stored
+  // JSON of labels and annotations), and the batch is freed by whichever of the two
+  // closures goes last, which is the answer's, off the writer.
+  auto alerts = std::make_shared<std::vector<intake::NormalizedAlert>>(std::move(batch).value());
+  intake::PrepareForStore(*alerts);
   auto result = std::make_shared<alerts::IngestResult>();
   std::string rid = req.request_id;
   d_.store.Submit(
-      [this, in = *integration, alerts = std::move(batch).value(),
-       result](store::Tx& tx) -> Status {
-        auto r = d_.alerts.Ingest(tx, in, alerts);
+      [this, in = *integration, alerts, result](store::Tx& tx) -> Status {
+        auto r = d_.alerts.Ingest(tx, in, *alerts);
         if (!r.ok()) return r.status();
         *result = *r;
         return Status::Ok();
       },
-      [reply, result, rid, kind](const Status& st) {
+      [reply, result, rid, kind, alerts](const Status& st) {
         if (!st.ok()) return reply(http::Response::Problem(st, rid));
         if (kind == "prometheus")
           return reply(http::Response{200, {}, {}, {}, {}});  // as Alertmanager: empty 200

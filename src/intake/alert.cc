@@ -109,6 +109,17 @@ Result<NormalizedAlert> ReadAlert(const json& a, size_t i, TimeMs now) {
 
 }  // namespace
 
+std::string LabelsJson(const Labels& labels) { return nlohmann::json(labels).dump(); }
+
+void PrepareForStore(NormalizedAlert& a) {
+  if (a.labels_json.empty()) a.labels_json = LabelsJson(a.labels);
+  if (a.annotations_json.empty()) a.annotations_json = LabelsJson(a.annotations);
+}
+
+void PrepareForStore(std::vector<NormalizedAlert>& batch) {
+  for (NormalizedAlert& a : batch) PrepareForStore(a);
+}
+
 std::string Fingerprint(const Labels& labels) {
   uint64_t h = 14695981039346656037ull;
   auto add = [&h](std::string_view s) {

@@ -27,6 +27,11 @@ struct NormalizedAlert {
   TimeMs starts_at = 0;
   std::optional<TimeMs> ends_at;  // firing: a lease (Prometheus) or none; resolved: when
   std::string generator_url;
+  // The labels and annotations as the alerts table stores them (JSON objects). Filled by
+  // PrepareForStore on the request's thread, so the store's single writer does not spend
+  // its time on them; empty until then (the alert service then serializes them itself).
+  std::string labels_json;
+  std::string annotations_json;
 };
 
 struct Limits {
@@ -38,6 +43,12 @@ struct Limits {
   size_t max_url = 4096;
 };
 inline constexpr Limits kLimits{};
+
+// A label set as stored: a JSON object, keys in order.
+std::string LabelsJson(const Labels& labels);
+// Fills labels_json and annotations_json (see NormalizedAlert).
+void PrepareForStore(NormalizedAlert& alert);
+void PrepareForStore(std::vector<NormalizedAlert>& batch);
 
 // Alertmanager's fingerprint: FNV-1a 64 over sorted name 0xff value 0xff, as %016x.
 std::string Fingerprint(const Labels& labels);

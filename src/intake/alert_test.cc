@@ -36,6 +36,31 @@ TEST(Fingerprint, MatchesAlertmanagerOnEveryFixture) {
   EXPECT_GT(checked, 5);
 }
 
+// What the request's thread prepares for the store is what the alerts table always held:
+// the label set as a JSON object in key order, with Alertmanager's escapes decoded and
+// JSON's own applied.
+TEST(PrepareForStore, StoresLabelsAndAnnotationsAsJsonObjects) {
+  auto r =
+      ParseAlertmanagerWebhook(Fixture("alertmanager/raw/02-firing-new-alerts-added.json"), kNow);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_FALSE(r->empty());
+  EXPECT_TRUE((*r)[0].labels_json.empty()) << "the parsers leave it to PrepareForStore";
+  PrepareForStore(*r);
+  for (const NormalizedAlert& a : *r) {
+    EXPECT_EQ(a.labels_json, nlohmann::json(a.labels).dump());
+    EXPECT_EQ(a.annotations_json, nlohmann::json(a.annotations).dump());
+    EXPECT_EQ(nlohmann::json::parse(a.labels_json).get<Labels>(), a.labels);
+  }
+  NormalizedAlert one;
+  one.labels = {{"b", "say \"hi\"\n"}, {"a", "<&>"}};
+  PrepareForStore(one);
+  EXPECT_EQ(one.labels_json, R"({"a":"<&>","b":"say \"hi\"\n"})");
+  EXPECT_EQ(one.annotations_json, "{}");
+  one.labels_json = "kept";
+  PrepareForStore(one);
+  EXPECT_EQ(one.labels_json, "kept") << "prepared once";
+}
+
 TEST(AlertmanagerWebhook, ParsesRawFixtureWithEscapesAndUnicode) {
   auto r =
       ParseAlertmanagerWebhook(Fixture("alertmanager/raw/01-firing-first-notification.json"), kNow);

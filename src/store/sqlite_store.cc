@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -380,6 +381,7 @@ class SqliteStore final : public Store {
   // After each commit on the writer: `frames` is the WAL's length in pages.
   static int OnWal(void* self, sqlite3*, const char*, int frames) {
     auto* store = static_cast<SqliteStore*>(self);
+    store->wal_frames_.store(frames, std::memory_order_relaxed);
     if (frames >= kCheckpointFrames) {
       {
         std::lock_guard lock(store->checkpoint_mu_);
@@ -401,8 +403,12 @@ class SqliteStore final : public Store {
       lock.unlock();
       int log = 0, done = 0;
       // PASSIVE: copies what no reader still needs, never waits for or blocks the writer.
-      int rc = sqlite3_wal_checkpoint_v2(checkpointer_.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                         &log, &done);
+      int rc;
+      {
+        std::lock_guard run(checkpoint_run_mu_);
+        rc = sqlite3_wal_checkpoint_v2(checkpointer_.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                       &done);
+      }
       if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
         LogWarn("checkpoint failed", {{"error", sqlite3_errmsg(checkpointer_.db())}});
       lock.lock();
@@ -468,12 +474,35 @@ class SqliteStore final : public Store {
       }
       RunBatch(batch);
       batch.clear();
+      CatchUpCheckpoint();
       {
         std::lock_guard lock(mu_);
         writer_busy_ = false;
         last_batch_end_us_ = MonotonicMicros();
       }
     }
+  }
+
+  // Under a steady stream of writes the background checkpoint never catches up: the
+  // writer appends while it copies, so the WAL is never wholly copied, never starts over,
+  // and grows (hundreds of MB in a minute of intake). Appending to it costs every flush a
+  // journal commit for the new file size (an fdatasync 2-3x slower than one that
+  // overwrites). So once the WAL is long, the writer, between two batches, copies the
+  // rest itself: the background checkpoint has done most of it, nothing is appended
+  // meanwhile, and the next transaction starts the WAL over from its beginning. A
+  // background checkpoint still running is waited for (two at once would fail), and the
+  // WAL is flushed first, as a checkpoint must (DeferWalSync stops it otherwise).
+  void CatchUpCheckpoint() {
+    if (wal_frames_.load(std::memory_order_relaxed) < opts_.wal_catch_up_frames) return;
+    std::lock_guard run(checkpoint_run_mu_);
+    DeferWalSync(false);
+    int log = 0, done = 0;
+    int rc =
+        sqlite3_wal_checkpoint_v2(writer_.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    DeferWalSync(true);
+    if (rc == SQLITE_OK && done == log) wal_frames_.store(0, std::memory_order_relaxed);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+      LogWarn("checkpoint failed", {{"error", sqlite3_errmsg(writer_.db())}});
   }
 
   // A command run on the submitting thread while the writer thread is idle (Submit).
@@ -585,6 +614,11 @@ class SqliteStore final : public Store {
       c.done.reserve(batch.size());
       for (auto& cmd : batch) c.done.push_back(std::move(cmd.done));
       c.results = std::move(results);
+      // What the commands and hooks hold (request bodies, events) is freed by the syncer,
+      // not by this thread, which every write waits for.
+      c.spent_hooks = std::move(hooks);
+      c.spent_fns.reserve(batch.size());
+      for (auto& cmd : batch) c.spent_fns.push_back(std::move(cmd.fn));
       {
         std::lock_guard lock(sync_mu_);
         sync_queue_.push_back(std::move(c));
@@ -605,12 +639,15 @@ class SqliteStore final : public Store {
   struct Committed {
     std::vector<DoneFn> done;
     std::vector<Status> results;
+    std::vector<std::function<void()>> spent_hooks;  // run; freed by the syncer
+    std::vector<WriteFn> spent_fns;                  // run; freed by the syncer
   };
 
   SqliteOptions opts_;
   Connection writer_;
   Connection checkpointer_;
   std::mutex checkpoint_mu_;
+  std::mutex checkpoint_run_mu_;  // held while a checkpoint runs (background or writer)
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
   bool checkpoint_stop_ = false;
@@ -633,8 +670,9 @@ class SqliteStore final : public Store {
   std::condition_variable cv_;
   std::deque<Command> queue_;
   bool stopping_ = false;
-  bool writer_busy_ = false;       // a batch is running, on the writer thread or a submitter's
-  int64_t last_batch_end_us_ = 0;  // MonotonicMicros()
+  std::atomic<int> wal_frames_{0};  // the WAL's length in pages at the last commit
+  bool writer_busy_ = false;        // a batch is running, on the writer thread or a submitter's
+  int64_t last_batch_end_us_ = 0;   // MonotonicMicros()
   bool failed_ = false;
   bool migrated_ = false;
   std::string failure_;

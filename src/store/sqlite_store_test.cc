@@ -625,6 +625,48 @@ TEST_F(SqliteStoreTest, FullQueueRefusesWithUnavailable) {
   EXPECT_EQ(ServiceNames().size(), 3u);
 }
 
+// A stream of writes with no pause in it: the background checkpoint alone never copies the
+// whole WAL while the writer keeps appending, so without the writer's catch-up the WAL
+// would only grow (to gigabytes under intake load); with it, the WAL starts over each
+// time it reaches wal_catch_up_frames, and its file stays near that size.
+TEST_F(SqliteStoreTest, ASteadyStreamOfWritesKeepsTheWalNearItsCatchUpLength) {
+  constexpr int kCatchUp = 300;  // pages
+  store_.reset();
+  auto s = OpenSqlite({.path = path_, .synchronous_full = true, .wal_catch_up_frames = kCatchUp});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  store_ = std::move(s).value();
+  constexpr int kCommands = 6000;  // each writes a page or two: ~20x the catch-up length
+  const std::string filler(3000, 'x');
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0, failed = 0;
+  for (int i = 0; i < kCommands; ++i)
+    store_->Submit(
+        [&, i](Tx& tx) {
+          return tx.Exec(
+              "INSERT INTO services(name, description, owner, created_at) VALUES (?,?,'',0)",
+              {"s" + std::to_string(i), filler});
+        },
+        [&](const Status& st) {
+          std::lock_guard lock(mu);
+          ++answered;
+          if (!st.ok()) ++failed;
+          cv.notify_all();
+        });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answered == kCommands; });
+  }
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(ServiceNames().size(), static_cast<size_t>(kCommands));
+  // The WAL file keeps its largest size (it is cut back only above 64 MiB): the peak.
+  // A batch (at most 256 commands) may pass the catch-up length before the writer acts.
+  auto wal_bytes = std::filesystem::file_size(path_ + "-wal");
+  constexpr uintmax_t kFrame = 4096 + 24;
+  EXPECT_LT(wal_bytes, (kCatchUp + 2 * 256 + 64) * kFrame)
+      << "the WAL grew to " << wal_bytes / kFrame << " pages";
+}
+
 // ---- Writes on the submitting thread while the writer is idle (store/inline_writes.h) ----
 
 TEST_F(SqliteStoreTest, AMarkedThreadRunsItsWriteItselfWhenTheWriterIsIdle) {

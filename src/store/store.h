@@ -105,6 +105,10 @@ struct SqliteOptions {
   size_t readers = 4;
   size_t max_batch = 256;
   size_t max_queue = 100000;
+  // The WAL length (pages) from which the writer finishes a checkpoint itself between two
+  // batches, so that the WAL starts over (see CatchUpCheckpoint): 16,000 pages is 64 MiB,
+  // the size the WAL file is cut back to.
+  int wal_catch_up_frames = 16000;
 };
 
 // Opens (creating if needed) the SQLite store and applies migrations.
