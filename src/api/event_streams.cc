@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/thread_name.h"
+
 namespace klaxon::api {
 
 // One connected stream. `mu` orders the replay against live events.
@@ -16,7 +18,10 @@ struct EventStreams::Client {
 EventStreams::EventStreams(store::Store& store, events::EventLog& log, events::EventBus& bus)
     : store_(store), log_(log), bus_(bus) {
   subscription_ = bus_.Subscribe([this](const events::Event& e) { OnEvent(e); });
-  keepalive_ = std::thread([this] { KeepaliveLoop(); });
+  keepalive_ = std::thread([this] {
+    NameThisThread("klaxon-sse");
+    KeepaliveLoop();
+  });
 }
 
 EventStreams::~EventStreams() { Shutdown(); }

@@ -1,9 +1,15 @@
 #include "core/work_queue.h"
 
+#include "core/thread_name.h"
+
 namespace klaxon {
 
 WorkQueue::WorkQueue(size_t threads, size_t max_queue) : max_queue_(max_queue) {
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (size_t i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      NameThisThread("klaxon-work");
+      Loop();
+    });
 }
 
 WorkQueue::~WorkQueue() {

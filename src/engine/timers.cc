@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace klaxon::engine {
 
@@ -52,7 +53,10 @@ Status Timers::Start() {
     stop_ = false;
   }
   LogInfo("engine started", {{"timers", all.size()}});
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("klaxon-timers");
+    Run();
+  });
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace klaxon::http {
 
@@ -416,6 +417,7 @@ Status Server::Start() {
   impl_->Accept();
   for (int i = 0; i < impl_->opts.threads; ++i)
     impl_->threads.emplace_back([this] {
+      NameThisThread("klaxon-http");
       if (impl_->opts.on_thread_start) impl_->opts.on_thread_start();
       impl_->ioc.run();
     });

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "core/time_format.h"
 
 namespace klaxon::paging {
@@ -75,8 +76,15 @@ Status Dispatcher::Start() {
     stop_ = false;
   }
   LogInfo("notification dispatcher started", {{"pending", pending.size()}});
-  scheduler_ = std::thread([this] { Schedule(); });
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  scheduler_ = std::thread([this] {
+    NameThisThread("klaxon-dispatch");
+    Schedule();
+  });
+  for (int i = 0; i < options_.workers; ++i)
+    workers_.emplace_back([this] {
+      NameThisThread("klaxon-deliver");
+      Work();
+    });
   return Status::Ok();
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "remediation/automation.h"
 
 namespace klaxon::response {
@@ -185,7 +186,10 @@ Status Automator::Start() {
   std::lock_guard lock(mu_);
   stop_ = false;
   woken_ = true;  // runs queued before the restart
-  thread_ = std::thread([this] { RunLoop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("klaxon-automate");
+    RunLoop();
+  });
   return Status::Ok();
 }
 

@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "store/inline_writes.h"
 #include "store/migrations.h"
 #include "store/store.h"
@@ -241,10 +242,19 @@ class SqliteStore final : public Store {
     sqlite3_wal_hook(writer_.db(), &SqliteStore::OnWal, this);
     if (opts_.synchronous_full) {
       KLAXON_RETURN_IF_ERROR(SyncWal());  // the migrations
-      sync_thread_ = std::thread([this] { SyncLoop(); });
+      sync_thread_ = std::thread([this] {
+        NameThisThread("klaxon-sync");
+        SyncLoop();
+      });
     }
-    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
-    thread_ = std::thread([this] { WriterLoop(); });
+    checkpoint_thread_ = std::thread([this] {
+      NameThisThread("klaxon-ckpt");
+      CheckpointLoop();
+    });
+    thread_ = std::thread([this] {
+      NameThisThread("klaxon-writer");
+      WriterLoop();
+    });
     return Status::Ok();
   }
 
