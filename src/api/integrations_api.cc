@@ -321,8 +321,8 @@ void Api::Intake(http::Request& req, http::Reply reply) {
   if (!batch.ok()) return fail(batch.status());
 
   // The store has one writer: what this thread can do for it, it does here (the stored
-  // JSON of labels and annotations), and the batch is freed by whichever of the two
-  // closures goes last, which is the answer's, off the writer.
+  // JSON of labels and annotations). Both closures hold the batch; the answer's goes
+  // last, so with durable commits the syncer thread frees it, not the writer.
   auto alerts = std::make_shared<std::vector<intake::NormalizedAlert>>(std::move(batch).value());
   intake::PrepareForStore(*alerts);
   auto result = std::make_shared<alerts::IngestResult>();

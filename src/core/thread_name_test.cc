@@ -15,26 +15,25 @@ std::string NameOfThisThread() {
   return buf;
 }
 
-TEST(NameThisThread, NamesTheCallingThreadOnly) {
-  std::string before = NameOfThisThread();
+// The name a new thread reads back after NameThisThread(name).
+std::string NameSeenByANewThread(const std::string& name) {
   std::string seen;
   std::thread t([&] {
-    NameThisThread("klaxon-writer");
+    NameThisThread(name);
     seen = NameOfThisThread();
   });
   t.join();
-  EXPECT_EQ(seen, "klaxon-writer");
+  return seen;
+}
+
+TEST(NameThisThread, NamesTheCallingThreadOnly) {
+  std::string before = NameOfThisThread();
+  EXPECT_EQ(NameSeenByANewThread("klaxon-writer"), "klaxon-writer");
   EXPECT_EQ(NameOfThisThread(), before);
 }
 
 TEST(NameThisThread, CutsLongNamesToLinuxsFifteenCharacters) {
-  std::string seen;
-  std::thread t([&] {
-    NameThisThread("klaxon-a-very-long-thread-name");
-    seen = NameOfThisThread();
-  });
-  t.join();
-  EXPECT_EQ(seen, "klaxon-a-very-l");
+  EXPECT_EQ(NameSeenByANewThread("klaxon-a-very-long-thread-name"), "klaxon-a-very-l");
 }
 
 }  // namespace
