@@ -411,16 +411,7 @@ class SqliteStore final : public Store {
       if (checkpoint_stop_) return;
       checkpoint_wanted_ = false;
       lock.unlock();
-      int log = 0, done = 0;
-      // PASSIVE: copies what no reader still needs, never waits for or blocks the writer.
-      int rc;
-      {
-        std::lock_guard run(checkpoint_run_mu_);
-        rc = sqlite3_wal_checkpoint_v2(checkpointer_.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                       &done);
-      }
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-        LogWarn("checkpoint failed", {{"error", sqlite3_errmsg(checkpointer_.db())}});
+      Checkpoint(checkpointer_);
       lock.lock();
     }
   }
@@ -504,15 +495,19 @@ class SqliteStore final : public Store {
   // WAL is flushed first, as a checkpoint must (DeferWalSync stops it otherwise).
   void CatchUpCheckpoint() {
     if (wal_frames_.load(std::memory_order_relaxed) < opts_.wal_catch_up_frames) return;
-    std::lock_guard run(checkpoint_run_mu_);
     DeferWalSync(false);
-    int log = 0, done = 0;
-    int rc =
-        sqlite3_wal_checkpoint_v2(writer_.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    Checkpoint(writer_);
     DeferWalSync(true);
-    if (rc == SQLITE_OK && done == log) wal_frames_.store(0, std::memory_order_relaxed);
+  }
+
+  // One PASSIVE checkpoint on `c`: copies what no reader still needs, never waits for or
+  // blocks the writer; one at a time (the background thread's or the writer's).
+  void Checkpoint(Connection& c) {
+    std::lock_guard run(checkpoint_run_mu_);
+    int rc =
+        sqlite3_wal_checkpoint_v2(c.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-      LogWarn("checkpoint failed", {{"error", sqlite3_errmsg(writer_.db())}});
+      LogWarn("checkpoint failed", {{"error", sqlite3_errmsg(c.db())}});
   }
 
   // A command run on the submitting thread while the writer thread is idle (Submit).
