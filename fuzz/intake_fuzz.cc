@@ -9,6 +9,7 @@
 #include "intake/alert.h"
 #include "intake/grafana.h"
 #include "intake/pagerduty.h"
+#include "intake/webhook_internal.h"
 
 namespace {
 using klaxon::intake::kLimits;
@@ -31,6 +32,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(klaxon::intake::ParseAlertmanagerWebhook(body, kNow));
 #elif KLAXON_FUZZ_PARSER == 2
   Check(klaxon::intake::ParsePostableAlerts(body, kNow));
+  // The fast path takes only what the full parser reads the same way.
+  if (auto fast = klaxon::intake::internal::FastPostableAlerts(body, kNow)) {
+    auto slow = klaxon::intake::internal::SlowPostableAlerts(body, kNow);
+    if (!slow.ok() || slow->size() != fast->size()) std::abort();
+    for (size_t i = 0; i < fast->size(); ++i) {
+      const auto &f = (*fast)[i], &s = (*slow)[i];
+      if (f.fingerprint != s.fingerprint || f.firing != s.firing || f.labels != s.labels ||
+          f.annotations != s.annotations || f.starts_at != s.starts_at || f.ends_at != s.ends_at ||
+          f.generator_url != s.generator_url)
+        std::abort();
+    }
+  }
 #elif KLAXON_FUZZ_PARSER == 3
   auto e = klaxon::intake::ParsePagerDutyEvent(body, kNow, "0123456789abcdef0123456789abcdef",
                                                size % 2 == 0);

@@ -1,5 +1,7 @@
 #include "intake/alert.h"
 
+#include <simdjson.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -109,7 +111,75 @@ Result<NormalizedAlert> ReadAlert(const json& a, size_t i, TimeMs now) {
 
 }  // namespace
 
-std::string LabelsJson(const Labels& labels) { return nlohmann::json(labels).dump(); }
+namespace {
+
+// Appends `s` as a JSON string, byte for byte as nlohmann::json::dump() writes it: `"` and
+// `\\` escaped, \b \f \n \r \t by name, other bytes below 0x20 as \u00xx, the rest
+// (UTF-8 included) as they are.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t plain = 0;  // start of the run not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(s.data() + plain, s.size() - plain);
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::string LabelsJson(const Labels& labels) {
+  size_t size = 2;
+  for (const auto& [name, value] : labels) {
+    // Not UTF-8 (no parser lets that through, but a label set can come from elsewhere):
+    // as before, nlohmann's refusal.
+    if (!simdjson::validate_utf8(name) || !simdjson::validate_utf8(value))
+      return nlohmann::json(labels).dump();
+    size += name.size() + value.size() + 6;
+  }
+  std::string out;
+  out.reserve(size);
+  out.push_back('{');
+  for (const auto& [name, value] : labels) {
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(out, name);
+    out.push_back(':');
+    AppendJsonString(out, value);
+  }
+  out.push_back('}');
+  return out;
+}
 
 void PrepareForStore(NormalizedAlert& a) {
   if (a.labels_json.empty()) a.labels_json = LabelsJson(a.labels);
@@ -174,7 +244,8 @@ Result<std::vector<NormalizedAlert>> ParseAlertmanagerWebhook(std::string_view b
   return internal::ParseWebhook(*doc, now, "4", nullptr);
 }
 
-Result<std::vector<NormalizedAlert>> ParsePostableAlerts(std::string_view body, TimeMs now) {
+Result<std::vector<NormalizedAlert>> internal::SlowPostableAlerts(std::string_view body,
+                                                                  TimeMs now) {
   auto doc = ParseBody(body);
   if (!doc.ok()) return doc.status();
   if (!doc->is_array()) return Bad("/", "must be a JSON array of alerts");
@@ -199,6 +270,123 @@ Result<std::vector<NormalizedAlert>> ParsePostableAlerts(std::string_view body, 
     out.push_back(std::move(a).value());
   }
   return out;
+}
+
+namespace {
+
+namespace dom = simdjson::dom;
+
+// One string→string object of a postable alert into `out`, with ReadMap's checks; false
+// for anything ReadMap would refuse or read differently (a repeated name: the last one
+// wins there), so that the caller falls back to it.
+bool FastMap(dom::element value, bool labels, Labels& out) {
+  dom::object obj;
+  if (value.get_object().get(obj) || obj.size() > kLimits.max_labels) return false;
+  for (dom::key_value_pair kv : obj) {
+    std::string_view v;
+    if (kv.value.get_string().get(v) || kv.key.size() > kLimits.max_name) return false;
+    if (labels && !ValidLabelName(kv.key)) return false;
+    if (v.size() > (labels ? kLimits.max_label_value : kLimits.max_annotation)) return false;
+    // An empty label value is an absent label, but its name still counts as seen.
+    if (!out.emplace(std::string(kv.key), std::string(v)).second) return false;
+  }
+  if (labels) std::erase_if(out, [](const auto& kv) { return kv.second.empty(); });
+  return true;
+}
+
+// startsAt / endsAt as ReadTime reads them; false where ReadTime would refuse.
+bool FastTime(dom::element value, std::optional<TimeMs>& out) {
+  if (value.is_null()) return true;
+  std::string_view s;
+  if (value.get_string().get(s)) return false;
+  if (s.empty() || s == kGoZeroTime) return true;
+  auto t = ParseTime(std::string(s));
+  if (!t) return false;
+  out = *t;
+  return true;
+}
+
+bool FastAlert(dom::element value, TimeMs now, NormalizedAlert& out) {
+  dom::object obj;
+  if (value.get_object().get(obj)) return false;
+  enum Key : unsigned {
+    kOther = 0,
+    kLabels = 1,
+    kAnnotations = 2,
+    kStarts = 4,
+    kEnds = 8,
+    kUrl = 16
+  };
+  unsigned seen = 0;
+  std::optional<TimeMs> starts, ends;
+  for (dom::key_value_pair kv : obj) {
+    const std::string_view key = kv.key;
+    const Key bit = key == "labels"         ? kLabels
+                    : key == "annotations"  ? kAnnotations
+                    : key == "startsAt"     ? kStarts
+                    : key == "endsAt"       ? kEnds
+                    : key == "generatorURL" ? kUrl
+                                            : kOther;
+    if (bit == kOther || (seen & bit)) return false;  // other or repeated keys: the full parser
+    seen |= bit;
+    bool ok = true;
+    switch (bit) {
+      case kLabels:
+        ok = FastMap(kv.value, true, out.labels);
+        break;
+      case kAnnotations:
+        ok = kv.value.is_null() || FastMap(kv.value, false, out.annotations);
+        break;
+      case kStarts:
+        ok = FastTime(kv.value, starts);
+        break;
+      case kEnds:
+        ok = FastTime(kv.value, ends);
+        break;
+      case kUrl: {
+        if (kv.value.is_null()) break;
+        std::string_view url;
+        ok = !kv.value.get_string().get(url) && url.size() <= kLimits.max_url;
+        out.generator_url = url;
+        break;
+      }
+      case kOther:
+        return false;
+    }
+    if (!ok) return false;
+  }
+  if (out.labels.empty()) return false;
+  out.ends_at = ends;
+  out.starts_at = starts.value_or(ends.value_or(now));
+  if (out.ends_at && *out.ends_at < out.starts_at) return false;
+  out.fingerprint = Fingerprint(out.labels);
+  out.firing = !out.ends_at || *out.ends_at > now;
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::vector<NormalizedAlert>> internal::FastPostableAlerts(std::string_view body,
+                                                                         TimeMs now) {
+  if (body.size() > kFastPathMaxBody) return std::nullopt;
+  // The DOM parser (not On-Demand): it checks the whole document, and the library picks
+  // its SIMD kernels for this CPU at run time.
+  thread_local dom::parser parser;
+  dom::element doc;
+  dom::array alerts;
+  if (parser.parse(body.data(), body.size()).get(doc) || doc.get_array().get(alerts) ||
+      alerts.size() > kLimits.max_alerts)
+    return std::nullopt;
+  std::vector<NormalizedAlert> out;
+  out.reserve(alerts.size());
+  for (dom::element value : alerts)
+    if (!FastAlert(value, now, out.emplace_back())) return std::nullopt;
+  return out;
+}
+
+Result<std::vector<NormalizedAlert>> ParsePostableAlerts(std::string_view body, TimeMs now) {
+  if (auto fast = internal::FastPostableAlerts(body, now)) return std::move(*fast);
+  return internal::SlowPostableAlerts(body, now);
 }
 
 }  // namespace klaxon::intake

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,5 +28,15 @@ using AlertExtras =
 Result<std::vector<NormalizedAlert>> ParseWebhook(const nlohmann::json& doc, TimeMs now,
                                                   const std::string& version,
                                                   const AlertExtras& extras);
+
+// ParsePostableAlerts is the two below: the fast one (simdjson, no JSON tree, about
+// five times faster) for a body that is plainly a valid batch of the fields Prometheus
+// sends; anything else, or anything it is unsure of (other keys, a repeated key or
+// label, any error), is nullopt, and the slow one (nlohmann) reads it or names what is
+// wrong. Both give the same alerts for any body the fast one takes (a unit test and the
+// `prometheus` fuzz target compare them).
+inline constexpr size_t kFastPathMaxBody = 4 << 20;
+std::optional<std::vector<NormalizedAlert>> FastPostableAlerts(std::string_view body, TimeMs now);
+Result<std::vector<NormalizedAlert>> SlowPostableAlerts(std::string_view body, TimeMs now);
 
 }  // namespace klaxon::intake::internal
