@@ -392,7 +392,7 @@ class SqliteStore final : public Store {
   static int OnWal(void* self, sqlite3*, const char*, int frames) {
     auto* store = static_cast<SqliteStore*>(self);
     store->wal_frames_.store(frames, std::memory_order_relaxed);
-    if (frames >= kCheckpointFrames) {
+    if (frames >= store->opts_.wal_catch_up_frames / 2) {
       {
         std::lock_guard lock(store->checkpoint_mu_);
         store->checkpoint_wanted_ = true;
@@ -635,7 +635,6 @@ class SqliteStore final : public Store {
       batch[i].done(commit.ok() ? results[i] : Unavailable("commit failed: " + commit.message()));
   }
 
-  static constexpr int kCheckpointFrames = 1000;
   // A write runs on its submitter only after this long without any: under load commands
   // keep going to the writer thread, which commits them in batches.
   static constexpr int64_t kQuietMicros = 2000;

@@ -107,7 +107,11 @@ struct SqliteOptions {
   size_t max_queue = 100000;
   // The WAL length (pages) from which the writer finishes a checkpoint itself between two
   // batches, so that the WAL starts over (see CatchUpCheckpoint): 16,000 pages is 64 MiB,
-  // the size the WAL file is cut back to.
+  // the size the WAL file is cut back to. The background checkpoint starts at half of it
+  // (and every 5 s): a page written many times while the WAL grows is copied once per
+  // checkpoint, so starting at 1,000 pages, as before, copied the same hot pages (the
+  // tables' last leaves) over and over: 18-20 % of a core under intake load, against 6 %
+  // now, and 10-20 % more alerts/s (bench/RESULTS.md, intake Run 8).
   int wal_catch_up_frames = 16000;
 };
 
