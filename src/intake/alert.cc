@@ -370,8 +370,12 @@ std::optional<std::vector<NormalizedAlert>> internal::FastPostableAlerts(std::st
                                                                          TimeMs now) {
   if (body.size() > kFastPathMaxBody) return std::nullopt;
   // The DOM parser (not On-Demand): it checks the whole document, and the library picks
-  // its SIMD kernels for this CPU at run time.
-  thread_local dom::parser parser;
+  // its SIMD kernels for this CPU at run time. A parser keeps its buffers (~15 bytes per
+  // byte of body): each thread keeps one sized for the usual batch, and a larger body gets
+  // a parser of its own, freed with it.
+  thread_local dom::parser kept;
+  dom::parser once;
+  dom::parser& parser = body.size() <= kFastPathKeptBody ? kept : once;
   dom::element doc;
   dom::array alerts;
   if (parser.parse(body.data(), body.size()).get(doc) || doc.get_array().get(alerts) ||

@@ -76,6 +76,13 @@ TEST(IntakeFastPath, TakesWhatPrometheusSendsAndReadsItAsTheFullParserDoes) {
   for (int i = 0; i < 100; ++i) many += (i ? "," : "") + one;
   EXPECT_TRUE(Compare("[" + one + "]"));
   EXPECT_TRUE(Compare(many + "]"));
+  // Above internal::kFastPathKeptBody: a parser of its own.
+  std::string large = "[";
+  for (int i = 0; i < 400; ++i) large += (i ? "," : "") + one;
+  large += "]";
+  ASSERT_GT(large.size(), internal::kFastPathKeptBody);
+  EXPECT_TRUE(Compare(large));
+  EXPECT_TRUE(Compare(many + "]"));
   EXPECT_TRUE(Compare(" \n[ " + one + " ]\n "));
   EXPECT_TRUE(Compare("[]"));
 }

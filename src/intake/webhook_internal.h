@@ -36,6 +36,7 @@ Result<std::vector<NormalizedAlert>> ParseWebhook(const nlohmann::json& doc, Tim
 // wrong. Both give the same alerts for any body the fast one takes (a unit test and the
 // `prometheus` fuzz target compare them).
 inline constexpr size_t kFastPathMaxBody = 4 << 20;
+inline constexpr size_t kFastPathKeptBody = 64 << 10;  // a thread keeps a parser this size
 std::optional<std::vector<NormalizedAlert>> FastPostableAlerts(std::string_view body, TimeMs now);
 Result<std::vector<NormalizedAlert>> SlowPostableAlerts(std::string_view body, TimeMs now);
 
