@@ -71,14 +71,21 @@ Status ReadMap(const json& obj, const std::string& path, bool labels, Labels& ou
   return Status::Ok();
 }
 
+// A time field's string: nullopt when it is not an RFC 3339 time; an empty time when it
+// says "not set" (empty, or Go's zero time).
+std::optional<std::optional<TimeMs>> TimeFromString(std::string_view s) {
+  if (s.empty() || s == kGoZeroTime) return std::optional<TimeMs>();
+  auto t = ParseTime(s);
+  if (!t) return std::nullopt;
+  return std::optional<TimeMs>(*t);
+}
+
 Result<std::optional<TimeMs>> ReadTime(const json& a, const char* field, const std::string& path) {
   if (!a.contains(field) || a[field].is_null()) return std::optional<TimeMs>();
   if (!a[field].is_string()) return Bad(path, "must be an RFC 3339 time string");
-  const std::string& s = a[field].get_ref<const std::string&>();
-  if (s.empty() || s == kGoZeroTime) return std::optional<TimeMs>();
-  auto t = ParseTime(s);
+  auto t = TimeFromString(a[field].get_ref<const std::string&>());
   if (!t) return Bad(path, "is not an RFC 3339 time");
-  return std::optional<TimeMs>(*t);
+  return *t;
 }
 
 // The fields common to webhook alerts and postable alerts.
@@ -299,8 +306,7 @@ bool FastTime(dom::element value, std::optional<TimeMs>& out) {
   if (value.is_null()) return true;
   std::string_view s;
   if (value.get_string().get(s)) return false;
-  if (s.empty() || s == kGoZeroTime) return true;
-  auto t = ParseTime(std::string(s));
+  auto t = TimeFromString(s);
   if (!t) return false;
   out = *t;
   return true;
