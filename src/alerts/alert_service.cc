@@ -2,6 +2,10 @@
 
 #include "intake/generic.h"
 
+#include <algorithm>
+#include <chrono>
+
+#include "core/log.h"
 #include "core/random.h"
 #include "core/time_format.h"
 
@@ -391,15 +395,22 @@ Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
   result.received = batch.size();
   auto suppression = Suppression::Load(tx, clock_.Now());  // once per batch
   if (!suppression.ok()) return suppression.status();
-  // The batch's known alerts, a few queries for all of them instead of one per alert.
+  // The batch's known alerts: the fingerprint index names the rows that may be them (none
+  // for a new alert), read a few queries for all of them. A row another fingerprint
+  // shares a hash with is still an alert of this integration, known under its own.
+  KLAXON_RETURN_IF_ERROR(LoadIndex(tx));
   std::unordered_map<std::string, KnownAlert> known;
-  for (size_t done = 0; done < batch.size();) {
-    size_t n = store::MultiRowChunk(batch.size() - done);
+  std::vector<int64_t> ids;
+  for (const auto& a : batch) index_.Candidates(in.id, a.fingerprint, ids);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (size_t done = 0; done < ids.size();) {
+    size_t n = store::MultiRowChunk(ids.size() - done);
     store::Params params{in.id};
-    for (size_t i = done; i < done + n; ++i) params.emplace_back(batch[i].fingerprint);
+    for (size_t i = done; i < done + n; ++i) params.emplace_back(ids[i]);
     std::string sql =
         "SELECT id, status, incident_id, resolved_at, silenced, fingerprint FROM alerts WHERE "
-        "integration_id = ? AND fingerprint IN (?";
+        "integration_id = ? AND id IN (?";
     for (size_t i = 1; i < n; ++i) sql += ",?";
     auto rows = tx.Query(sql + ")", params);
     if (!rows.ok()) return rows.status();
@@ -433,10 +444,8 @@ Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
     if (first && it != known.end()) {
       row = it->second;
     } else if (!first) {  // repeated in this batch: as stored by now
-      auto r = tx.QueryOne(
-          "SELECT id, status, incident_id, resolved_at, silenced FROM alerts WHERE "
-          "integration_id = ? AND fingerprint = ?",
-          {in.id, a.fingerprint});
+      auto r =
+          FindAlert(tx, in.id, a.fingerprint, "id, status, incident_id, resolved_at, silenced");
       if (!r.ok()) return r.status();
       if (*r) row = KnownFromRow(**r);
     }
@@ -475,6 +484,7 @@ Status AlertService::InsertNew(store::Tx& tx, const Integration& in,
     for (size_t i = done; i < done + n; ++i) {
       const intake::NormalizedAlert& a = *pending[i].alert;
       int64_t id = first + static_cast<int64_t>(i - done);
+      index_.Add(in.id, a.fingerprint, id);
       fired.push_back(
           events::Event::Of("alert.fired", in.actor(), AlertEventData(id, a), pending[i].incident));
     }
@@ -498,13 +508,16 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
     std::optional<int64_t> incident;
     if (silenced) {
       ++result.silenced;
-      return tx.Exec(
+      auto id = tx.Insert(
           "INSERT INTO alerts(integration_id, fingerprint, status, labels, annotations, "
           "generator_url, "
           "starts_at, ends_at, first_seen, last_seen, count, group_key, silenced) "
           "VALUES (?,?,'firing',?,?,?,?,?,?,?,1,?,1)",
           {in.id, a.fingerprint, StoredLabels(a), annotations, a.generator_url, a.starts_at,
            store::Opt(a.ends_at), now, now, group_key});
+      if (!id.ok()) return id.status();
+      index_.Add(in.id, a.fingerprint, *id);
+      return Status::Ok();
     }
     if (a.firing) {
       auto inc = IncidentFor(tx, in, a, group_key, result);
@@ -520,6 +533,7 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
          annotations, a.generator_url, a.starts_at, store::Opt(a.ends_at), now, now,
          a.firing ? store::Value(nullptr) : store::Value(now), group_key, store::Opt(incident)});
     if (!ins.ok()) return ins.status();
+    index_.Add(in.id, a.fingerprint, (*ins)->Int(0));
     if (!a.firing) return Status::Ok();  // never seen firing: kept for the record only
     ++result.new_alerts;
     auto seq = log_.Append(tx, events::Event::Of("alert.fired", in.actor(),
@@ -613,12 +627,9 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
 
 Result<bool> AlertService::AcknowledgeAlert(store::Tx& tx, const Integration& in,
                                             std::string_view fingerprint) {
-  auto row = tx.QueryOne(
-      "SELECT incident_id FROM alerts WHERE integration_id = ? AND fingerprint = ? AND "
-      "status = 'firing'",
-      {in.id, std::string(fingerprint)});
+  auto row = FindAlert(tx, in.id, fingerprint, "incident_id, status");
   if (!row.ok()) return row.status();
-  if (!*row || (*row)->IsNull(0)) return false;
+  if (!*row || (*row)->IsNull(0) || (*row)->Str(1) != "firing") return false;
   auto inc = incidents_.Get(tx, (*row)->Int(0));
   if (!inc.ok()) return inc.status();
   if (inc->status != incidents::IncidentStatus::kTriggered) return false;
@@ -629,10 +640,8 @@ Result<bool> AlertService::AcknowledgeAlert(store::Tx& tx, const Integration& in
 Result<bool> AlertService::ResolveKnownAlert(store::Tx& tx, const Integration& in,
                                              const intake::NormalizedAlert& a,
                                              IngestResult& result) {
-  auto row = tx.QueryOne(
-      "SELECT id, status, incident_id, resolved_at, silenced, labels FROM alerts WHERE "
-      "integration_id = ? AND fingerprint = ?",
-      {in.id, a.fingerprint});
+  auto row =
+      FindAlert(tx, in.id, a.fingerprint, "id, status, incident_id, resolved_at, silenced, labels");
   if (!row.ok()) return row.status();
   if (!*row) return false;
   intake::NormalizedAlert stored = a;
@@ -703,6 +712,52 @@ Status AlertService::MaybeAutoResolve(store::Tx& tx, const Integration& in, int6
   if (inc->status == incidents::IncidentStatus::kResolved) return Status::Ok();
   auto r = incidents_.Resolve(tx, incident_id, "All alerts resolved", in.actor());
   return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<std::optional<store::Row>> AlertService::FindAlert(store::Tx& tx, int64_t integration_id,
+                                                          std::string_view fingerprint,
+                                                          std::string_view columns) {
+  std::string fp(fingerprint);
+  std::string select = "SELECT " + std::string(columns) + " FROM alerts WHERE ";
+  if (tx.read_only() && !index_loaded_.load(std::memory_order_acquire))  // not loaded yet
+    return tx.QueryOne(select + "integration_id = ? AND fingerprint = ?", {integration_id, fp});
+  if (!tx.read_only()) KLAXON_RETURN_IF_ERROR(LoadIndex(tx));
+  std::vector<int64_t> ids;
+  index_.Candidates(integration_id, fp, ids);
+  for (int64_t id : ids) {  // each checked: the index may name rows that are not this alert
+    auto row = tx.QueryOne(select + "id = ? AND integration_id = ? AND fingerprint = ?",
+                           {id, integration_id, fp});
+    if (!row.ok() || *row) return row;
+  }
+  return std::optional<store::Row>();
+}
+
+Status AlertService::LoadIndex(store::Tx& tx) {
+  if (index_loaded_.load(std::memory_order_acquire)) return Status::Ok();
+  if (tx.read_only()) return Internal("the alert index is loaded in a write transaction");
+  std::lock_guard lock(index_load_mu_);
+  if (index_loaded_.load(std::memory_order_relaxed)) return Status::Ok();
+  auto start = std::chrono::steady_clock::now();
+  // In pages of ids, so that a large table is never all in memory as rows at once.
+  int64_t after = 0;
+  size_t n = 0;
+  for (;;) {
+    auto rows = tx.Query(
+        "SELECT id, integration_id, fingerprint FROM alerts WHERE id > ? ORDER BY id LIMIT 10000",
+        {after});
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) index_.Add(r.Int(1), r.Str(2), r.Int(0));
+    n += rows->size();
+    if (rows->size() < 10000) break;
+    after = rows->back().Int(0);
+  }
+  index_loaded_.store(true, std::memory_order_release);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
+  LogInfo("alert index loaded",
+          {{"alerts", static_cast<int64_t>(n)}, {"ms", static_cast<int64_t>(ms)}});
+  return Status::Ok();
 }
 
 Result<json> AlertService::AlertsOfIncident(store::Tx& tx, int64_t incident_id) {

@@ -7,6 +7,7 @@
 // counter and appends no event. Holds references only; thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "alerts/fingerprint_index.h"
 #include "alerts/suppression.h"
 #include "core/clock.h"
 #include "events/event.h"
@@ -145,6 +147,17 @@ class AlertService {
   // The alerts attached to an incident, with labels, annotations, links and counts.
   Result<nlohmann::json> AlertsOfIncident(store::Tx& tx, int64_t incident_id);
 
+  // The stored alert of `integration_id` with `fingerprint`: its row of `columns` (a
+  // fixed list, e.g. "id, status"), or nullopt. Looks it up in the fingerprint index.
+  Result<std::optional<store::Row>> FindAlert(store::Tx& tx, int64_t integration_id,
+                                              std::string_view fingerprint,
+                                              std::string_view columns);
+  // Reads every stored alert into the fingerprint index, unless done already. Run in a
+  // write transaction (the writer's view is complete, and nothing is written meanwhile);
+  // serve does it before it listens, and every write that needs the index otherwise.
+  Status LoadIndex(store::Tx& tx);
+  size_t indexed_alerts() const { return index_.size(); }
+
  private:
   // One alert against its stored state (`known`, nullopt when new).
   Status IngestOne(store::Tx& tx, const Integration& in, const intake::NormalizedAlert& a,
@@ -167,6 +180,10 @@ class AlertService {
   std::function<Status(store::Tx&, const Integration&)> on_created_;
   Classifier classifier_;
   Observer observer_;
+  // Alert ids by (integration, fingerprint): see fingerprint_index.h. Loaded once.
+  FingerprintIndex index_;
+  std::mutex index_load_mu_;
+  std::atomic<bool> index_loaded_{false};
   // FindByKey's cache of live integrations (every intake request looks its key up).
   std::mutex keys_mu_;
   std::unordered_map<std::string, Integration> keys_;

@@ -1,8 +1,11 @@
 #include "app/app.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -254,6 +257,17 @@ int Serve(const std::vector<std::string>& args) {
     return 2;
   }
 
+  // One server per data directory: intake keeps its index of the stored alerts in memory
+  // (alerts/fingerprint_index.h), so a second writer would go unseen. The lock goes with
+  // the process, however it ends.
+  int lock_fd = ::open((cfg.data_dir + "/klaxon.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::fprintf(
+        stderr, "klaxon serve: --data %s: %s\n", cfg.data_dir.c_str(),
+        lock_fd < 0 ? std::strerror(errno) : "another klaxon serve is using this data directory");
+    return 1;
+  }
+
   SystemClock system_clock;
   std::unique_ptr<ManualClock> manual;
   if (cfg.manual_clock)
@@ -285,6 +299,12 @@ int Serve(const std::vector<std::string>& args) {
   incidents::IncidentService incidents(clock, log);
   alerts::AlertService alert_service(clock, log, incidents);
   alerts::SuppressionStore suppression(clock, log);
+  // Before the first request: intake's index of the stored alerts (alerts/fingerprint_index.h).
+  if (Status s = store->Write([&](store::Tx& tx) { return alert_service.LoadIndex(tx); });
+      !s.ok()) {
+    std::fprintf(stderr, "klaxon serve: reading the alerts: %s\n", s.message().c_str());
+    return 1;
+  }
 
   // Paging: people, schedules and policies; the engine's timers; the outbox dispatcher.
   auto link_key = Setting(*store, "action_link_key", RandomToken(32));
@@ -359,15 +379,20 @@ int Serve(const std::vector<std::string>& args) {
   // intake path, on the automator's thread.
   response::Automator automator(*store, clock, log, timers, response);
   automator.Install();
-  alert_service.SetObserver([&automator](store::Tx& tx, const alerts::Integration& in,
-                                         const std::vector<intake::NormalizedAlert>& batch) {
-    // A game day never rolls production back by itself: drills' alerts are not observed.
-    if (in.kind == "drill") return Status::Ok();
-    std::vector<std::string> concerned;
-    for (const auto& a : batch)
-      if (automator.Concerns(a.labels)) concerned.push_back(a.fingerprint);
-    return concerned.empty() ? Status::Ok() : automator.Observe(tx, in.id, concerned);
-  });
+  alert_service.SetObserver(
+      [&automator, &alert_service](store::Tx& tx, const alerts::Integration& in,
+                                   const std::vector<intake::NormalizedAlert>& batch) -> Status {
+        // A game day never rolls production back by itself: drills' alerts are not observed.
+        if (in.kind == "drill") return Status::Ok();
+        std::set<int64_t> incidents;
+        for (const auto& a : batch) {
+          if (!automator.Concerns(a.labels)) continue;
+          auto row = alert_service.FindAlert(tx, in.id, a.fingerprint, "incident_id");
+          if (!row.ok()) return row.status();
+          if (*row && !(*row)->IsNull(0)) incidents.insert((*row)->Int(0));
+        }
+        return incidents.empty() ? Status::Ok() : automator.Observe(tx, incidents);
+      });
   paging::DispatcherOptions dopts;
   dopts.smtp.url = cfg.smtp_url;
   dopts.smtp.from = cfg.smtp_from;

@@ -62,16 +62,7 @@ bool Automator::Concerns(const playbook::LabelMap& labels) const {
                      [&](const auto& r) { return playbook::MatchesAll(r.selector, labels); });
 }
 
-Status Automator::Observe(store::Tx& tx, int64_t integration_id,
-                          const std::vector<std::string>& fingerprints) {
-  std::set<int64_t> incidents;
-  for (const auto& fp : fingerprints) {
-    auto row =
-        tx.QueryOne("SELECT incident_id FROM alerts WHERE integration_id = ? AND fingerprint = ?",
-                    {integration_id, fp});
-    if (!row.ok()) return row.status();
-    if (*row && !(*row)->IsNull(0)) incidents.insert((*row)->Int(0));
-  }
+Status Automator::Observe(store::Tx& tx, const std::set<int64_t>& incidents) {
   for (int64_t id : incidents) KLAXON_RETURN_IF_ERROR(Evaluate(tx, id, false));
   return Status::Ok();
 }

@@ -27,6 +27,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,11 +52,9 @@ class Automator {
   void Install();
   // Whether an alert with these labels concerns any rule (cheap; no store access).
   bool Concerns(const playbook::LabelMap& labels) const;
-  // Observations of the alerts (integration, fingerprint) of one intake batch that
-  // Concerns() said matter, after they were stored in `tx`: each incident they belong to is
-  // evaluated once.
-  Status Observe(store::Tx& tx, int64_t integration_id,
-                 const std::vector<std::string>& fingerprints);
+  // Observations of the alerts of one intake batch that Concerns() said matter, after they
+  // were stored in `tx`: `incidents` are the ones they belong to, each evaluated once.
+  Status Observe(store::Tx& tx, const std::set<int64_t>& incidents);
   // Settles interrupted runs and starts the runner thread.
   Status Start();
   void Stop();

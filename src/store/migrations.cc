@@ -526,6 +526,42 @@ CREATE INDEX events_for_analytics ON events(incident_id, kind, at)
   WHERE kind = 'incident.acknowledged' OR kind = 'incident.reopened'
      OR kind = 'incident.update_late';
 )sql"},
+    {18, "alerts: no index on the fingerprint", R"sql(
+-- Intake finds stored alerts by fingerprint in memory (alerts/fingerprint_index.h). The
+-- UNIQUE constraint's index put every new alert on a random page of it: most of the pages
+-- a commit of new alerts wrote. A table constraint cannot be dropped, so the table is
+-- copied (no other table refers to alerts; ids are kept).
+CREATE TABLE alerts_new (
+  id INTEGER PRIMARY KEY,
+  integration_id INTEGER NOT NULL REFERENCES integrations(id),
+  fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  annotations TEXT NOT NULL,
+  generator_url TEXT NOT NULL,
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  resolved_at INTEGER,
+  count INTEGER NOT NULL,
+  group_key TEXT NOT NULL,
+  incident_id INTEGER REFERENCES incidents(id),
+  silenced INTEGER NOT NULL DEFAULT 0,
+  noise_reason TEXT,
+  noise_at INTEGER
+);
+INSERT INTO alerts_new(id, integration_id, fingerprint, status, labels, annotations,
+  generator_url, starts_at, ends_at, first_seen, last_seen, resolved_at, count, group_key,
+  incident_id, silenced, noise_reason, noise_at)
+  SELECT id, integration_id, fingerprint, status, labels, annotations, generator_url,
+  starts_at, ends_at, first_seen, last_seen, resolved_at, count, group_key, incident_id,
+  silenced, noise_reason, noise_at FROM alerts;
+DROP TABLE alerts;
+ALTER TABLE alerts_new RENAME TO alerts;
+CREATE INDEX alerts_by_incident ON alerts(incident_id, status);
+CREATE INDEX alerts_firing_leases ON alerts(status, ends_at);
+)sql"},
 };
 }  // namespace
 

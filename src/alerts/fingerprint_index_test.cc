@@ -1,0 +1,261 @@
+#include "alerts/fingerprint_index.h"
+
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <cstdio>
+
+#include "alerts/alert_service.h"
+#include "store/migrations.h"
+#include "store/test_store.h"
+
+namespace klaxon::alerts {
+namespace {
+
+std::vector<int64_t> Ids(const FingerprintIndex& ix, int64_t integration, std::string_view fp) {
+  std::vector<int64_t> out;
+  ix.Candidates(integration, fp, out);
+  return out;
+}
+
+std::string Hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+TEST(FingerprintIndex, FindsWhatWasAddedAndOnlyThat) {
+  FingerprintIndex ix;
+  EXPECT_TRUE(Ids(ix, 1, "0123456789abcdef").empty()) << "an empty index";
+  ix.Add(1, "0123456789abcdef", 10);
+  EXPECT_EQ(Ids(ix, 1, "0123456789abcdef"), std::vector<int64_t>{10});
+  EXPECT_TRUE(Ids(ix, 2, "0123456789abcdef").empty()) << "another integration's alert";
+  EXPECT_TRUE(Ids(ix, 1, "0123456789abcdee").empty());
+  ix.Add(1, "0123456789abcdef", 10);
+  EXPECT_EQ(ix.size(), 1u) << "a pair is held once";
+  // A second id for the pair (the first one's insert was rolled back): both, oldest first.
+  ix.Add(1, "0123456789abcdef", 42);
+  ix.Add(1, "0123456789abcdef", 7);
+  EXPECT_EQ(Ids(ix, 1, "0123456789abcdef"), (std::vector<int64_t>{7, 10, 42}));
+}
+
+TEST(FingerprintIndex, KeepsEveryEntryAsItGrows) {
+  FingerprintIndex ix;
+  constexpr int64_t kN = 100000;
+  for (int64_t i = 1; i <= kN; ++i) ix.Add(i % 3, Hex(static_cast<uint64_t>(i) * 2654435761u), i);
+  EXPECT_EQ(ix.size(), static_cast<size_t>(kN));
+  int64_t wrong = 0;
+  for (int64_t i = 1; i <= kN; ++i) {
+    std::string fp = Hex(static_cast<uint64_t>(i) * 2654435761u);
+    if (Ids(ix, i % 3, fp) != std::vector<int64_t>{i}) ++wrong;
+    if (!Ids(ix, (i + 1) % 3, fp).empty()) ++wrong;
+  }
+  EXPECT_EQ(wrong, 0);
+  // 16 bytes a slot, at most three quarters full, doubled when it fills: under 48 per entry.
+  EXPECT_LE(ix.memory_bytes(), static_cast<size_t>(kN) * 48);
+}
+
+constexpr TimeMs kStart = 1795646741123;  // 2026-11-25T22:45:41.123Z
+
+// AlertService on a real store: what intake finds through the index.
+class AlertIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(store_.status().ok()) << store_.status().ToString();
+    Status s = store_->Write([&](store::Tx& tx) -> Status {
+      Integration spec;
+      spec.name = "prom";
+      spec.kind = "prometheus";
+      spec.group_by = {"alertname"};
+      auto in = alerts_.CreateIntegration(tx, spec, {"user", 1, "alice"});
+      if (!in.ok()) return in.status();
+      in_ = *in;
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  static intake::NormalizedAlert Alert(const std::string& instance, bool firing = true) {
+    intake::NormalizedAlert a;
+    a.labels = {{"alertname", "Down"}, {"instance", instance}};
+    a.fingerprint = intake::Fingerprint(a.labels);
+    a.firing = firing;
+    a.starts_at = kStart;
+    return a;
+  }
+
+  Result<IngestResult> Ingest(AlertService& svc, const std::vector<intake::NormalizedAlert>& b) {
+    std::optional<Result<IngestResult>> out;
+    Status s = store_->Write([&](store::Tx& tx) -> Status {
+      out.emplace(svc.Ingest(tx, in_, b));
+      return out->status();
+    });
+    if (!out) return s;
+    return std::move(*out);
+  }
+
+  int64_t Count(const std::string& where = "1") {
+    int64_t n = -1;
+    Status s = store_->Read([&](store::Tx& tx) -> Status {
+      auto r = tx.QueryOne("SELECT COUNT(*) FROM alerts WHERE " + where);
+      if (!r.ok()) return r.status();
+      n = (*r)->Int(0);
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return n;
+  }
+
+  store::TempStore store_{"klaxon_alert_index"};
+  ManualClock clock_{kStart};
+  events::EventBus bus_;
+  events::EventLog log_{clock_, bus_};
+  incidents::IncidentService incidents_{clock_, log_};
+  AlertService alerts_{clock_, log_, incidents_};
+  Integration in_;
+};
+
+TEST_F(AlertIndexTest, ARepeatRefreshesTheStoredAlert) {
+  auto first = Ingest(alerts_, {Alert("a"), Alert("b")});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->new_alerts, 2u);
+  auto again = Ingest(alerts_, {Alert("a"), Alert("c"), Alert("a")});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->new_alerts, 1u) << "c";
+  EXPECT_EQ(again->refreshed, 2u) << "a, twice";
+  EXPECT_EQ(Count(), 3);
+  EXPECT_EQ(Count("count = 3"), 1) << "a: seen three times, one row";
+  auto resolved = Ingest(alerts_, {Alert("b", false)});
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->resolved, 1u);
+  EXPECT_EQ(Count("status = 'resolved'"), 1);
+}
+
+TEST_F(AlertIndexTest, AServiceStartedLaterFindsTheStoredAlerts) {
+  ASSERT_TRUE(Ingest(alerts_, {Alert("a"), Alert("b")}).ok());
+  AlertService restarted(clock_, log_, incidents_);  // as after a restart: nothing in memory
+  EXPECT_EQ(restarted.indexed_alerts(), 0u);
+  auto again = Ingest(restarted, {Alert("a"), Alert("b", false), Alert("c")});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->refreshed, 1u);
+  EXPECT_EQ(again->resolved, 1u);
+  EXPECT_EQ(again->new_alerts, 1u);
+  EXPECT_EQ(Count(), 3);
+  EXPECT_EQ(restarted.indexed_alerts(), 3u);
+  // PagerDuty's resolve by fingerprint goes through the index too.
+  Status s = store_->Write([&](store::Tx& tx) -> Status {
+    IngestResult r;
+    auto done = restarted.ResolveKnownAlert(tx, in_, Alert("c", false), r);
+    if (!done.ok()) return done.status();
+    EXPECT_TRUE(*done);
+    auto unknown = restarted.ResolveKnownAlert(tx, in_, Alert("zz", false), r);
+    if (!unknown.ok()) return unknown.status();
+    EXPECT_FALSE(*unknown);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Count("status = 'resolved'"), 2);
+}
+
+TEST_F(AlertIndexTest, ARolledBackInsertIsNotTakenForAnotherAlert) {
+  ASSERT_TRUE(Ingest(alerts_, {Alert("a")}).ok());
+  // x is written and indexed, then its command fails: its row is gone, its id stays in the
+  // index, and the next new alert (y) gets the same id.
+  Status failed = store_->Write([&](store::Tx& tx) -> Status {
+    auto r = alerts_.Ingest(tx, in_, {Alert("x")});
+    if (!r.ok()) return r.status();
+    return Internal("the command fails after its writes");
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(Count(), 1);
+  EXPECT_EQ(alerts_.indexed_alerts(), 2u) << "a, and x's id, left behind";
+  auto y = Ingest(alerts_, {Alert("y")});
+  ASSERT_TRUE(y.ok()) << y.status().ToString();
+  EXPECT_EQ(y->new_alerts, 1u);
+  EXPECT_EQ(Count("id = 2 AND json_extract(labels, '$.instance') = 'y'"), 1)
+      << "y took the id x had";
+  auto x = Ingest(alerts_, {Alert("x")});
+  ASSERT_TRUE(x.ok()) << x.status().ToString();
+  EXPECT_EQ(x->new_alerts, 1u) << "x is new: the row its stale id names is y";
+  EXPECT_EQ(x->refreshed, 0u);
+  auto both = Ingest(alerts_, {Alert("x"), Alert("y")});
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->refreshed, 2u);
+  EXPECT_EQ(Count(), 3);
+}
+
+// Migration 18 copies the alerts table to drop its UNIQUE (integration_id, fingerprint): a
+// database made before it keeps every alert, with its id.
+TEST(AlertsMigration, KeepsEveryAlertAndDropsTheFingerprintIndex) {
+  std::string dir = store::MakeTempDir("klaxon_alerts_migration");
+  ASSERT_FALSE(dir.empty());
+  std::string path = dir + "/klaxon.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+      EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "") << " in " << sql.substr(0, 60);
+      sqlite3_free(err);
+    };
+    exec("PRAGMA journal_mode=WAL");
+    exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at INTEGER NOT NULL)");
+    for (const auto& m : store::SqliteMigrations()) {
+      if (m.version >= 18) break;
+      exec(std::string(m.sql));
+      exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 'm', 0)");
+    }
+    exec(
+        "INSERT INTO integrations(id, name, kind, key, group_by, auto_resolve, flap_window_s, "
+        "created_at) VALUES (3, 'prom', 'prometheus', 'k', '[\"alertname\"]', 1, 300, 0)");
+    exec(
+        "INSERT INTO alerts(id, integration_id, fingerprint, status, labels, annotations, "
+        "generator_url, starts_at, first_seen, last_seen, count, group_key, silenced, "
+        "noise_reason) VALUES (41, 3, '00000000000000aa', 'firing', '{\"a\":\"1\"}', '{}', '', "
+        "5, 5, 6, 2, 'g', 1, 'flaky'), (97, 3, '00000000000000bb', 'resolved', '{}', '{}', "
+        "'http://x', 5, 5, 6, 1, 'g', 0, NULL)");
+    sqlite3_close(db);
+  }
+  {
+    store::SqliteOptions o;
+    o.synchronous_full = false;
+    auto st = store::OpenStore("sqlite:" + path, o);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    Status s = (*st)->Read([&](store::Tx& tx) -> Status {
+      auto rows = tx.Query(
+          "SELECT id, integration_id, fingerprint, status, labels, generator_url, count, "
+          "silenced, noise_reason FROM alerts ORDER BY id");
+      if (!rows.ok()) return rows.status();
+      EXPECT_EQ(rows->size(), 2u);
+      if (rows->size() != 2) return Status::Ok();
+      EXPECT_EQ((*rows)[0].Int(0), 41);
+      EXPECT_EQ((*rows)[0].Str(2), "00000000000000aa");
+      EXPECT_EQ((*rows)[0].Str(4), "{\"a\":\"1\"}");
+      EXPECT_EQ((*rows)[0].Int(6), 2);
+      EXPECT_EQ((*rows)[0].Int(7), 1);
+      EXPECT_EQ((*rows)[0].Str(8), "flaky");
+      EXPECT_EQ((*rows)[1].Int(0), 97);
+      EXPECT_EQ((*rows)[1].Str(3), "resolved");
+      EXPECT_EQ((*rows)[1].Str(5), "http://x");
+      EXPECT_TRUE((*rows)[1].IsNull(8));
+      auto idx = tx.Query(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' "
+          "ORDER BY name");
+      if (!idx.ok()) return idx.status();
+      std::vector<std::string> names;
+      for (const auto& r : *idx) names.push_back(r.Str(0));
+      EXPECT_EQ(names, (std::vector<std::string>{"alerts_by_incident", "alerts_firing_leases"}));
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    (*st)->Shutdown();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace klaxon::alerts
