@@ -241,11 +241,17 @@ class SqliteStore final : public Store {
                                 (opts_.synchronous_full ? "FULL" : "NORMAL"));
     sqlite3_wal_hook(writer_.db(), &SqliteStore::OnWal, this);
     if (opts_.synchronous_full) {
-      KLAXON_RETURN_IF_ERROR(SyncWal());  // the migrations
-      sync_thread_ = std::thread([this] {
-        NameThisThread("klaxon-sync");
-        SyncLoop();
-      });
+      const char* wal = sqlite3_filename_wal(sqlite3_db_filename(writer_.db(), "main"));
+      wal_path_ = wal ? wal : opts_.path + "-wal";
+      int fd = -1;
+      Status flushed = FlushWal(fd);  // the migrations
+      if (fd >= 0) ::close(fd);
+      KLAXON_RETURN_IF_ERROR(flushed);
+      for (auto& t : sync_threads_)
+        t = std::thread([this] {
+          NameThisThread("klaxon-sync");
+          SyncLoop();
+        });
     }
     checkpoint_thread_ = std::thread([this] {
       NameThisThread("klaxon-ckpt");
@@ -335,9 +341,8 @@ class SqliteStore final : public Store {
       sync_stop_ = true;
     }
     sync_cv_.notify_all();
-    if (sync_thread_.joinable()) sync_thread_.join();
-    if (wal_fd_ >= 0) ::close(wal_fd_);
-    wal_fd_ = -1;
+    for (auto& t : sync_threads_)
+      if (t.joinable()) t.join();
     {
       std::lock_guard lock(checkpoint_mu_);
       checkpoint_stop_ = true;
@@ -416,45 +421,73 @@ class SqliteStore final : public Store {
     }
   }
 
-  // Flushes the WAL file to disk: fdatasync on our own descriptor of it flushes what the
-  // writer's connection wrote (the flush is per file, not per descriptor).
-  // SQLite names the WAL file (it resolves symlinks in the database path). A failed flush
-  // is never retried: Linux reports a write-back error once, so a later fdatasync that
-  // succeeds says nothing about the frames that were lost.
-  Status SyncWal() {
-    if (!sync_failure_.ok()) return sync_failure_;
-    if (wal_fd_ < 0) {
-      const char* wal = sqlite3_filename_wal(sqlite3_db_filename(writer_.db(), "main"));
-      wal_path_ = wal ? wal : opts_.path + "-wal";
-      wal_fd_ = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
-      if (wal_fd_ < 0) return Unavailable("cannot open " + wal_path_ + " to flush it");
-    }
-    if (::fdatasync(wal_fd_) != 0)
-      sync_failure_ = Unavailable("flushing " + wal_path_ + " to disk failed");
-    return sync_failure_;
+  // Flushes the WAL file to disk: fdatasync on our own descriptor of it (`fd`, opened on
+  // first use) flushes what the writer's connection wrote (the flush is per file, not per
+  // descriptor). SQLite names the WAL file (it resolves symlinks in the database path).
+  // Each syncer has its own descriptor: Linux reports a write-back error once per open
+  // file, so each of them sees every error that happens while it flushes.
+  Status FlushWal(int& fd) {
+    if (fd < 0) fd = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return Unavailable("cannot open " + wal_path_ + " to flush it");
+    if (::fdatasync(fd) != 0) return Unavailable("flushing " + wal_path_ + " to disk failed");
+    return Status::Ok();
   }
 
-  // Answers committed batches once the WAL holding them is on disk, in commit order.
+  // Answers committed batches once the WAL holding them is on disk, in commit order. Two
+  // syncers take turns: a commit that comes while one flush is running starts the next
+  // at once on the other, instead of waiting for the first to end and then for its own
+  // (a batch-1 request's answer waited ~1.5 flushes on average, ~1 now: bench/RESULTS.md,
+  // intake Run 9). A flush covers every commit written before it began, so whichever
+  // ends answers all of those not yet answered. A failed flush is never retried (Linux
+  // reports a write-back error once, so a later fdatasync that succeeds says nothing about
+  // the frames that were lost): it fails every commit not yet answered, and the store.
   void SyncLoop() {
-    std::vector<Committed> work;
+    int fd = -1;
+    std::vector<Committed> ready;
     for (;;) {
+      uint64_t target;
       {
         std::unique_lock lock(sync_mu_);
-        sync_cv_.wait(lock, [&] { return sync_stop_ || !sync_queue_.empty(); });
-        if (sync_queue_.empty() && sync_stop_) return;
-        work.swap(sync_queue_);
+        sync_cv_.wait(lock, [&] { return sync_stop_ || committed_seq_ > flushing_seq_; });
+        if (committed_seq_ <= flushing_seq_) break;  // stopping, and every commit is covered
+        target = flushing_seq_ = committed_seq_;
       }
-      Status synced = SyncWal();
-      if (!synced.ok()) {
+      Status synced = FlushWal(fd);
+      uint64_t ticket;
+      bool first_failure = false;
+      {
+        std::lock_guard lock(sync_mu_);
+        if (!synced.ok() && sync_failure_.ok()) {
+          sync_failure_ = synced;
+          first_failure = true;
+        }
+        if (!sync_failure_.ok()) synced = sync_failure_;
+        while (!sync_pending_.empty() && sync_pending_.front().seq <= target) {
+          ready.push_back(std::move(sync_pending_.front()));
+          sync_pending_.pop_front();
+        }
+        ticket = answer_tickets_++;
+      }
+      if (first_failure) {
         std::lock_guard lock(mu_);
         failed_ = true;
         failure_ = synced.message();
         LogError("store flush failed; refusing further writes", {{"error", failure_}});
       }
-      for (auto& c : work)
+      {
+        std::unique_lock lock(answer_mu_);  // answers go out in the order they were taken
+        answer_cv_.wait(lock, [&] { return answer_turn_ == ticket; });
+      }
+      for (auto& c : ready)
         for (size_t i = 0; i < c.done.size(); ++i) c.done[i](synced.ok() ? c.results[i] : synced);
-      work.clear();
+      {
+        std::lock_guard lock(answer_mu_);
+        ++answer_turn_;
+      }
+      answer_cv_.notify_all();
+      ready.clear();
     }
+    if (fd >= 0) ::close(fd);
   }
 
   void WriterLoop() {
@@ -626,7 +659,8 @@ class SqliteStore final : public Store {
       for (auto& cmd : batch) c.spent_fns.push_back(std::move(cmd.fn));
       {
         std::lock_guard lock(sync_mu_);
-        sync_queue_.push_back(std::move(c));
+        c.seq = ++committed_seq_;
+        sync_pending_.push_back(std::move(c));
       }
       sync_cv_.notify_one();
       return;
@@ -641,6 +675,7 @@ class SqliteStore final : public Store {
 
   // A committed batch waiting for the WAL flush: its commands' answers.
   struct Committed {
+    uint64_t seq = 0;  // commits are numbered from 1, in order
     std::vector<DoneFn> done;
     std::vector<Status> results;
     std::vector<std::function<void()>> spent_hooks;  // run; freed by the syncer
@@ -657,14 +692,19 @@ class SqliteStore final : public Store {
   bool checkpoint_stop_ = false;
   std::thread checkpoint_thread_;
   // The syncer (synchronous_full only): committed batches wait here for the WAL flush.
-  int wal_fd_ = -1;  // the syncer's own descriptor of the WAL file
   std::string wal_path_;
-  Status sync_failure_;  // sticky: set by the first failed flush
-  std::mutex sync_mu_;
+  std::mutex sync_mu_;  // guards the fields down to sync_stop_
   std::condition_variable sync_cv_;
-  std::vector<Committed> sync_queue_;
+  std::deque<Committed> sync_pending_;  // committed, not yet answered, in order
+  uint64_t committed_seq_ = 0;          // the last commit handed to the syncers
+  uint64_t flushing_seq_ = 0;           // the last commit a started flush covers
+  uint64_t answer_tickets_ = 0;         // flushes that ended, numbered in order
+  Status sync_failure_;                 // sticky: set by the first failed flush
   bool sync_stop_ = false;
-  std::thread sync_thread_;
+  std::mutex answer_mu_;
+  std::condition_variable answer_cv_;
+  uint64_t answer_turn_ = 0;  // the ticket whose answers go out next
+  std::thread sync_threads_[2];
   std::vector<std::unique_ptr<Connection>> readers_;
   std::vector<Connection*> free_readers_;
   std::mutex reader_mu_;

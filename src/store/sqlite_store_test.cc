@@ -594,6 +594,39 @@ TEST_F(SqliteStoreTest, DurableCommitsAnswerAfterTheFlushAndShutdownAnswersEvery
   EXPECT_EQ(ServiceNames().size(), static_cast<size_t>(kCommands + 1));
 }
 
+TEST_F(SqliteStoreTest, DurableAnswersComeInCommitOrderThoughTwoSyncersFlush) {
+  // Two syncer threads flush in turns; whichever ends answers what its flush covered, and
+  // the answers still go out in commit order, each once, all of them before Shutdown ends.
+  ReopenDurable();
+  constexpr int kThreads = 4, kEach = 300;
+  std::mutex mu;
+  std::vector<int> ran, answered;  // command numbers, in commit order / in answer order
+  std::atomic<int> failed{0}, next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        auto number = std::make_shared<int>(-1);
+        store_->Submit(
+            [&, number](Tx& tx) -> Status {
+              *number = next++;  // commands run one at a time, in commit order
+              ran.push_back(*number);
+              return InsertService(tx, "s" + std::to_string(*number));
+            },
+            [&, number](const Status& st) {
+              if (!st.ok()) ++failed;
+              std::lock_guard lock(mu);
+              answered.push_back(*number);
+            });
+      }
+    });
+  for (auto& t : threads) t.join();
+  store_->Shutdown();
+  EXPECT_EQ(failed.load(), 0);
+  ASSERT_EQ(ran.size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(answered, ran);
+}
+
 TEST_F(SqliteStoreTest, FullQueueRefusesWithUnavailable) {
   store_.reset();
   auto s = OpenSqlite({.path = path_, .synchronous_full = false, .max_queue = 3});
