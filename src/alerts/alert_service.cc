@@ -734,7 +734,7 @@ Result<std::optional<store::Row>> AlertService::FindAlert(store::Tx& tx, int64_t
 
 Status AlertService::LoadIndex(store::Tx& tx) {
   if (index_loaded_.load(std::memory_order_acquire)) return Status::Ok();
-  if (tx.read_only()) return Internal("the alert index is loaded in a write transaction");
+  if (tx.read_only()) return Internal("the alert index must be loaded in a write transaction");
   std::lock_guard lock(index_load_mu_);
   if (index_loaded_.load(std::memory_order_relaxed)) return Status::Ok();
   auto start = std::chrono::steady_clock::now();

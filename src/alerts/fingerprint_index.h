@@ -9,9 +9,10 @@
 //
 // It is a hint that may say too much but never too little: every alert row written adds
 // its id before its transaction commits, so a stored alert is always found; an id whose
-// transaction rolled back stays behind, and a hash can be shared, so callers check each
-// candidate row's integration and fingerprint (AlertService does). Ids only grow and
-// alerts are never deleted, so nothing is removed. Thread-safe.
+// transaction rolled back stays behind (and SQLite may give that id to the next alert),
+// and a hash can be shared, so callers check each candidate row's integration and
+// fingerprint (AlertService does). Alerts are never deleted, so nothing is removed.
+// Thread-safe.
 #pragma once
 
 #include <cstdint>

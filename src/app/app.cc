@@ -257,15 +257,21 @@ int Serve(const std::vector<std::string>& args) {
     return 2;
   }
 
-  // One server per data directory: intake keeps its index of the stored alerts in memory
-  // (alerts/fingerprint_index.h), so a second writer would go unseen. The lock goes with
-  // the process, however it ends.
-  int lock_fd = ::open((cfg.data_dir + "/klaxon.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    std::fprintf(
-        stderr, "klaxon serve: --data %s: %s\n", cfg.data_dir.c_str(),
-        lock_fd < 0 ? std::strerror(errno) : "another klaxon serve is using this data directory");
-    return 1;
+  // One server per database: intake keeps its index of the stored alerts in memory
+  // (alerts/fingerprint_index.h), so a second writer would store alerts the first does not
+  // know of. The lock sits beside the SQLite file (so --db elsewhere is covered too), stays
+  // open for the process's life and goes with it, however it ends. (OpenStore refuses
+  // any other URL below.)
+  if (std::string url = cfg.StoreUrl(); url.starts_with("sqlite:") && url.size() > 7) {
+    std::string db_path = url.substr(7), lock_path = db_path + ".lock";
+    std::filesystem::create_directories(std::filesystem::path(lock_path).parent_path(), ec);
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      bool taken = fd >= 0 && errno == EWOULDBLOCK;
+      std::fprintf(stderr, "klaxon serve: %s: %s\n", taken ? db_path.c_str() : lock_path.c_str(),
+                   taken ? "another klaxon serve is using this database" : std::strerror(errno));
+      return 1;
+    }
   }
 
   SystemClock system_clock;

@@ -410,6 +410,9 @@ class Session : public std::enable_shared_from_this<Session> {
                      });
   }
 
+  // Never for a busy session (one that read a request and has not answered it): SendNow
+  // writes its answer on the socket from another thread, and a closed descriptor's number
+  // may already belong to another connection.
   void Close() {
     if (closed_) return;
     closed_ = true;

@@ -110,6 +110,7 @@ class ServerTest : public ::testing::Test {
       return reply(std::move(r));
     }
     if (req.path == "/later") {  // answered from another thread, as the store's syncer does
+      std::lock_guard lock(mu_);
       threads_.emplace_back([reply] {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         Response r = Response::Json(202, {{"status", "ok"}});

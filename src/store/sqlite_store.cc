@@ -243,14 +243,17 @@ class SqliteStore final : public Store {
     if (opts_.synchronous_full) {
       const char* wal = sqlite3_filename_wal(sqlite3_db_filename(writer_.db(), "main"));
       wal_path_ = wal ? wal : opts_.path + "-wal";
-      int fd = -1;
-      Status flushed = FlushWal(fd);  // the migrations
-      if (fd >= 0) ::close(fd);
-      KLAXON_RETURN_IF_ERROR(flushed);
-      for (auto& t : sync_threads_)
-        t = std::thread([this] {
+      // Each syncer's descriptor is opened here, not on its first flush under load (when
+      // a process short of descriptors would fail every commit not yet answered).
+      for (int& fd : sync_fds_) {
+        fd = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) return Unavailable("cannot open " + wal_path_ + " to flush it");
+      }
+      KLAXON_RETURN_IF_ERROR(FlushWal(sync_fds_[0]));  // the migrations
+      for (size_t i = 0; i < std::size(sync_threads_); ++i)
+        sync_threads_[i] = std::thread([this, fd = sync_fds_[i]] {
           NameThisThread("klaxon-sync");
-          SyncLoop();
+          SyncLoop(fd);
         });
     }
     checkpoint_thread_ = std::thread([this] {
@@ -343,6 +346,10 @@ class SqliteStore final : public Store {
     sync_cv_.notify_all();
     for (auto& t : sync_threads_)
       if (t.joinable()) t.join();
+    for (int& fd : sync_fds_) {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
     {
       std::lock_guard lock(checkpoint_mu_);
       checkpoint_stop_ = true;
@@ -421,14 +428,12 @@ class SqliteStore final : public Store {
     }
   }
 
-  // Flushes the WAL file to disk: fdatasync on our own descriptor of it (`fd`, opened on
-  // first use) flushes what the writer's connection wrote (the flush is per file, not per
-  // descriptor). SQLite names the WAL file (it resolves symlinks in the database path).
-  // Each syncer has its own descriptor: Linux reports a write-back error once per open
-  // file, so each of them sees every error that happens while it flushes.
-  Status FlushWal(int& fd) {
-    if (fd < 0) fd = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) return Unavailable("cannot open " + wal_path_ + " to flush it");
+  // Flushes the WAL file to disk: fdatasync on our own descriptor of it flushes what the
+  // writer's connection wrote (the flush is per file, not per descriptor). SQLite names
+  // the WAL file (it resolves symlinks in the database path). Each syncer has its own
+  // descriptor: Linux reports a write-back error once per open file, so each of them sees
+  // every error that happens while it flushes.
+  Status FlushWal(int fd) {
     if (::fdatasync(fd) != 0) return Unavailable("flushing " + wal_path_ + " to disk failed");
     return Status::Ok();
   }
@@ -441,8 +446,7 @@ class SqliteStore final : public Store {
   // ends answers all of those not yet answered. A failed flush is never retried (Linux
   // reports a write-back error once, so a later fdatasync that succeeds says nothing about
   // the frames that were lost): it fails every commit not yet answered, and the store.
-  void SyncLoop() {
-    int fd = -1;
+  void SyncLoop(int fd) {
     std::vector<Committed> ready;
     for (;;) {
       uint64_t target;
@@ -487,7 +491,6 @@ class SqliteStore final : public Store {
       answer_cv_.notify_all();
       ready.clear();
     }
-    if (fd >= 0) ::close(fd);
   }
 
   void WriterLoop() {
@@ -705,6 +708,7 @@ class SqliteStore final : public Store {
   std::condition_variable answer_cv_;
   uint64_t answer_turn_ = 0;  // the ticket whose answers go out next
   std::thread sync_threads_[2];
+  int sync_fds_[2] = {-1, -1};  // each syncer's own descriptor of the WAL file
   std::vector<std::unique_ptr<Connection>> readers_;
   std::vector<Connection*> free_readers_;
   std::mutex reader_mu_;

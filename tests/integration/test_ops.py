@@ -189,17 +189,24 @@ class TestFlags(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertTrue(p.stderr.strip())
 
-    def test_one_server_per_data_directory(self):
+    def test_one_server_per_database(self):
         # Intake's index of stored alerts lives in the server's memory: a second server on
-        # the same data directory would write alerts the first one does not know of.
+        # the same database would write alerts the first one does not know of.
         server = start_server(self)
         args = ["--listen", "127.0.0.1:%d" % free_port(), "--data", server.data_dir,
                 "--admin-password", "pw-pw-pw-123"]
         p = self.run_serve(*args)
         self.assertEqual(p.returncode, 1, p.stderr)
-        self.assertIn("another klaxon serve is using this data directory", p.stderr)
+        self.assertIn("another klaxon serve is using this database", p.stderr)
         self.assertIn(server.data_dir, p.stderr)
         self.assertEqual(Client(server).get("/healthz").status, 200, "the first server was disturbed")
+        # Another data directory with --db naming the same database: refused too.
+        other = self.enterContext(tempfile.TemporaryDirectory())
+        p = self.run_serve("--listen", "127.0.0.1:%d" % free_port(), "--data", other,
+                           "--db", "sqlite:" + os.path.join(server.data_dir, "klaxon.db"),
+                           "--admin-password", "pw-pw-pw-123")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("another klaxon serve is using this database", p.stderr)
         server.kill()  # the lock goes with the process, however it ends
         server.start()
         self.assertEqual(Client(server).get("/healthz").status, 200)
