@@ -309,6 +309,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(Response r) {
     if (r.stream) return StartStream(std::move(r));
     if (r.shared_body) return SendShared(std::move(r));
+    // Beast's prepare_payload throws for a body these statuses cannot have (escaping the
+    // I/O thread); SendNow drops it, and so does this.
+    if (r.status < 200 || r.status == 204 || r.status == 304) r.body.clear();
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->result(static_cast<unsigned>(r.status));
     res->version(11);

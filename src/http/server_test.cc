@@ -104,6 +104,7 @@ class ServerTest : public ::testing::Test {
   void Handle(Request& req, Reply reply) {
     if (req.path == "/big") return reply(Response::Text(200, std::string(8 << 20, 'b')));
     if (req.path == "/none") return reply(Response::NoContent());
+    if (req.path == "/none-with-body") return reply(Response{204, {}, "not sent", {}, {}});
     if (req.path == "/odd") {
       Response r = Response::Text(200, "odd");
       r.Header("Server", "handler's own");  // the server's own name wins, once
@@ -161,6 +162,10 @@ TEST_F(ServerTest, NoContentHasNoLengthAndNoBody) {
   EXPECT_EQ(a.status, 204);
   EXPECT_EQ(a.headers.count("content-length"), 0u);
   EXPECT_EQ(c.Ask("GET", "/hello").status, 200) << "nothing was left on the wire";
+  // A handler's body on a 204 is dropped, on either path (HEAD goes through Beast).
+  EXPECT_EQ(c.Ask("DELETE", "/none-with-body").status, 204);
+  EXPECT_EQ(c.Ask("HEAD", "/none-with-body").status, 204);
+  EXPECT_EQ(c.Ask("GET", "/hello").body, "hello GET");
 }
 
 TEST_F(ServerTest, ConnectionCloseAndHttp10CloseAfterTheAnswer) {
