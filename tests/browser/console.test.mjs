@@ -22,6 +22,7 @@ import {
   navigate,
   runSuite,
   screenshot,
+  until,
   visit,
   waitLive,
 } from './harness.mjs';
@@ -128,7 +129,9 @@ await runSuite({ totalTimeoutMs: TOTAL_TIMEOUT_MS, adminApi: false }, async ({ b
     await byTestId(a, 'note-text').fill(note);
     await byTestId(a, 'note-submit').click();
     await expectText(byTestId(a, 'timeline-entry'), note, 'A timeline note');
-    assert.equal(await byTestId(a, 'note-text').inputValue(), '', 'A note box is cleared');
+    // The box clears when A's POST is answered, which is after the commit is on disk; the
+    // timeline entry comes live with the commit, so it may show first.
+    await until(async () => (await byTestId(a, 'note-text').inputValue()) === '', 'A note box is cleared');
 
     await expectText(byTestId(b, 'timeline-entry'), note, 'B timeline note');
     // Rendered as text, not markup.

@@ -122,7 +122,8 @@ await runSuite(
       await page.locator('[data-testid="update-countdown"][data-state="ok"]').waitFor();
       await expectText(byTestId(page, 'update-meta'), '1 posted', 'the update count');
       await expectText(byTestId(page, 'timeline-entry'), /posted update #1 \(also to stakeholders\)/, 'the update on the timeline');
-      assert.equal(await byTestId(page, 'update-text').inputValue(), '', 'the update box is cleared');
+      // Cleared when the POST is answered; the timeline entry may come live before that.
+      await until(async () => (await byTestId(page, 'update-text').inputValue()) === '', 'the update box is cleared');
       const pb = (await admin.get(`/incidents/${incident.id}`)).playbook;
       assert.equal(pb.updates.count, 1, 'the server counted the update');
       await assertNoReload(page, 'after the update');
