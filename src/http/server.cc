@@ -76,6 +76,13 @@ bool Framing(const std::string& name) {
 const char* Reason(int status) {
   return bhttp::obsolete_reason(static_cast<bhttp::status>(status)).data();
 }
+// The status line, the handler's headers and X-Request-Id, as the raw writers (SendNow,
+// StartStream) send them; each adds the rest of the head.
+std::string Head(const Response& r, const std::string& request_id) {
+  std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " + Reason(r.status) + "\r\n";
+  for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+  return head + "X-Request-Id: " + request_id + "\r\n";
+}
 }  // namespace
 
 // One client connection. Lives on its own strand; kept alive by the pending operation's
@@ -243,25 +250,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // False (nothing done) for a response Send must write: streamed, shared or odd headers.
   bool SendNow(const Response& r, const std::string& request_id) {
     if (r.stream || r.shared_body) return false;
-    std::string headers;
-    headers.reserve(160);
-    headers += "HTTP/1.1 ";
-    headers += std::to_string(r.status);
-    headers += ' ';
-    headers += Reason(r.status);
-    headers += "\r\n";
-    for (const auto& [k, v] : r.headers) {
+    for (const auto& [k, v] : r.headers)
       if (k.find_first_of("\r\n:") != std::string::npos ||
           v.find_first_of("\r\n") != std::string::npos || Framing(k))
         return false;
-      headers += k;
-      headers += ": ";
-      headers += v;
-      headers += "\r\n";
-    }
-    headers += "X-Request-Id: ";
-    headers += request_id;
-    headers += "\r\nServer: klaxon\r\n";
+    std::string headers = Head(r, request_id) + "Server: klaxon\r\n";
     // As Beast's prepare_payload: no length and no body where the status allows none.
     bool bodyless = r.status < 200 || r.status == 204 || r.status == 304;
     if (!bodyless) {
@@ -374,9 +367,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void StartStream(Response r) {
     streaming_ = true;
     status_ = r.status;
-    std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " + Reason(r.status) + "\r\n";
-    for (auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
-    head += "X-Request-Id: " + req_.request_id + "\r\nConnection: close\r\n\r\n";
+    std::string head = Head(r, req_.request_id) + "Connection: close\r\n\r\n";
     queued_bytes_ += head.size();
     Finish();  // a stream does not hold up draining
     stream_.expires_never();
