@@ -717,11 +717,9 @@ Status AlertService::MaybeAutoResolve(store::Tx& tx, const Integration& in, int6
 Result<std::optional<store::Row>> AlertService::FindAlert(store::Tx& tx, int64_t integration_id,
                                                           std::string_view fingerprint,
                                                           std::string_view columns) {
+  KLAXON_RETURN_IF_ERROR(LoadIndex(tx));
   std::string fp(fingerprint);
   std::string select = "SELECT " + std::string(columns) + " FROM alerts WHERE ";
-  if (tx.read_only() && !index_loaded_.load(std::memory_order_acquire))  // not loaded yet
-    return tx.QueryOne(select + "integration_id = ? AND fingerprint = ?", {integration_id, fp});
-  if (!tx.read_only()) KLAXON_RETURN_IF_ERROR(LoadIndex(tx));
   std::vector<int64_t> ids;
   index_.Candidates(integration_id, fp, ids);
   for (int64_t id : ids) {  // each checked: the index may name rows that are not this alert

@@ -148,7 +148,8 @@ class AlertService {
   Result<nlohmann::json> AlertsOfIncident(store::Tx& tx, int64_t incident_id);
 
   // The stored alert of `integration_id` with `fingerprint`: its row of `columns` (a
-  // fixed list, e.g. "id, status"), or nullopt. Looks it up in the fingerprint index.
+  // fixed list, e.g. "id, status"), or nullopt. Looks it up in the fingerprint index (in
+  // a read transaction only once a write loaded it; serve loads it at start).
   Result<std::optional<store::Row>> FindAlert(store::Tx& tx, int64_t integration_id,
                                               std::string_view fingerprint,
                                               std::string_view columns);

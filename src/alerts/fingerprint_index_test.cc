@@ -136,6 +136,17 @@ TEST_F(AlertIndexTest, AServiceStartedLaterFindsTheStoredAlerts) {
   ASSERT_TRUE(Ingest(alerts_, {Alert("a"), Alert("b")}).ok());
   AlertService restarted(clock_, log_, incidents_);  // as after a restart: nothing in memory
   EXPECT_EQ(restarted.indexed_alerts(), 0u);
+  auto read = [&] {
+    std::optional<store::Row> found;
+    Status s = store_->Read([&](store::Tx& tx) -> Status {
+      auto r = restarted.FindAlert(tx, in_.id, Alert("a").fingerprint, "status");
+      if (!r.ok()) return r.status();
+      found = *r;
+      return Status::Ok();
+    });
+    return std::make_pair(s, found);
+  };
+  EXPECT_EQ(read().first.code(), Code::kInternal) << "a reader cannot load the index";
   auto again = Ingest(restarted, {Alert("a"), Alert("b", false), Alert("c")});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->refreshed, 1u);
@@ -143,6 +154,10 @@ TEST_F(AlertIndexTest, AServiceStartedLaterFindsTheStoredAlerts) {
   EXPECT_EQ(again->new_alerts, 1u);
   EXPECT_EQ(Count(), 3);
   EXPECT_EQ(restarted.indexed_alerts(), 3u);
+  auto [st, found] = read();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(found.has_value()) << "a reader finds it once a write loaded the index";
+  EXPECT_EQ(found->Str(0), "firing");
   // PagerDuty's resolve by fingerprint goes through the index too.
   Status s = store_->Write([&](store::Tx& tx) -> Status {
     IngestResult r;
