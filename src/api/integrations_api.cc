@@ -327,7 +327,9 @@ void Api::Intake(http::Request& req, http::Reply reply) {
   intake::PrepareForStore(*alerts);
   auto result = std::make_shared<alerts::IngestResult>();
   std::string rid = req.request_id;
-  d_.store.Submit(
+  // Rerunnable: Ingest reads the batch, not moves from it, and what it changes outside the
+  // Tx is the fingerprint index (a hint, checked against the rows) and commit hooks.
+  d_.store.SubmitRerunnable(
       [this, in = *integration, alerts, result](store::Tx& tx) -> Status {
         auto r = d_.alerts.Ingest(tx, in, *alerts);
         if (!r.ok()) return r.status();

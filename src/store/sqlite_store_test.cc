@@ -440,6 +440,103 @@ TEST_F(SqliteStoreTest, FailedCommandInABatchRollsBackOnlyItself) {
   EXPECT_GT(max_batch.load(), 1u) << "commands were expected to share a commit";
 }
 
+// Rerunnable commands (Store::SubmitRerunnable) at the head of a batch run without
+// savepoints. One that fails takes the transaction down with it: the batch runs again,
+// each command in its own savepoint, so the outcome is as if it had from the start. The
+// first attempt's commit hooks never run, and every command is answered once.
+TEST_F(SqliteStoreTest, AFailedRerunnableCommandRunsItsBatchAgainWithSavepoints) {
+  constexpr int kCommands = 6, kFailing = 3;
+  std::atomic<size_t> max_batch{0};
+  store_->SetCommitObserver([&](double, size_t batch) {
+    if (batch > max_batch) max_batch = batch;
+  });
+  std::vector<int> runs(kCommands, 0);  // touched on the writer thread only until the end
+  std::vector<int> hooks_run;
+  std::vector<Status> answers(kCommands, Unavailable("not answered"));
+  std::atomic<int> answered{0};
+  auto gate = BlockWriter();
+  for (int i = 0; i < kCommands; ++i)
+    store_->SubmitRerunnable(
+        [&, i](Tx& tx) {
+          ++runs[i];
+          tx.OnCommit([&, i] { hooks_run.push_back(i); });
+          KLAXON_RETURN_IF_ERROR(InsertService(tx, "r" + std::to_string(i)));
+          return i == kFailing ? Conflict("fails after inserting") : Status::Ok();
+        },
+        [&, i](const Status& s) {
+          answers[i] = s;
+          ++answered;
+        });
+  gate->set_value();
+  ASSERT_TRUE(store_->Write([](Tx&) { return Status::Ok(); }).ok());
+  ASSERT_EQ(answered.load(), kCommands);
+  ASSERT_GE(max_batch.load(), static_cast<size_t>(kCommands)) << "expected one batch";
+
+  std::set<std::string> expected;
+  for (int i = 0; i < kCommands; ++i) {
+    // Up to the failing one: the attempt without savepoints, then the rerun.
+    EXPECT_EQ(runs[i], i <= kFailing ? 2 : 1) << "command " << i;
+    if (i == kFailing) {
+      EXPECT_EQ(answers[i].code(), Code::kConflict);
+    } else {
+      EXPECT_TRUE(answers[i].ok()) << i << ": " << answers[i].ToString();
+      expected.insert("r" + std::to_string(i));
+    }
+  }
+  EXPECT_EQ(ServiceNames(), expected);
+  EXPECT_EQ(hooks_run, (std::vector<int>{0, 1, 2, 4, 5}));
+}
+
+// A command submitted with Submit keeps its savepoint, and so does every command after
+// it in the batch: a failure among those rolls back only itself, nothing runs twice.
+TEST_F(SqliteStoreTest, CommandsAfterAPlainOneInTheBatchFailAlone) {
+  std::vector<int> runs(4, 0);
+  std::vector<Status> answers(4);
+  auto gate = BlockWriter();
+  for (int i = 0; i < 4; ++i) {
+    Store::WriteFn fn = [&, i](Tx& tx) {
+      ++runs[i];
+      KLAXON_RETURN_IF_ERROR(InsertService(tx, "p" + std::to_string(i)));
+      return i == 2 ? Invalid("fails after inserting") : Status::Ok();
+    };
+    Store::DoneFn done = [&, i](const Status& s) { answers[i] = s; };
+    if (i == 1)
+      store_->Submit(std::move(fn), std::move(done));
+    else
+      store_->SubmitRerunnable(std::move(fn), std::move(done));
+  }
+  gate->set_value();
+  ASSERT_TRUE(store_->Write([](Tx&) { return Status::Ok(); }).ok());
+  EXPECT_EQ(runs, (std::vector<int>{1, 1, 1, 1}));
+  EXPECT_TRUE(answers[0].ok());
+  EXPECT_TRUE(answers[1].ok());
+  EXPECT_EQ(answers[2].code(), Code::kInvalidArgument);
+  EXPECT_TRUE(answers[3].ok());
+  EXPECT_EQ(ServiceNames(), (std::set<std::string>{"p0", "p1", "p3"}));
+}
+
+// Durable commits too: the rerun's answers come from the syncer, after the flush.
+TEST_F(SqliteStoreTest, RerunnableCommandsAreAnsweredOnceWithDurableCommits) {
+  ReopenDurable();
+  std::atomic<int> answered{0}, failed{0};
+  auto gate = BlockWriter();
+  for (int i = 0; i < 10; ++i)
+    store_->SubmitRerunnable(
+        [i](Tx& tx) {
+          KLAXON_RETURN_IF_ERROR(InsertService(tx, "d" + std::to_string(i)));
+          return i % 4 == 3 ? Invalid("no") : Status::Ok();
+        },
+        [&](const Status& s) {
+          ++answered;
+          failed += !s.ok();
+        });
+  gate->set_value();
+  ASSERT_TRUE(store_->Write([](Tx&) { return Status::Ok(); }).ok());
+  EXPECT_EQ(answered.load(), 10);
+  EXPECT_EQ(failed.load(), 2);
+  EXPECT_EQ(ServiceNames().size(), 8u);
+}
+
 TEST_F(SqliteStoreTest, OnCommitHooksRunForCommittedCommandsInOrder) {
   std::vector<int> hooks_run;  // touched only on the writer thread until the final Write
   std::vector<std::pair<int, bool>> done_seen;  // (command, its hook had run)

@@ -87,6 +87,14 @@ class Store {
   // in commit order, on the store's writer or syncer thread; keep it short (post the rest
   // elsewhere) and never wait on the store from it.
   virtual void Submit(WriteFn fn, DoneFn done) = 0;
+  // Submit for a command that may run more than once before it commits, which lets the
+  // store run it without a savepoint of its own (SQLite copies every page a savepoint's
+  // command first changes: a fifth of intake's writer time, bench/RESULTS.md intake
+  // Run 10). `fn` must give the same outcome each time: it uses its captures without
+  // moving from them, and what it changes outside the Tx (a hint, a cache entry the Tx's
+  // rows confirm) is harmless to repeat; effects go in OnCommit hooks, which a rolled
+  // back attempt never runs.
+  virtual void SubmitRerunnable(WriteFn fn, DoneFn done) { Submit(std::move(fn), std::move(done)); }
   // Submit and wait.
   Status Write(WriteFn fn);
   // Runs `fn` in a read transaction on a reader connection.
