@@ -53,6 +53,17 @@ std::string Recorder::Printable(std::string_view s, size_t max) {
   out.reserve(std::min(s.size(), max));
   size_t i = 0;
   while (i < s.size()) {
+    // A run of ASCII (most bodies are all ASCII) goes in one piece.
+    size_t run = i;
+    while (run < s.size() && run - i < max - out.size() &&
+           static_cast<unsigned char>(s[run]) < 0x80)
+      ++run;
+    if (run > i) {
+      out.append(s.substr(i, run - i));
+      i = run;
+      if (out.size() == max) break;
+      continue;
+    }
     size_t n = SequenceLength(s, i);
     std::string_view piece = n ? s.substr(i, n) : std::string_view("\xEF\xBF\xBD");
     if (out.size() + piece.size() > max) break;

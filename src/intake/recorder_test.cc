@@ -81,6 +81,12 @@ TEST(Recorder, PrintableMakesAnyBytesValidUtf8) {
   // Cut on a character boundary: "é" is two bytes and does not fit in the last one.
   EXPECT_EQ(Recorder::Printable("ab\xC3\xA9", 3), "ab");
   EXPECT_EQ(Recorder::Printable("\xF0\x9F\x94\xA5!", 5), "\xF0\x9F\x94\xA5!");
+  // ASCII runs are cut at the limit too, before and after other characters.
+  EXPECT_EQ(Recorder::Printable("abcdef", 3), "abc");
+  EXPECT_EQ(Recorder::Printable("abc", 0), "");
+  EXPECT_EQ(Recorder::Printable("\xC3\xA9xyz\xC3\xA9", 4), "\xC3\xA9xy");
+  EXPECT_EQ(Recorder::Printable("x\xffyz", 3), "x");  // the replacement is 3 bytes
+  EXPECT_EQ(Recorder::Printable("x\xffyz", 5), "x\xEF\xBF\xBDy");
   nlohmann::json j = Recorder::Printable("\xfe\xff", 100);
   EXPECT_NO_THROW((void)j.dump());
 }
