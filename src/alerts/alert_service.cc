@@ -393,7 +393,7 @@ Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
                                           const std::vector<intake::NormalizedAlert>& batch) {
   IngestResult result;
   result.received = batch.size();
-  auto suppression = Suppression::Load(tx, clock_.Now());  // once per batch
+  auto suppression = suppressions_.Load(tx, clock_.Now());  // once per batch
   if (!suppression.ok()) return suppression.status();
   // The batch's known alerts: the fingerprint index names the rows that may be them (none
   // for a new alert), read a few queries for all of them. A row another fingerprint

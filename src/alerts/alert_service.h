@@ -77,7 +77,7 @@ struct IngestResult {
 class AlertService {
  public:
   AlertService(const Clock& clock, events::EventLog& log, incidents::IncidentService& incidents)
-      : clock_(clock), log_(log), incidents_(incidents) {}
+      : clock_(clock), log_(log), incidents_(incidents), suppressions_(log) {}
 
   Result<Integration> CreateIntegration(store::Tx& tx, Integration spec,
                                         const events::Actor& actor);
@@ -181,6 +181,8 @@ class AlertService {
   std::function<Status(store::Tx&, const Integration&)> on_created_;
   Classifier classifier_;
   Observer observer_;
+  // The silences and maintenance windows each batch checks (suppression.h).
+  SuppressionCache suppressions_;
   // Alert ids by (integration, fingerprint): see fingerprint_index.h. Loaded once.
   FingerprintIndex index_;
   std::mutex index_load_mu_;

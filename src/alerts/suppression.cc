@@ -20,19 +20,12 @@ json WindowSpec(const MaintenanceWindow& w) {
   return j;
 }
 
-}  // namespace
+constexpr const char* kSilenceColumns =
+    "SELECT id, matchers, starts_at, ends_at, created_by, comment, expired_at FROM silences ";
 
-Result<std::vector<Silence>> LoadSilences(store::Tx& tx, bool active_only, TimeMs now) {
-  auto rows = active_only
-                  ? tx.Query(
-                        "SELECT id, matchers, starts_at, ends_at, created_by, comment, expired_at "
-                        "FROM silences "
-                        "WHERE expired_at IS NULL AND starts_at <= ? AND ends_at > ? ORDER BY id",
-                        {now, now})
-                  : tx.Query(
-                        "SELECT id, matchers, starts_at, ends_at, created_by, comment, expired_at "
-                        "FROM silences "
-                        "ORDER BY id DESC LIMIT 1000");
+Result<std::vector<Silence>> SilenceRows(store::Tx& tx, const std::string& sql,
+                                         const store::Params& params) {
+  auto rows = tx.Query(sql, params);
   if (!rows.ok()) return rows.status();
   std::vector<Silence> out;
   for (const auto& r : *rows) {
@@ -53,6 +46,18 @@ Result<std::vector<Silence>> LoadSilences(store::Tx& tx, bool active_only, TimeM
   return out;
 }
 
+}  // namespace
+
+Result<std::vector<Silence>> LoadSilences(store::Tx& tx, bool active_only, TimeMs now) {
+  if (active_only)
+    return SilenceRows(
+        tx,
+        std::string(kSilenceColumns) +
+            "WHERE expired_at IS NULL AND starts_at <= ? AND ends_at > ? ORDER BY id",
+        {now, now});
+  return SilenceRows(tx, std::string(kSilenceColumns) + "ORDER BY id DESC LIMIT 1000", {});
+}
+
 Result<std::vector<MaintenanceWindow>> LoadWindows(store::Tx& tx) {
   auto rows = tx.Query(
       "SELECT id, service_id, spec FROM maintenance_windows WHERE deleted_at IS NULL ORDER BY id");
@@ -69,13 +74,20 @@ Result<std::vector<MaintenanceWindow>> LoadWindows(store::Tx& tx) {
 }
 
 Result<Suppression> Suppression::Load(store::Tx& tx, TimeMs now) {
-  Suppression s;
   auto silences = LoadSilences(tx, true, now);
   if (!silences.ok()) return silences.status();
-  s.silences_ = std::move(silences).value();
   auto windows = LoadWindows(tx);
   if (!windows.ok()) return windows.status();
-  for (const auto& w : *windows)
+  return From(tx, *silences, *windows, now);
+}
+
+Result<Suppression> Suppression::From(store::Tx& tx, const std::vector<Silence>& silences,
+                                      const std::vector<MaintenanceWindow>& windows, TimeMs now) {
+  Suppression s;
+  for (const auto& silence : silences)
+    if (!silence.expired_at && silence.starts_at <= now && now < silence.ends_at)
+      s.silences_.push_back(silence);
+  for (const auto& w : windows)
     if (w.ActiveAt(now)) s.services_in_maintenance_.push_back(w.service_id);
   if (!s.services_in_maintenance_.empty()) {
     auto rows = tx.Query("SELECT id, name FROM services");
@@ -83,6 +95,53 @@ Result<Suppression> Suppression::Load(store::Tx& tx, TimeMs now) {
     for (const auto& r : *rows) s.service_ids_[r.Str(1)] = r.Int(0);
   }
   return s;
+}
+
+SuppressionCache::SuppressionCache(events::EventLog& log) {
+  log.AddTxHook([state = state_](store::Tx& tx, const events::Event& e) {
+    if (e.kind.starts_with("silence.") || e.kind.starts_with("maintenance.")) {
+      state->Drop();
+      // Run at the commit; dropped unrun when the change rolls back: either way, drop.
+      struct DropWhenDone {
+        std::shared_ptr<State> state;
+        ~DropWhenDone() { state->Drop(); }
+      };
+      tx.OnCommit([drop = std::make_shared<DropWhenDone>(state)] { drop->state->Drop(); });
+    }
+    return Status::Ok();
+  });
+}
+
+void SuppressionCache::State::Drop() {
+  std::lock_guard lock(mu);
+  rows.reset();
+  ++generation;
+}
+
+Result<Suppression> SuppressionCache::Load(store::Tx& tx, TimeMs now) {
+  std::shared_ptr<const Rows> rows;
+  uint64_t generation;
+  {
+    std::lock_guard lock(state_->mu);
+    rows = state_->rows;
+    generation = state_->generation;
+  }
+  if (!rows) {
+    auto fresh = std::make_shared<Rows>();
+    // Those not over yet, ahead of their start too: the clock decides per batch.
+    auto silences = SilenceRows(
+        tx, std::string(kSilenceColumns) + "WHERE expired_at IS NULL AND ends_at > ? ORDER BY id",
+        {now});
+    if (!silences.ok()) return silences.status();
+    fresh->silences = std::move(silences).value();
+    auto windows = LoadWindows(tx);
+    if (!windows.ok()) return windows.status();
+    fresh->windows = std::move(windows).value();
+    rows = fresh;
+    std::lock_guard lock(state_->mu);
+    if (generation == state_->generation) state_->rows = rows;  // not if a change came meanwhile
+  }
+  return Suppression::From(tx, rows->silences, rows->windows, now);
 }
 
 bool Suppression::Suppressed(const intake::Labels& labels,
