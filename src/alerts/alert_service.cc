@@ -665,11 +665,13 @@ Result<int64_t> AlertService::IncidentFor(store::Tx& tx, const Integration& in,
   if (*open) return (*open)->Int(0);
 
   incidents::DeclareRequest req;
+  // A blank summary or name does not make a title (the declare would refuse it, and the
+  // sender drop the alert on the 4xx): the next one does.
+  auto blank = [](const std::string& s) { return s.find_first_not_of(" \t\r\n") == s.npos; };
   std::string name = Label(a.labels, "alertname");
   std::string summary = Label(a.annotations, "summary");
-  req.title =
-      Truncate(!summary.empty() ? summary : (name.empty() ? "Alert " + a.fingerprint : name),
-               incidents::kMaxTitle);
+  req.title = Truncate(!blank(summary) ? summary : (blank(name) ? "Alert " + a.fingerprint : name),
+                       incidents::kMaxTitle);
   std::optional<std::pair<std::string, std::string>> classified;
   if (classifier_) classified = classifier_(a.labels, a.annotations);
   if (classified) {

@@ -116,6 +116,36 @@ class AlertIndexTest : public ::testing::Test {
   Integration in_;
 };
 
+// A blank summary or alert name is passed over for the title: refusing the alert (the
+// declare requires a title) would make its sender drop it.
+TEST_F(AlertIndexTest, ABlankSummaryOrNameIsNotTheTitle) {
+  intake::NormalizedAlert blank_summary = Alert("x");
+  blank_summary.annotations = {{"summary", "  \t"}};
+  intake::NormalizedAlert blank_name;
+  blank_name.labels = {{"alertname", "   "}, {"instance", "y"}};
+  blank_name.fingerprint = intake::Fingerprint(blank_name.labels);
+  blank_name.firing = true;
+  blank_name.starts_at = kStart;
+  for (const auto& [alert, title] : {std::pair{blank_summary, std::string("Down")},
+                                     std::pair{blank_name, "Alert " + blank_name.fingerprint}}) {
+    auto r = Ingest(alerts_, {alert});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->incidents_opened.size(), 1u);
+    std::string got;
+    ASSERT_TRUE(store_
+                    ->Read([&](store::Tx& tx) -> Status {
+                      auto row = tx.QueryOne("SELECT title FROM incidents ORDER BY id DESC");
+                      if (!row.ok()) return row.status();
+                      got = (*row)->Str(0);
+                      return Status::Ok();
+                    })
+                    .ok());
+    EXPECT_EQ(got, title);
+    // The next alert goes to a new group: another alertname.
+    in_.group_by = {"instance"};
+  }
+}
+
 TEST_F(AlertIndexTest, ARepeatRefreshesTheStoredAlert) {
   auto first = Ingest(alerts_, {Alert("a"), Alert("b")});
   ASSERT_TRUE(first.ok()) << first.status().ToString();

@@ -126,8 +126,9 @@ Result<Suppression> SuppressionCache::Load(store::Tx& tx, TimeMs now) {
     rows = state_->rows;
     generation = state_->generation;
   }
-  if (!rows) {
+  if (!rows || now < rows->read_at) {
     auto fresh = std::make_shared<Rows>();
+    fresh->read_at = now;
     // Those not over yet, ahead of their start too: the clock decides per batch.
     auto silences = SilenceRows(
         tx, std::string(kSilenceColumns) + "WHERE expired_at IS NULL AND ends_at > ? ORDER BY id",

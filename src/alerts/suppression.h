@@ -52,6 +52,8 @@ class SuppressionCache {
 
  private:
   struct Rows {
+    TimeMs read_at = 0;  // silences over by then are left out: read again if the clock
+                         // goes back before it
     std::vector<Silence> silences;
     std::vector<MaintenanceWindow> windows;
   };

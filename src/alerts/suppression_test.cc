@@ -108,6 +108,14 @@ TEST_F(SuppressionCacheTest, ASilenceAheadOfItsStartCountsFromItsStartToItsEnd) 
   EXPECT_FALSE(Silenced("c-3")) << "over";
 }
 
+TEST_F(SuppressionCacheTest, AClockSetBackSeesTheSilencesOfThatTimeAgain) {
+  CreateSilence(InstanceSilence(".*", kStart - 1000, kStart + 60'000));
+  clock_.Advance(120'000);
+  EXPECT_FALSE(Silenced("g-1")) << "over (and left out of the rows read now)";
+  clock_.Advance(-90'000);  // the system clock stepped back
+  EXPECT_TRUE(Silenced("g-2"));
+}
+
 TEST_F(SuppressionCacheTest, AChangeInTheBatchsOwnTransactionCounts) {
   EXPECT_FALSE(Silenced("d-1"));
   size_t silenced = 0;

@@ -328,7 +328,9 @@ void Api::Intake(http::Request& req, http::Reply reply) {
   auto result = std::make_shared<alerts::IngestResult>();
   std::string rid = req.request_id;
   // Rerunnable: Ingest reads the batch, not moves from it, and what it changes outside the
-  // Tx is the fingerprint index (a hint, checked against the rows) and commit hooks.
+  // Tx is harmless to repeat: the fingerprint index (a hint, checked against the rows),
+  // the incident drill cache (overwritten), the silence cache (dropped on rollback),
+  // prepared pages (dropped with their hooks).
   d_.store.SubmitRerunnable(
       [this, in = *integration, alerts, result](store::Tx& tx) -> Status {
         auto r = d_.alerts.Ingest(tx, in, *alerts);

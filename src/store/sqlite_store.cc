@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <mutex>
@@ -576,11 +577,12 @@ class SqliteStore final : public Store {
 
   // One transaction for the batch. Each command runs in a savepoint of its own, so that
   // one that fails rolls back alone, except the batch's leading rerunnable commands
-  // (Store::SubmitRerunnable): a savepoint makes SQLite copy each page its command first
-  // changes, which for small commands is a fifth of the writer's time. When one of those
-  // fails, the transaction is rolled back and the whole batch run again with a savepoint
-  // for every command (`savepoint_each`).
-  void RunBatch(std::vector<Command>& batch, bool savepoint_each = false) {
+  // (Store::SubmitRerunnable) before `bare_limit`: a savepoint makes SQLite copy each page
+  // its command first changes, which for small commands is a fifth of the writer's time.
+  // When one of those fails, the transaction is rolled back and the batch run again: the
+  // commands before it bare again (they succeeded), it and the rest with savepoints. The
+  // limit only shrinks, so a batch runs at most as many times as it has commands.
+  void RunBatch(std::vector<Command>& batch, size_t bare_limit = SIZE_MAX) {
     {
       // Commands queued before a sticky failure are refused too.
       std::unique_lock lock(mu_);
@@ -599,14 +601,14 @@ class SqliteStore final : public Store {
       for (auto& c : batch) c.done(Unavailable(begin.message()));
       return;
     }
-    Status broken;  // set when SQLite abandoned the whole transaction (disk full, I/O error)
-    bool bare_run = !savepoint_each;  // every command so far ran without a savepoint
+    Status broken;         // set when SQLite abandoned the whole transaction (disk full, I/O error)
+    bool bare_run = true;  // every command so far ran without a savepoint
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!broken.ok()) {
         results[i] = broken;
         continue;
       }
-      bool bare = bare_run && batch[i].rerunnable;
+      bool bare = bare_run && batch[i].rerunnable && i < bare_limit;
       bare_run = bare;
       Status s = bare ? Status::Ok() : writer_.Exec("SAVEPOINT cmd");
       if (s.ok()) {
@@ -624,11 +626,12 @@ class SqliteStore final : public Store {
           // The error ended the transaction: nothing to roll back to.
         } else if (bare) {
           // Its writes can only go with the whole transaction's, which holds nothing but
-          // rerunnable commands: roll it back (their hooks are dropped unrun) and run the
-          // batch again, each command in a savepoint.
+          // rerunnable commands: roll it back, drop their hooks unrun (now, not after the
+          // rerun: a prepared page waits for its hook's answer), and run the batch again.
+          (void)tx.TakeHooks();
           hooks.clear();
           Status rolled_back = writer_.Exec("ROLLBACK");
-          if (rolled_back.ok()) return RunBatch(batch, true);
+          if (rolled_back.ok()) return RunBatch(batch, i);
           s = rolled_back;
           if (writer_.InTransaction()) {  // not rolled back: nothing of it may commit
             broken = Unavailable("store transaction not rolled back: " + s.message());

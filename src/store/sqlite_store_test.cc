@@ -487,6 +487,31 @@ TEST_F(SqliteStoreTest, AFailedRerunnableCommandRunsItsBatchAgainWithSavepoints)
   EXPECT_EQ(hooks_run, (std::vector<int>{0, 1, 2, 4, 5}));
 }
 
+// The rerun runs the commands before the failed one bare again; should one of them fail
+// then (it did not the first time), the batch runs once more, with fewer bare commands.
+TEST_F(SqliteStoreTest, ARerunThatFailsEarlierRunsTheBatchOnceMore) {
+  std::vector<int> runs(4, 0);
+  std::vector<Status> answers(4);
+  auto gate = BlockWriter();
+  for (int i = 0; i < 4; ++i)
+    store_->SubmitRerunnable(
+        [&, i](Tx& tx) {
+          ++runs[i];
+          KLAXON_RETURN_IF_ERROR(InsertService(tx, "q" + std::to_string(i)));
+          if (i == 0 && runs[i] == 2) return Unavailable("fails on its second run only");
+          return i == 2 ? Conflict("always fails") : Status::Ok();
+        },
+        [&, i](const Status& s) { answers[i] = s; });
+  gate->set_value();
+  ASSERT_TRUE(store_->Write([](Tx&) { return Status::Ok(); }).ok());
+  EXPECT_EQ(runs, (std::vector<int>{3, 2, 2, 1}));
+  EXPECT_TRUE(answers[0].ok()) << answers[0].ToString();
+  EXPECT_TRUE(answers[1].ok());
+  EXPECT_EQ(answers[2].code(), Code::kConflict);
+  EXPECT_TRUE(answers[3].ok());
+  EXPECT_EQ(ServiceNames(), (std::set<std::string>{"q0", "q1", "q3"}));
+}
+
 // A command submitted with Submit keeps its savepoint, and so does every command after
 // it in the batch: a failure among those rolls back only itself, nothing runs twice.
 TEST_F(SqliteStoreTest, CommandsAfterAPlainOneInTheBatchFailAlone) {

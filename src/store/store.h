@@ -91,9 +91,10 @@ class Store {
   // store run it without a savepoint of its own (SQLite copies every page a savepoint's
   // command first changes: a fifth of intake's writer time, bench/RESULTS.md intake
   // Run 10). `fn` must give the same outcome each time: it uses its captures without
-  // moving from them, and what it changes outside the Tx (a hint, a cache entry the Tx's
-  // rows confirm) is harmless to repeat; effects go in OnCommit hooks, which a rolled
-  // back attempt never runs.
+  // moving from them, and what it changes outside the Tx is harmless to repeat or to
+  // have rolled back (a hint checked against the rows, a cache entry overwritten or
+  // dropped, a prepared page whose hook answers "not committed" when dropped); effects go
+  // in OnCommit hooks, which a rolled back attempt never runs.
   virtual void SubmitRerunnable(WriteFn fn, DoneFn done) { Submit(std::move(fn), std::move(done)); }
   // Submit and wait.
   Status Write(WriteFn fn);
