@@ -46,18 +46,6 @@ Result<std::vector<Silence>> SilenceRows(store::Tx& tx, const std::string& sql,
   return out;
 }
 
-}  // namespace
-
-Result<std::vector<Silence>> LoadSilences(store::Tx& tx, bool active_only, TimeMs now) {
-  if (active_only)
-    return SilenceRows(
-        tx,
-        std::string(kSilenceColumns) +
-            "WHERE expired_at IS NULL AND starts_at <= ? AND ends_at > ? ORDER BY id",
-        {now, now});
-  return SilenceRows(tx, std::string(kSilenceColumns) + "ORDER BY id DESC LIMIT 1000", {});
-}
-
 Result<std::vector<MaintenanceWindow>> LoadWindows(store::Tx& tx) {
   auto rows = tx.Query(
       "SELECT id, service_id, spec FROM maintenance_windows WHERE deleted_at IS NULL ORDER BY id");
@@ -73,13 +61,7 @@ Result<std::vector<MaintenanceWindow>> LoadWindows(store::Tx& tx) {
   return out;
 }
 
-Result<Suppression> Suppression::Load(store::Tx& tx, TimeMs now) {
-  auto silences = LoadSilences(tx, true, now);
-  if (!silences.ok()) return silences.status();
-  auto windows = LoadWindows(tx);
-  if (!windows.ok()) return windows.status();
-  return From(tx, *silences, *windows, now);
-}
+}  // namespace
 
 Result<Suppression> Suppression::From(store::Tx& tx, const std::vector<Silence>& silences,
                                       const std::vector<MaintenanceWindow>& windows, TimeMs now) {
@@ -181,7 +163,7 @@ Result<Silence> SuppressionStore::CreateSilence(store::Tx& tx, Silence s,
 }
 
 Result<std::vector<Silence>> SuppressionStore::ListSilences(store::Tx& tx) {
-  return LoadSilences(tx, false, clock_.Now());
+  return SilenceRows(tx, std::string(kSilenceColumns) + "ORDER BY id DESC LIMIT 1000", {});
 }
 
 Status SuppressionStore::ExpireSilence(store::Tx& tx, int64_t id, const events::Actor& actor) {

@@ -1,5 +1,5 @@
 // Silences and maintenance windows: their storage, and the set in force for one ingest
-// batch (loaded once per batch, then consulted per alert).
+// batch (read once and kept by SuppressionCache, then consulted per alert).
 //
 // SuppressionStore holds references only and is thread-safe; a Suppression is a value
 // owned by the batch that loaded it.
@@ -21,8 +21,7 @@ namespace klaxon::alerts {
 
 class Suppression {
  public:
-  static Result<Suppression> Load(store::Tx& tx, TimeMs now);
-  // The same from rows read before (SuppressionCache): those in force at `now`.
+  // The silences and windows of these rows in force at `now` (SuppressionCache).
   static Result<Suppression> From(store::Tx& tx, const std::vector<Silence>& silences,
                                   const std::vector<MaintenanceWindow>& windows, TimeMs now);
   // True when an active silence matches the labels, or the alert's service (the
@@ -87,9 +86,5 @@ class SuppressionStore {
   const Clock& clock_;
   events::EventLog& log_;
 };
-
-// Rows → values, shared by the store and Suppression::Load.
-Result<std::vector<Silence>> LoadSilences(store::Tx& tx, bool active_only, TimeMs now);
-Result<std::vector<MaintenanceWindow>> LoadWindows(store::Tx& tx);
 
 }  // namespace klaxon::alerts
