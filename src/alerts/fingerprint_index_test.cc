@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "alerts/alert_service.h"
+#include "alerts/alert_service_test_fixture.h"
 #include "store/migrations.h"
 #include "store/test_store.h"
 
@@ -56,25 +57,10 @@ TEST(FingerprintIndex, KeepsEveryEntryAsItGrows) {
   EXPECT_LE(ix.memory_bytes(), static_cast<size_t>(kN) * 48);
 }
 
-constexpr TimeMs kStart = 1795646741123;  // 2026-11-25T22:45:41.123Z
-
 // AlertService on a real store: what intake finds through the index.
-class AlertIndexTest : public ::testing::Test {
+class AlertIndexTest : public AlertServiceTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(store_.status().ok()) << store_.status().ToString();
-    Status s = store_->Write([&](store::Tx& tx) -> Status {
-      Integration spec;
-      spec.name = "prom";
-      spec.kind = "prometheus";
-      spec.group_by = {"alertname"};
-      auto in = alerts_.CreateIntegration(tx, spec, {"user", 1, "alice"});
-      if (!in.ok()) return in.status();
-      in_ = *in;
-      return Status::Ok();
-    });
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
+  AlertIndexTest() : AlertServiceTest("klaxon_alert_index") {}
 
   static intake::NormalizedAlert Alert(const std::string& instance, bool firing = true) {
     intake::NormalizedAlert a;
@@ -106,14 +92,6 @@ class AlertIndexTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return n;
   }
-
-  store::TempStore store_{"klaxon_alert_index"};
-  ManualClock clock_{kStart};
-  events::EventBus bus_;
-  events::EventLog log_{clock_, bus_};
-  incidents::IncidentService incidents_{clock_, log_};
-  AlertService alerts_{clock_, log_, incidents_};
-  Integration in_;
 };
 
 // A blank summary or alert name is passed over for the title: refusing the alert (the

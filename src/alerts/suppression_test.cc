@@ -2,29 +2,20 @@
 
 #include <gtest/gtest.h>
 
-#include "alerts/alert_service.h"
-#include "store/test_store.h"
+#include "alerts/alert_service_test_fixture.h"
 
 namespace klaxon::alerts {
 namespace {
 
-constexpr TimeMs kStart = 1795646741123;  // 2026-11-25T22:45:41.123Z
-const events::Actor kAlice{"user", 1, "alice"};
-
 // Intake's silences and maintenance windows come from SuppressionCache: changes between
 // batches, in the batch's own transaction and rolled back ones all count at once.
-class SuppressionCacheTest : public ::testing::Test {
+class SuppressionCacheTest : public AlertServiceTest {
  protected:
+  SuppressionCacheTest() : AlertServiceTest("klaxon_suppression_cache") {}
+
   void SetUp() override {
-    ASSERT_TRUE(store_.status().ok()) << store_.status().ToString();
+    AlertServiceTest::SetUp();
     Status s = store_->Write([&](store::Tx& tx) -> Status {
-      Integration spec;
-      spec.name = "prom";
-      spec.kind = "prometheus";
-      spec.group_by = {"alertname"};
-      auto in = alerts_.CreateIntegration(tx, spec, kAlice);
-      if (!in.ok()) return in.status();
-      in_ = *in;
       auto svc = tx.Insert(
           "INSERT INTO services(name, description, owner, created_at) VALUES ('api','','',0)", {});
       if (!svc.ok()) return svc.status();
@@ -77,14 +68,7 @@ class SuppressionCacheTest : public ::testing::Test {
     return id;
   }
 
-  store::TempStore store_{"klaxon_suppression_cache"};
-  ManualClock clock_{kStart};
-  events::EventBus bus_;
-  events::EventLog log_{clock_, bus_};
-  incidents::IncidentService incidents_{clock_, log_};
-  AlertService alerts_{clock_, log_, incidents_};
   SuppressionStore suppression_{clock_, log_};
-  Integration in_;
   int64_t service_id_ = 0;
 };
 
