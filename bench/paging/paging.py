@@ -388,7 +388,8 @@ class Klaxon:
     def stop(self):
         self.api.close()
         stop_child(self.proc)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not os.environ.get("KEEP_DIRS"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Alertmanager:

@@ -136,6 +136,19 @@
     return node;
   }
 
+  // Draws a list again without touching the items that did not change, so a click that is
+  // under way (mouse down, then up) on an unchanged item is not lost to a redraw. Only for
+  // items without their own listeners (links use the page's delegated handler).
+  function patchChildren(parent, nodes) {
+    const old = Array.from(parent.children);
+    nodes.forEach((node, k) => {
+      if (old[k] && old[k].isEqualNode(node)) return;
+      if (old[k]) old[k].replaceWith(node);
+      else parent.append(node);
+    });
+    for (const extra of old.slice(nodes.length)) extra.remove();
+  }
+
   // A form field: the label, the control (which has an id) and an optional hint after it.
   function labelledField(label, input, hint) {
     return el('div', { className: 'field' }, el('label', { for: input.id, text: label }), input, hint || null);
@@ -5675,6 +5688,8 @@
   function profileView() {
     document.title = 'My profile · Klaxon';
     const ctx = { alive: true, profile: null };
+    // A test message's note per contact method, kept while the list is drawn again.
+    const testNotes = new Map();
     main().replaceChildren(el('p', { className: 'loading', text: 'Loading your profile…' }));
     const path = '/users/me';
     let page = null;
@@ -5832,12 +5847,16 @@
       testButton.addEventListener('click', async () => {
         const result = await act(testButton, () => api('POST', `${path}/contact-methods/${m.id}/test`, {}));
         if (!result || !ctx.alive) return;
-        const status = li.querySelector('[data-field="test-status"]');
-        status.textContent = m.verified
+        const note = m.verified
           ? 'Test message queued.'
           : 'Test message queued: enter the 6-digit code from it below, or open its verify link.';
-        announce(status.textContent);
-        const code = li.querySelector('input[name="code"]');
+        // A reload may have drawn the list again while the request was out: write the note
+        // into the item on the page now, and keep it for the next drawing.
+        testNotes.set(String(m.id), note);
+        const current = tid('method-list').querySelector(`[data-method-id="${m.id}"]`) || li;
+        current.querySelector('[data-field="test-status"]').textContent = note;
+        announce(note);
+        const code = current.querySelector('input[name="code"]');
         if (code) code.focus();
       });
 
@@ -5852,7 +5871,7 @@
         q('#method-kind').focus();
       });
 
-      li.append(el('p', { className: 'hint', role: 'status', dataset: { field: 'test-status', testid: 'method-test-status' } }));
+      li.append(el('p', { className: 'hint', role: 'status', text: testNotes.get(String(m.id)) || '', dataset: { field: 'test-status', testid: 'method-test-status' } }));
 
       if (!m.verified) {
         const codeId = `verify-code-${m.id}`;
@@ -5884,6 +5903,7 @@
           const result = await act(submit, () => api('POST', `${path}/contact-methods/${m.id}/verify`, { code }), { code: codeId });
           if (!result || !ctx.alive) return;
           announce(`${name} is verified.`);
+          testNotes.delete(String(m.id));
           load();
         });
         li.append(form);
@@ -5941,7 +5961,6 @@
         const code = li.querySelector('input[name="code"]');
         kept.set(li.dataset.methodId, {
           code: code ? code.value : '',
-          note: li.querySelector('[data-field="test-status"]').textContent,
           focused: li.contains(document.activeElement) ? document.activeElement.dataset.testid : null,
         });
       }
@@ -5951,7 +5970,6 @@
         if (!old) continue;
         const code = li.querySelector('input[name="code"]');
         if (code) code.value = old.code;
-        if (li.dataset.verified === 'false') li.querySelector('[data-field="test-status"]').textContent = old.note;
         const focus = old.focused && li.querySelector(`[data-testid="${old.focused}"]`);
         if (focus) focus.focus();
       }
@@ -8673,9 +8691,9 @@
       const order = (i) => (isMaintenance(i) ? (i.status === 'scheduled' ? 2 : 1) : 0);
       open.sort((a, b) => order(a) - order(b) || (order(a) === 2 ? String(a.scheduled_for).localeCompare(String(b.scheduled_for)) : 0));
       const done = ctx.incidents.filter((i) => !spIsOpen(i)).slice(0, 20);
-      tid('sp-open-list').replaceChildren(...open.map(incidentItem));
+      patchChildren(tid('sp-open-list'), open.map(incidentItem));
       tid('sp-open-empty').hidden = open.length > 0;
-      tid('sp-recent-list').replaceChildren(...done.map(incidentItem));
+      patchChildren(tid('sp-recent-list'), done.map(incidentItem));
       tid('sp-recent-empty').hidden = done.length > 0;
     }
 
