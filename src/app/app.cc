@@ -505,13 +505,21 @@ int Serve(const std::vector<std::string>& args) {
     if (route == "/status" || route == "/api/v2/*.json") {
       if (status < 500) return;
     }
-    LogInfo("request", {{"request_id", req.request_id},
-                        {"method", req.method},
-                        // Intake paths carry the integration's secret key: log the route.
-                        {"path", req.path.starts_with("/intake/") ? req.route : req.path},
-                        {"status", status},
-                        {"ms", secs * 1000},
-                        {"remote", req.remote}});
+    // Alerts arrive at their senders' pace, thousands a second in a storm: an accepted one
+    // is counted above and kept in its integration's recent payloads, and its line is
+    // written at debug level only (at info, a storm would fill the disk or the journal
+    // with lines and take their CPU from the intake). A refused one is logged.
+    const LogLevel level =
+        route.starts_with("/intake/") && status < 400 ? LogLevel::kDebug : LogLevel::kInfo;
+    if (!LogEnabled(level)) return;
+    Log(level, "request",
+        {{"request_id", req.request_id},
+         {"method", req.method},
+         // Intake paths carry the integration's secret key: log the route.
+         {"path", req.path.starts_with("/intake/") ? req.route : req.path},
+         {"status", status},
+         {"ms", secs * 1000},
+         {"remote", req.remote}});
   };
   http::Server server(
       hopts, [&api](http::Request& req, http::Reply reply) { api.Handle(req, std::move(reply)); },

@@ -29,6 +29,8 @@ const char* Name(LogLevel l) {
 
 void SetLogLevel(LogLevel level) { g_level = level; }
 
+bool LogEnabled(LogLevel level) { return level >= g_level.load(); }
+
 void Log(LogLevel level, std::string_view msg, const nlohmann::json& fields) {
   if (level < g_level.load()) return;
   auto now = WallNowMs();

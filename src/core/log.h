@@ -12,8 +12,13 @@ namespace klaxon {
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
 void SetLogLevel(LogLevel level);
+// Whether a line at this level is written: check it before building costly fields.
+bool LogEnabled(LogLevel level);
 void Log(LogLevel level, std::string_view msg,
          const nlohmann::json& fields = nlohmann::json::object());
+inline void LogDebug(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+  Log(LogLevel::kDebug, m, f);
+}
 inline void LogInfo(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
   Log(LogLevel::kInfo, m, f);
 }

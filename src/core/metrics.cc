@@ -11,8 +11,8 @@ const std::vector<double>& DurationBuckets() {
 }
 
 namespace {
-std::string Escape(const std::string& v) {
-  std::string o;
+// Appends v escaped as a label value (backslash, double quote and newline).
+void AppendEscaped(std::string& o, const std::string& v) {
   for (char c : v) {
     if (c == '\\' || c == '"') o.push_back('\\');
     if (c == '\n') {
@@ -21,7 +21,6 @@ std::string Escape(const std::string& v) {
     }
     o.push_back(c);
   }
-  return o;
 }
 std::string Num(double v) {
   char buf[64];
@@ -31,10 +30,17 @@ std::string Num(double v) {
 }  // namespace
 
 std::string Metrics::Key(const Labels& labels) {
+  // On every request's path: one allocation, built before the lock is taken.
+  size_t n = 0;
+  for (const auto& [name, v] : labels) n += name.size() + v.size() + 4;
   std::string k;
-  for (const auto& [n, v] : labels) {
-    if (!k.empty()) k += ",";
-    k += n + "=\"" + Escape(v) + "\"";
+  k.reserve(n + 8);
+  for (const auto& [name, v] : labels) {
+    if (!k.empty()) k += ',';
+    k += name;
+    k += "=\"";
+    AppendEscaped(k, v);
+    k += '"';
   }
   return k;
 }
@@ -47,19 +53,22 @@ void Metrics::Describe(const std::string& name, const std::string& type, const s
 }
 
 void Metrics::Add(const std::string& name, const Labels& labels, double delta) {
+  std::string key = Key(labels);
   std::lock_guard lock(mu_);
-  families_[name].values[Key(labels)] += delta;
+  families_[name].values[key] += delta;
 }
 
 void Metrics::Set(const std::string& name, const Labels& labels, double value) {
+  std::string key = Key(labels);
   std::lock_guard lock(mu_);
-  families_[name].values[Key(labels)] = value;
+  families_[name].values[key] = value;
 }
 
 void Metrics::Observe(const std::string& name, const Labels& labels, double value) {
   const auto& b = DurationBuckets();
+  std::string key = Key(labels);
   std::lock_guard lock(mu_);
-  Hist& h = families_[name].hists[Key(labels)];
+  Hist& h = families_[name].hists[key];
   if (h.counts.empty()) h.counts.assign(b.size() + 1, 0);
   size_t i = 0;
   while (i < b.size() && value > b[i]) ++i;

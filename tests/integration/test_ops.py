@@ -86,6 +86,55 @@ class TestHealthAndMetrics(unittest.TestCase):
         self.assertGreaterEqual(after, before + 3)
 
 
+class TestAccessLog(unittest.TestCase):
+    """Accepted alert deliveries are counted, not logged at info (an alert storm would
+    write thousands of lines a second); refused ones are logged; --log-level debug logs
+    both. The integration's secret key is never in the log either way."""
+
+    def intake_lines(self, server):
+        lines = []
+        with open(server.log_path, "rb") as f:
+            for raw in f.read().decode(errors="replace").splitlines():
+                try:
+                    line = json.loads(raw)
+                except ValueError:
+                    continue
+                if line.get("msg") == "request" and str(line.get("path", "")).startswith("/intake/"):
+                    lines.append(line)
+        return lines
+
+    def deliver(self, server):
+        admin = Client(server, token=login_token(server, "admin"))
+        prom = admin.post(API + "/integrations", {"name": "logged", "kind": "prometheus"}).body
+        path = "/intake/prometheus/%s/api/v2/alerts" % prom["key"]
+        alert = [{"labels": {"alertname": "Logged", "instance": "a"}, "annotations": {"summary": "x"}}]
+        for _ in range(3):
+            self.assertEqual(admin.request("POST", path, raw=json.dumps(alert), auth=False).status, 200)
+        self.assertEqual(admin.request("POST", path, raw="[{", auth=False).status, 400)
+        # The request line is written after the answer: wait for the refused one.
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(l["status"] == 400 for l in self.intake_lines(server)):
+            time.sleep(0.05)
+        metrics = parse_metrics(Client(server).get("/metrics").body)["klaxon_http_requests_total"]
+        accepted = sum(v for labels, v in metrics if "/intake/prometheus/" in labels and 'status="200"' in labels)
+        self.assertEqual(accepted, 3, metrics)
+        with open(server.log_path, "rb") as f:
+            self.assertNotIn(prom["key"].encode(), f.read(), "the secret key is in the log")
+
+    def test_accepted_alerts_are_counted_not_logged_at_info(self):
+        server = start_server(self)
+        self.deliver(server)
+        self.assertEqual([l["status"] for l in self.intake_lines(server)], [400])
+        self.assertEqual(self.intake_lines(server)[0]["level"], "info")
+
+    def test_debug_level_logs_every_delivery(self):
+        server = start_server(self, extra_args=["--log-level", "debug"])
+        self.deliver(server)
+        statuses = [l["status"] for l in self.intake_lines(server)]
+        self.assertEqual(sorted(statuses), [200, 200, 200, 400], statuses)
+        self.assertTrue(all(l["path"] == "/intake/prometheus/{key}/api/v2/alerts" for l in self.intake_lines(server)))
+
+
 class TestGracefulShutdown(unittest.TestCase):
     def test_sigterm_with_requests_in_flight(self):
         server = start_server(self)
