@@ -8,6 +8,9 @@
 #include "core/time_format.h"
 #include "web/assets.h"
 
+#include <algorithm>
+#include <thread>
+
 namespace klaxon::api {
 
 using nlohmann::json;
@@ -55,8 +58,15 @@ bool EtagMatches(std::string_view header, std::string_view etag) {
 
 }  // namespace
 
+namespace {
+// As many handler threads as cores, at least two: they mostly wait on the store.
+size_t HandlerThreads() { return std::max<size_t>(2, std::thread::hardware_concurrency()); }
+}  // namespace
+
 Api::Api(ApiDeps deps)
-    : d_(std::move(deps)), streams_(std::make_unique<EventStreams>(d_.store, d_.log, d_.bus)) {
+    : d_(std::move(deps)),
+      streams_(std::make_unique<EventStreams>(d_.store, d_.log, d_.bus)),
+      handlers_(HandlerThreads(), 1024, "klaxon-api") {
   BuildRoutes();
   dummy_hash_ = auth::HashPassword("not-a-real-password");
   d_.metrics.Describe("klaxon_http_requests_total", "counter",
@@ -94,17 +104,8 @@ void Api::Handle(http::Request& req, http::Reply reply) {
   }
   if (path == "/metrics") {
     req.route = path;
-    auto counts = [&](store::Tx& tx) -> Status {
-      auto r = d_.incidents.CountOpenBySeverity(tx);
-      if (!r.ok()) return r.status();
-      for (const auto& [sev, n] : *r)
-        d_.metrics.Set("klaxon_incidents_open", {{"severity", sev}}, static_cast<double>(n));
-      return Status::Ok();
-    };
-    (void)d_.store.Read(counts);
-    d_.metrics.Set("klaxon_event_stream_clients", {}, static_cast<double>(streams_->clients()));
-    return reply(
-        http::Response::Text(200, d_.metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+    return OffThread(req, std::move(reply),
+                     [this](http::Request&, http::Reply r) { Metrics(std::move(r)); });
   }
   if (IsIntakePath(path)) return Intake(req, std::move(reply));
   if (IsSubscriptionPath(path)) return StatusSubscriptions(req, std::move(reply));
@@ -124,7 +125,46 @@ void Api::Handle(http::Request& req, http::Reply reply) {
     return reply(std::move(r));
   }
   req.params = std::move(match->params);
-  Dispatch(req, std::move(reply), routes_[match->index]);
+  req.route = routes_[match->index].path;
+  const Route* route = &routes_[match->index];
+  OffThread(req, std::move(reply), [this, route](http::Request& r, http::Reply rep) {
+    Dispatch(r, std::move(rep), *route);
+  });
+}
+
+// The session keeps the request and sends nothing, reads nothing, until the reply (which
+// holds the session) is called: the handler may use the request from another thread.
+void Api::OffThread(http::Request& req, http::Reply reply,
+                    std::function<void(http::Request&, http::Reply)> handler) {
+  auto run = [&req, reply, handler = std::move(handler)]() mutable {
+    try {
+      handler(req, reply);
+    } catch (const std::exception& e) {
+      LogError("handler failed", {{"request_id", req.request_id}, {"error", e.what()}});
+      reply(http::Response::Problem(Internal("internal error; request id " + req.request_id),
+                                    req.request_id));
+    }
+  };
+  if (handlers_.Post(run)) return;
+  http::Response r = http::Response::Problem(
+      Unavailable("the server is busy with other requests; retry shortly"), req.request_id);
+  r.Header("Retry-After", "1");
+  reply(std::move(r));
+}
+
+void Api::Metrics(http::Reply reply) {
+  {
+    auto counts = [&](store::Tx& tx) -> Status {
+      auto r = d_.incidents.CountOpenBySeverity(tx);
+      if (!r.ok()) return r.status();
+      for (const auto& [sev, n] : *r)
+        d_.metrics.Set("klaxon_incidents_open", {{"severity", sev}}, static_cast<double>(n));
+      return Status::Ok();
+    };
+    (void)d_.store.Read(counts);
+  }
+  d_.metrics.Set("klaxon_event_stream_clients", {}, static_cast<double>(streams_->clients()));
+  reply(http::Response::Text(200, d_.metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
 }
 
 void Api::Dispatch(http::Request& req, http::Reply reply, const Route& route) {

@@ -117,6 +117,10 @@ class Api {
  private:
   void BuildRoutes();
   void Dispatch(http::Request& req, http::Reply reply, const Route& route);
+  // Runs `handler` on the handlers_ pool; 503 with Retry-After when its queue is full.
+  void OffThread(http::Request& req, http::Reply reply,
+                 std::function<void(http::Request&, http::Reply)> handler);
+  void Metrics(http::Reply reply);  // GET /metrics
   void ServeStatic(http::Request& req, http::Reply& reply);
 
   // Runs `fn` in a write transaction (group commit) and replies `status` with its JSON,
@@ -329,6 +333,11 @@ class Api {
   http::Router router_;
   std::unique_ptr<EventStreams> streams_;
   std::string dummy_hash_;  // verified against for unknown users (equal timing)
+  // The console's and the API's requests, and /metrics: run here, not on the HTTP threads,
+  // so that a slow one (a quarter's analytics: ~1 s) never holds up alert intake, the
+  // status page or the others' I/O. Last: destroyed first, running what is queued while
+  // the members its handlers use are still alive.
+  WorkQueue handlers_;
 };
 
 }  // namespace klaxon::api

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace klaxon::config {
 namespace {
@@ -51,7 +53,8 @@ TEST_F(ServerConfigTest, Defaults) {
   EXPECT_EQ(c.StoreUrl(), "sqlite:./var/klaxon.db");
   EXPECT_EQ(c.PublicUrl(), "http://127.0.0.1:8080");
   EXPECT_FALSE(c.manual_clock);
-  EXPECT_GE(c.threads, 2);
+  EXPECT_GE(c.threads, 1);
+  EXPECT_EQ(c.threads, std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2));
   EXPECT_EQ(c.max_body, 1 << 20);
   EXPECT_EQ(c.max_header, 16384);
   EXPECT_EQ(c.read_timeout_s, 30);

@@ -4,10 +4,10 @@
 
 namespace klaxon {
 
-WorkQueue::WorkQueue(size_t threads, size_t max_queue) : max_queue_(max_queue) {
+WorkQueue::WorkQueue(size_t threads, size_t max_queue, const char* name) : max_queue_(max_queue) {
   for (size_t i = 0; i < threads; ++i)
-    threads_.emplace_back([this] {
-      NameThisThread("klaxon-work");
+    threads_.emplace_back([this, name] {
+      NameThisThread(name);
       Loop();
     });
 }

@@ -15,7 +15,8 @@ namespace klaxon {
 
 class WorkQueue {
  public:
-  WorkQueue(size_t threads, size_t max_queue);
+  // `name` names the threads for top -H and perf (at most 15 characters).
+  WorkQueue(size_t threads, size_t max_queue, const char* name = "klaxon-work");
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;

@@ -135,6 +135,64 @@ class TestAccessLog(unittest.TestCase):
         self.assertTrue(all(l["path"] == "/intake/prometheus/{key}/api/v2/alerts" for l in self.intake_lines(server)))
 
 
+class TestHandlerThreads(unittest.TestCase):
+    """--threads sets the HTTP I/O threads; the API's handlers run on the klaxon-api pool,
+    so one HTTP thread serves intake, the console's API and /metrics side by side."""
+
+    def thread_names(self, server):
+        names = []
+        task_dir = "/proc/%d/task" % server.proc.pid
+        for tid in os.listdir(task_dir):
+            try:
+                with open(os.path.join(task_dir, tid, "comm")) as f:
+                    names.append(f.read().strip())
+            except OSError:
+                pass
+        return names
+
+    def test_one_http_thread_serves_api_and_intake_at_once(self):
+        server = start_server(self, extra_args=["--threads", "1"])
+        names = self.thread_names(server)
+        self.assertEqual(names.count("klaxon-http"), 1, names)
+        self.assertGreaterEqual(names.count("klaxon-api"), 2, names)
+        token = login_token(server, "admin")
+        admin = Client(server, token=token)
+        prom = admin.post(API + "/integrations", {"name": "threads", "kind": "prometheus"}).body
+        path = "/intake/prometheus/%s/api/v2/alerts" % prom["key"]
+        statuses, errors = [], []
+
+        def api_client(i):
+            try:
+                c = Client(server, token=token)
+                for _ in range(5):
+                    statuses.append(("api", c.get(API + "/incidents").status))
+                    statuses.append(("metrics", Client(server).get("/metrics").status))
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        def intake_client(i):
+            try:
+                c = Client(server)
+                for k in range(5):
+                    alert = [{"labels": {"alertname": "Threads%d" % i, "instance": str(k)}}]
+                    statuses.append(("intake", c.request("POST", path, raw=json.dumps(alert), auth=False).status))
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=api_client, args=(i,)) for i in range(8)]
+        threads += [threading.Thread(target=intake_client, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(statuses), 8 * 10 + 8 * 5)
+        self.assertTrue(all(st == 200 for _, st in statuses), statuses)
+        # Every alert made its incident (one group per alertname).
+        incidents = admin.list_all(API + "/incidents")
+        self.assertEqual(len([i for i in incidents if i["title"].startswith("Threads")]), 8)
+
+
 class TestGracefulShutdown(unittest.TestCase):
     def test_sigterm_with_requests_in_flight(self):
         server = start_server(self)
