@@ -17,6 +17,9 @@
 // directory of a new WAL file) and the one that follows a new WAL header at a restart
 // (ordered before the frames written over the old ones). Any other thread (the
 // checkpointer, a connection closing) gets every fsync SQLite asks for.
+//
+// The database file is wrapped too, only to start its write-back every MiB a checkpoint
+// writes (DbWriteBackKicks).
 #pragma once
 
 #include <cstdint>
@@ -31,5 +34,10 @@ void DeferWalSync(bool defer);
 
 // How many WAL syncs went to the disk, in this process (for tests).
 uint64_t WalSyncsToDisk();
+
+// How many times a database file's write-back was started early, in this process (for
+// tests): every MiB a checkpoint writes to it, so that its closing fdatasync does not put
+// tens of MB on the disk at once, ahead of the WAL's flushes.
+uint64_t DbWriteBackKicks();
 
 }  // namespace klaxon::store
