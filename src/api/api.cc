@@ -59,8 +59,9 @@ bool EtagMatches(std::string_view header, std::string_view etag) {
 }  // namespace
 
 namespace {
-// As many handler threads as cores, at least two: they mostly wait on the store.
-size_t HandlerThreads() { return std::max<size_t>(2, std::thread::hardware_concurrency()); }
+// As many handler threads as cores, two to three: the store has four reader connections
+// and one must stay free for the HTTP threads' reads (intake's, /readyz, the status page).
+size_t HandlerThreads() { return std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 3); }
 }  // namespace
 
 Api::Api(ApiDeps deps)
@@ -85,6 +86,13 @@ Api::Api(ApiDeps deps)
 Api::~Api() { Shutdown(); }
 
 void Api::Shutdown() { streams_->Shutdown(); }
+
+void Api::StopHandlers() {
+  handlers_.Stop();  // first: its handlers may still hand work to the others
+  hasher_.Stop();
+  actions_.Stop();
+  settler_.Stop();
+}
 
 void Api::Fail(Call& c, const Status& s) { c.reply(http::Response::Problem(s, c.req.request_id)); }
 
@@ -132,17 +140,19 @@ void Api::Handle(http::Request& req, http::Reply reply) {
   });
 }
 
-// The session keeps the request and sends nothing, reads nothing, until the reply (which
-// holds the session) is called: the handler may use the request from another thread.
+// The handler gets its own copy of the request: once it has replied, the session may read
+// the connection's next request into its own while the handler is still unwinding.
 void Api::OffThread(http::Request& req, http::Reply reply,
                     std::function<void(http::Request&, http::Reply)> handler) {
-  auto run = [&req, reply, handler = std::move(handler)]() mutable {
+  auto copy = std::make_shared<http::Request>(req);
+  auto run = [copy, reply, handler = std::move(handler)]() mutable {
+    const std::string request_id = copy->request_id;
     try {
-      handler(req, reply);
+      handler(*copy, reply);
     } catch (const std::exception& e) {
-      LogError("handler failed", {{"request_id", req.request_id}, {"error", e.what()}});
-      reply(http::Response::Problem(Internal("internal error; request id " + req.request_id),
-                                    req.request_id));
+      LogError("handler failed", {{"request_id", request_id}, {"error", e.what()}});
+      reply(http::Response::Problem(Internal("internal error; request id " + request_id),
+                                    request_id));
     }
   };
   if (handlers_.Post(run)) return;

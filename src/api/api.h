@@ -113,6 +113,9 @@ class Api {
     void (Api::*handler)(Call&);
   };
   const std::vector<Route>& routes() const { return routes_; }
+  // Runs the handlers still queued and stops the pools, after the HTTP server has stopped
+  // (their replies hold sessions, which need the server) and before the store stops.
+  void StopHandlers();
 
  private:
   void BuildRoutes();

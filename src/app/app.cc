@@ -555,6 +555,7 @@ int Serve(const std::vector<std::string>& args) {
   api.Shutdown();
   if (public_server) public_server->Stop();
   server.Stop();
+  api.StopHandlers();  // late replies still need the server's sessions: before ~Server
   timers.Stop();
   automator.Stop();
   dispatcher.Stop();

@@ -12,13 +12,16 @@ WorkQueue::WorkQueue(size_t threads, size_t max_queue, const char* name) : max_q
     });
 }
 
-WorkQueue::~WorkQueue() {
+WorkQueue::~WorkQueue() { Stop(); }
+
+void WorkQueue::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
 }
 
 bool WorkQueue::Post(std::function<void()> fn) {

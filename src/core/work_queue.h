@@ -21,6 +21,10 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
+  // Refuses new work, runs what is queued, joins the threads. Idempotent; the destructor
+  // calls it.
+  void Stop();
+
   // False (and `fn` not run) when the queue is full or stopping.
   bool Post(std::function<void()> fn);
 

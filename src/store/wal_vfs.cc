@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <new>
 #include <string>
@@ -43,13 +45,47 @@ struct WalFile {
 // writes tens of MB of pages and then one fdatasync: that put them all on the disk at once,
 // and the WAL's flushes, queued behind, took 15-25 ms instead of 0.2 (the p99 of batch-100
 // intake: bench/RESULTS.md, intake Run 11). So every MiB it writes, its write-back is
-// started (sync_file_range, which does not wait): the pages go out in small pieces, and
-// the kernel's write-back throttling keeps them from crowding the WAL's flushes out.
+// started (sync_file_range, which does not wait for the writes): the pages go out in small pieces,
+// and the kernel's write-back throttling keeps them from crowding the WAL's flushes out.
 constexpr sqlite3_int64 kKickBytes = 1 << 20;
 
+// The descriptor the kicks use: one per database file (by inode), shared by every handle
+// on it and closed only with the last, after SQLite's own: close() of any descriptor of a
+// file drops every POSIX lock the process holds on it, SQLite's among them.
+using FileKey = std::pair<dev_t, ino_t>;
+struct KickFd {
+  int fd;
+  int refs;
+};
+std::mutex kick_mu;
+std::map<FileKey, KickFd>* kick_fds = new std::map<FileKey, KickFd>;  // never destroyed
+
+int AcquireKickFd(const char* name, FileKey* key) {
+  struct stat st;
+  if (!name || ::stat(name, &st) != 0) return -1;
+  *key = {st.st_dev, st.st_ino};
+  std::lock_guard lock(kick_mu);
+  if (auto it = kick_fds->find(*key); it != kick_fds->end()) {
+    ++it->second.refs;
+    return it->second.fd;
+  }
+  int fd = ::open(name, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) (*kick_fds)[*key] = {fd, 1};
+  return fd;
+}
+
+void ReleaseKickFd(const FileKey& key) {
+  std::lock_guard lock(kick_mu);
+  auto it = kick_fds->find(key);
+  if (it == kick_fds->end() || --it->second.refs > 0) return;
+  ::close(it->second.fd);
+  kick_fds->erase(it);
+}
+
 struct DbFile {
-  sqlite3_file base;               // base.pMethods = &kDbMethods
-  int kick_fd;                     // our own descriptor of the file (write-back is per file), or -1
+  sqlite3_file base;  // base.pMethods = &kDbMethods
+  int kick_fd;        // the file's shared descriptor for the kicks (write-back is per file)
+  FileKey key;
   sqlite3_int64 lo, hi, unkicked;  // the range written since the last kick, and its bytes
   sqlite3_file* Real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
 };
@@ -58,10 +94,11 @@ DbFile* D(sqlite3_file* p) { return reinterpret_cast<DbFile*>(p); }
 
 int DbClose(sqlite3_file* p) {
   DbFile* f = D(p);
-  if (f->kick_fd >= 0) ::close(f->kick_fd);
-  f->kick_fd = -1;
   sqlite3_file* real = f->Real();
-  return real->pMethods ? real->pMethods->xClose(real) : SQLITE_OK;
+  int rc = real->pMethods ? real->pMethods->xClose(real) : SQLITE_OK;
+  if (f->kick_fd >= 0) ReleaseKickFd(f->key);
+  f->kick_fd = -1;
+  return rc;
 }
 
 int DbRead(sqlite3_file* p, void* out, int n, sqlite3_int64 offset) {
@@ -173,7 +210,7 @@ int OpenDb(sqlite3_filename name, sqlite3_file* p, int flags, int* out_flags) {
     if (real->pMethods) real->pMethods->xClose(real);
     return rc;
   }
-  f->kick_fd = name ? ::open(name, O_RDONLY | O_CLOEXEC) : -1;
+  f->kick_fd = AcquireKickFd(name, &f->key);
   f->lo = f->hi = f->unkicked = 0;
   f->base.pMethods = &kDbMethods;
   return SQLITE_OK;

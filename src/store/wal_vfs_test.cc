@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 
@@ -159,6 +163,37 @@ TEST_F(WalVfsTest, ACheckpointStartsTheWriteBackOfTheDatabaseFileAsItGoes) {
   EXPECT_EQ(Int(writer_, "SELECT COUNT(*) FROM t"), 1000);
   EXPECT_EQ(Text(writer_, "SELECT substr(v, 2990) FROM t WHERE id = 999"), "00000000999");
   EXPECT_EQ(Text(writer_, "PRAGMA integrity_check"), "ok");
+}
+
+// The kicks' descriptor is shared and closed only with the file's last handle: closing
+// any descriptor of a file drops every POSIX lock the process holds on it, so a handle
+// closing must not take the other connections' locks with it (another process could then
+// think it is alone and delete the WAL). Seen from a child process, as another process.
+TEST_F(WalVfsTest, ClosingOneConnectionKeepsTheOthersLocks) {
+  reader_ = Open();
+  Exec(reader_, "BEGIN");
+  EXPECT_EQ(Int(reader_, "SELECT COUNT(*) FROM t"), 0);  // a read transaction: SHARED
+  sqlite3* other = Open();
+  EXPECT_EQ(Int(other, "SELECT COUNT(*) FROM t"), 0);
+  sqlite3_close_v2(other);  // its handle goes; the reader's lock must stay
+  auto locked_elsewhere = [this] {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int fd = ::open(path_.c_str(), O_RDWR);
+      struct flock lk {};
+      lk.l_type = F_WRLCK;
+      lk.l_whence = SEEK_SET;
+      lk.l_start = 0x40000002;  // SQLite's shared byte range
+      lk.l_len = 510;
+      int rc = fd >= 0 ? fcntl(fd, F_GETLK, &lk) : -1;
+      _exit(rc == 0 && lk.l_type != F_UNLCK ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  };
+  EXPECT_TRUE(locked_elsewhere());
+  Exec(reader_, "COMMIT");
 }
 
 }  // namespace

@@ -5688,7 +5688,8 @@
   function profileView() {
     document.title = 'My profile · Klaxon';
     const ctx = { alive: true, profile: null };
-    // A test message's note per contact method, kept while the list is drawn again.
+    // A test message's note per contact method, kept while the list is drawn again (until
+    // the method is verified, here or through the message's link).
     const testNotes = new Map();
     main().replaceChildren(el('p', { className: 'loading', text: 'Loading your profile…' }));
     const path = '/users/me';
@@ -5871,7 +5872,7 @@
         q('#method-kind').focus();
       });
 
-      li.append(el('p', { className: 'hint', role: 'status', text: testNotes.get(String(m.id)) || '', dataset: { field: 'test-status', testid: 'method-test-status' } }));
+      li.append(el('p', { className: 'hint', role: 'status', text: m.verified ? '' : testNotes.get(String(m.id)) || '', dataset: { field: 'test-status', testid: 'method-test-status' } }));
 
       if (!m.verified) {
         const codeId = `verify-code-${m.id}`;
