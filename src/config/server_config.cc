@@ -120,7 +120,7 @@ const std::vector<Option>& Table() {
          return "";
        }},
       {"threads", "int", "half the cores (at least 1)",
-       "HTTP I/O threads (the API's handlers run on a pool of one per core)", false,
+       "HTTP I/O threads (the API's handlers run on their own pool of 2-3)", false,
        IntOption(&ServerConfig::threads, 1, 256)},
       {"max-body", "int", "1048576", "largest request body in bytes (larger → 413)", false,
        IntOption(&ServerConfig::max_body, 1024, int64_t{1} << 30)},
