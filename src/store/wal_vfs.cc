@@ -41,6 +41,72 @@ struct WalFile {
   sqlite3_file* Real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
 };
 
+// What both wrappers hand straight to the real file (F: WalFile or DbFile).
+template <class F>
+sqlite3_file* RealOf(sqlite3_file* p) {
+  return reinterpret_cast<F*>(p)->Real();
+}
+template <class F>
+int PassRead(sqlite3_file* p, void* out, int n, sqlite3_int64 offset) {
+  return RealOf<F>(p)->pMethods->xRead(RealOf<F>(p), out, n, offset);
+}
+template <class F>
+int PassTruncate(sqlite3_file* p, sqlite3_int64 size) {
+  return RealOf<F>(p)->pMethods->xTruncate(RealOf<F>(p), size);
+}
+template <class F>
+int PassFileSize(sqlite3_file* p, sqlite3_int64* size) {
+  return RealOf<F>(p)->pMethods->xFileSize(RealOf<F>(p), size);
+}
+template <class F>
+int PassLock(sqlite3_file* p, int level) {
+  return RealOf<F>(p)->pMethods->xLock(RealOf<F>(p), level);
+}
+template <class F>
+int PassUnlock(sqlite3_file* p, int level) {
+  return RealOf<F>(p)->pMethods->xUnlock(RealOf<F>(p), level);
+}
+template <class F>
+int PassCheckReservedLock(sqlite3_file* p, int* out) {
+  return RealOf<F>(p)->pMethods->xCheckReservedLock(RealOf<F>(p), out);
+}
+template <class F>
+int PassFileControl(sqlite3_file* p, int op, void* arg) {
+  return RealOf<F>(p)->pMethods->xFileControl(RealOf<F>(p), op, arg);
+}
+template <class F>
+int PassSectorSize(sqlite3_file* p) {
+  return RealOf<F>(p)->pMethods->xSectorSize(RealOf<F>(p));
+}
+template <class F>
+int PassDeviceCharacteristics(sqlite3_file* p) {
+  return RealOf<F>(p)->pMethods->xDeviceCharacteristics(RealOf<F>(p));
+}
+template <class F>
+int PassShmMap(sqlite3_file* p, int region, int size, int extend, void volatile** out) {
+  return RealOf<F>(p)->pMethods->xShmMap(RealOf<F>(p), region, size, extend, out);
+}
+template <class F>
+int PassShmLock(sqlite3_file* p, int offset, int n, int flags) {
+  return RealOf<F>(p)->pMethods->xShmLock(RealOf<F>(p), offset, n, flags);
+}
+template <class F>
+void PassShmBarrier(sqlite3_file* p) {
+  RealOf<F>(p)->pMethods->xShmBarrier(RealOf<F>(p));
+}
+template <class F>
+int PassShmUnmap(sqlite3_file* p, int delete_flag) {
+  return RealOf<F>(p)->pMethods->xShmUnmap(RealOf<F>(p), delete_flag);
+}
+template <class F>
+int PassFetch(sqlite3_file* p, sqlite3_int64 offset, int n, void** out) {
+  return RealOf<F>(p)->pMethods->xFetch(RealOf<F>(p), offset, n, out);
+}
+template <class F>
+int PassUnfetch(sqlite3_file* p, sqlite3_int64 offset, void* ptr) {
+  return RealOf<F>(p)->pMethods->xUnfetch(RealOf<F>(p), offset, ptr);
+}
+
 // The database file, written only by checkpoints (it is a WAL database). A checkpoint
 // writes tens of MB of pages and then one fdatasync: that put them all on the disk at once,
 // and the WAL's flushes, queued behind, took 15-25 ms instead of 0.2 (the p99 of batch-100
@@ -101,10 +167,6 @@ int DbClose(sqlite3_file* p) {
   return rc;
 }
 
-int DbRead(sqlite3_file* p, void* out, int n, sqlite3_int64 offset) {
-  return D(p)->Real()->pMethods->xRead(D(p)->Real(), out, n, offset);
-}
-
 int DbWrite(sqlite3_file* p, const void* data, int n, sqlite3_int64 offset) {
   DbFile* f = D(p);
   int rc = f->Real()->pMethods->xWrite(f->Real(), data, n, offset);
@@ -121,83 +183,31 @@ int DbWrite(sqlite3_file* p, const void* data, int n, sqlite3_int64 offset) {
   return SQLITE_OK;
 }
 
-int DbTruncate(sqlite3_file* p, sqlite3_int64 size) {
-  return D(p)->Real()->pMethods->xTruncate(D(p)->Real(), size);
-}
-
 int DbSync(sqlite3_file* p, int flags) {
   D(p)->unkicked = 0;  // the sync writes whatever is left
   return D(p)->Real()->pMethods->xSync(D(p)->Real(), flags);
 }
 
-int DbFileSize(sqlite3_file* p, sqlite3_int64* size) {
-  return D(p)->Real()->pMethods->xFileSize(D(p)->Real(), size);
-}
-
-int DbLock(sqlite3_file* p, int level) {
-  return D(p)->Real()->pMethods->xLock(D(p)->Real(), level);
-}
-
-int DbUnlock(sqlite3_file* p, int level) {
-  return D(p)->Real()->pMethods->xUnlock(D(p)->Real(), level);
-}
-
-int DbCheckReservedLock(sqlite3_file* p, int* out) {
-  return D(p)->Real()->pMethods->xCheckReservedLock(D(p)->Real(), out);
-}
-
-int DbFileControl(sqlite3_file* p, int op, void* arg) {
-  return D(p)->Real()->pMethods->xFileControl(D(p)->Real(), op, arg);
-}
-
-int DbSectorSize(sqlite3_file* p) { return D(p)->Real()->pMethods->xSectorSize(D(p)->Real()); }
-
-int DbDeviceCharacteristics(sqlite3_file* p) {
-  return D(p)->Real()->pMethods->xDeviceCharacteristics(D(p)->Real());
-}
-
-int DbShmMap(sqlite3_file* p, int region, int size, int extend, void volatile** out) {
-  return D(p)->Real()->pMethods->xShmMap(D(p)->Real(), region, size, extend, out);
-}
-
-int DbShmLock(sqlite3_file* p, int offset, int n, int flags) {
-  return D(p)->Real()->pMethods->xShmLock(D(p)->Real(), offset, n, flags);
-}
-
-void DbShmBarrier(sqlite3_file* p) { D(p)->Real()->pMethods->xShmBarrier(D(p)->Real()); }
-
-int DbShmUnmap(sqlite3_file* p, int delete_flag) {
-  return D(p)->Real()->pMethods->xShmUnmap(D(p)->Real(), delete_flag);
-}
-
-int DbFetch(sqlite3_file* p, sqlite3_int64 offset, int n, void** out) {
-  return D(p)->Real()->pMethods->xFetch(D(p)->Real(), offset, n, out);
-}
-
-int DbUnfetch(sqlite3_file* p, sqlite3_int64 offset, void* ptr) {
-  return D(p)->Real()->pMethods->xUnfetch(D(p)->Real(), offset, ptr);
-}
-
 const sqlite3_io_methods kDbMethods = {
     3,
     DbClose,
-    DbRead,
+    PassRead<DbFile>,
     DbWrite,
-    DbTruncate,
+    PassTruncate<DbFile>,
     DbSync,
-    DbFileSize,
-    DbLock,
-    DbUnlock,
-    DbCheckReservedLock,
-    DbFileControl,
-    DbSectorSize,
-    DbDeviceCharacteristics,
-    DbShmMap,
-    DbShmLock,
-    DbShmBarrier,
-    DbShmUnmap,
-    DbFetch,
-    DbUnfetch,
+    PassFileSize<DbFile>,
+    PassLock<DbFile>,
+    PassUnlock<DbFile>,
+    PassCheckReservedLock<DbFile>,
+    PassFileControl<DbFile>,
+    PassSectorSize<DbFile>,
+    PassDeviceCharacteristics<DbFile>,
+    PassShmMap<DbFile>,
+    PassShmLock<DbFile>,
+    PassShmBarrier<DbFile>,
+    PassShmUnmap<DbFile>,
+    PassFetch<DbFile>,
+    PassUnfetch<DbFile>,
 };
 
 int OpenDb(sqlite3_filename name, sqlite3_file* p, int flags, int* out_flags) {
@@ -281,50 +291,16 @@ int FileSize(sqlite3_file* p, sqlite3_int64* size) {
   return f->Real()->pMethods->xFileSize(f->Real(), size);
 }
 
-int Lock(sqlite3_file* p, int level) { return W(p)->Real()->pMethods->xLock(W(p)->Real(), level); }
-
-int Unlock(sqlite3_file* p, int level) {
-  return W(p)->Real()->pMethods->xUnlock(W(p)->Real(), level);
-}
-
-int CheckReservedLock(sqlite3_file* p, int* out) {
-  return W(p)->Real()->pMethods->xCheckReservedLock(W(p)->Real(), out);
-}
-
 int FileControl(sqlite3_file* p, int op, void* arg) {
   WalFile* f = W(p);
   if (int rc = Flush(f); rc != SQLITE_OK) return rc;
   return f->Real()->pMethods->xFileControl(f->Real(), op, arg);
 }
 
-int SectorSize(sqlite3_file* p) { return W(p)->Real()->pMethods->xSectorSize(W(p)->Real()); }
-
-int DeviceCharacteristics(sqlite3_file* p) {
-  return W(p)->Real()->pMethods->xDeviceCharacteristics(W(p)->Real());
-}
-
-int ShmMap(sqlite3_file* p, int region, int size, int extend, void volatile** out) {
-  return W(p)->Real()->pMethods->xShmMap(W(p)->Real(), region, size, extend, out);
-}
-
-int ShmLock(sqlite3_file* p, int offset, int n, int flags) {
-  return W(p)->Real()->pMethods->xShmLock(W(p)->Real(), offset, n, flags);
-}
-
-void ShmBarrier(sqlite3_file* p) { W(p)->Real()->pMethods->xShmBarrier(W(p)->Real()); }
-
-int ShmUnmap(sqlite3_file* p, int delete_flag) {
-  return W(p)->Real()->pMethods->xShmUnmap(W(p)->Real(), delete_flag);
-}
-
 int Fetch(sqlite3_file* p, sqlite3_int64 offset, int n, void** out) {
   WalFile* f = W(p);
   if (int rc = Flush(f); rc != SQLITE_OK) return rc;
   return f->Real()->pMethods->xFetch(f->Real(), offset, n, out);
-}
-
-int Unfetch(sqlite3_file* p, sqlite3_int64 offset, void* ptr) {
-  return W(p)->Real()->pMethods->xUnfetch(W(p)->Real(), offset, ptr);
 }
 
 const sqlite3_io_methods kWalMethods = {
@@ -335,18 +311,18 @@ const sqlite3_io_methods kWalMethods = {
     Truncate,
     Sync,
     FileSize,
-    Lock,
-    Unlock,
-    CheckReservedLock,
+    PassLock<WalFile>,
+    PassUnlock<WalFile>,
+    PassCheckReservedLock<WalFile>,
     FileControl,
-    SectorSize,
-    DeviceCharacteristics,
-    ShmMap,
-    ShmLock,
-    ShmBarrier,
-    ShmUnmap,
+    PassSectorSize<WalFile>,
+    PassDeviceCharacteristics<WalFile>,
+    PassShmMap<WalFile>,
+    PassShmLock<WalFile>,
+    PassShmBarrier<WalFile>,
+    PassShmUnmap<WalFile>,
     Fetch,
-    Unfetch,
+    PassUnfetch<WalFile>,
 };
 
 int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* p, int flags, int* out_flags) {
