@@ -141,18 +141,21 @@ void Api::Handle(http::Request& req, http::Reply reply) {
 }
 
 // The handler gets its own copy of the request: once it has replied, the session may read
-// the connection's next request into its own while the handler is still unwinding.
+// the connection's next request into its own while the handler is still unwinding. The
+// copy lives as long as the reply does: a handler that answers later (after a password
+// hash on another pool, after a write commits) still reads it through its Call.
 void Api::OffThread(http::Request& req, http::Reply reply,
                     std::function<void(http::Request&, http::Reply)> handler) {
   auto copy = std::make_shared<http::Request>(req);
-  auto run = [copy, reply, handler = std::move(handler)]() mutable {
+  http::Reply held = [copy, reply](http::Response r) { reply(std::move(r)); };
+  auto run = [copy, held, handler = std::move(handler)]() mutable {
     const std::string request_id = copy->request_id;
     try {
-      handler(*copy, reply);
+      handler(*copy, held);
     } catch (const std::exception& e) {
       LogError("handler failed", {{"request_id", request_id}, {"error", e.what()}});
-      reply(http::Response::Problem(Internal("internal error; request id " + request_id),
-                                    request_id));
+      held(http::Response::Problem(Internal("internal error; request id " + request_id),
+                                   request_id));
     }
   };
   if (handlers_.Post(run)) return;
