@@ -166,16 +166,13 @@ void Api::OffThread(http::Request& req, http::Reply reply,
 }
 
 void Api::Metrics(http::Reply reply) {
-  {
-    auto counts = [&](store::Tx& tx) -> Status {
-      auto r = d_.incidents.CountOpenBySeverity(tx);
-      if (!r.ok()) return r.status();
-      for (const auto& [sev, n] : *r)
-        d_.metrics.Set("klaxon_incidents_open", {{"severity", sev}}, static_cast<double>(n));
-      return Status::Ok();
-    };
-    (void)d_.store.Read(counts);
-  }
+  (void)d_.store.Read([&](store::Tx& tx) -> Status {
+    auto r = d_.incidents.CountOpenBySeverity(tx);
+    if (!r.ok()) return r.status();
+    for (const auto& [sev, n] : *r)
+      d_.metrics.Set("klaxon_incidents_open", {{"severity", sev}}, static_cast<double>(n));
+    return Status::Ok();
+  });
   d_.metrics.Set("klaxon_event_stream_clients", {}, static_cast<double>(streams_->clients()));
   reply(http::Response::Text(200, d_.metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
 }

@@ -32,7 +32,7 @@ void SetLogLevel(LogLevel level) { g_level = level; }
 bool LogEnabled(LogLevel level) { return level >= g_level.load(); }
 
 void Log(LogLevel level, std::string_view msg, const nlohmann::json& fields) {
-  if (level < g_level.load()) return;
+  if (!LogEnabled(level)) return;
   auto now = WallNowMs();
   nlohmann::json line = {{"ts", FormatTime(now)}, {"level", Name(level)}, {"msg", msg}};
   for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();

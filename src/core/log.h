@@ -16,9 +16,6 @@ void SetLogLevel(LogLevel level);
 bool LogEnabled(LogLevel level);
 void Log(LogLevel level, std::string_view msg,
          const nlohmann::json& fields = nlohmann::json::object());
-inline void LogDebug(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
-  Log(LogLevel::kDebug, m, f);
-}
 inline void LogInfo(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
   Log(LogLevel::kInfo, m, f);
 }
