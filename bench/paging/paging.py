@@ -96,14 +96,15 @@ def spawn(args, logpath, env=None):
 
 
 class Perf:
-    """perf record -g on `pid` while a phase runs, when PERF_DIR is set (diagnostics)."""
+    """perf record -g on `pid` while a phase runs, when PERF_DIR is set (diagnostics; PERF_FREQ
+    samples per second, default 999)."""
 
     def __init__(self, pid, name):
         self.p = None
         d = os.environ.get("PERF_DIR")
         if d and shutil.which("perf"):
             os.makedirs(d, exist_ok=True)
-            self.p = subprocess.Popen(["perf", "record", "-F", "999", "--call-graph", "dwarf,16384", "-p", str(pid), "-o",
+            self.p = subprocess.Popen(["perf", "record", "-F", os.environ.get("PERF_FREQ", "999"), "--call-graph", "dwarf,16384", "-p", str(pid), "-o",
                                        os.path.join(d, name + ".data")],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             CHILDREN.append(self.p)

@@ -282,3 +282,65 @@ TEST(AlertsMigration, KeepsEveryAlertAndDropsTheFingerprintIndex) {
 
 }  // namespace
 }  // namespace klaxon::alerts
+
+namespace klaxon::alerts {
+namespace {
+
+// A new alert's alert.fired event is stored with its data serialized ahead of the write
+// (events::Event::data_text): the same text data.dump() gives, names escaped as JSON.
+TEST_F(AlertIndexTest, ANewAlertsEventIsStoredAsItsDataDumps) {
+  std::vector<intake::NormalizedAlert> batch;
+  for (std::string name :
+       {std::string("Down"), std::string("Quote \" and \\ back"),
+        std::string("Tab\tnew\nline \x01 \x1f \x7f \b\f\r ctl"), std::string("Ünïcødé ✓")}) {
+    intake::NormalizedAlert a = Alert("host-" + std::to_string(batch.size()));
+    a.labels["alertname"] = name;
+    a.fingerprint = intake::Fingerprint(a.labels);
+    batch.push_back(a);
+  }
+  auto r = Ingest(alerts_, batch);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::pair<std::string, int64_t>> stored;
+  Status s = store_->Read([&](store::Tx& tx) -> Status {
+    auto rows = tx.Query(
+        "SELECT e.data, a.id FROM events e JOIN alerts a ON a.id = "
+        "json_extract(e.data, '$.alert_id') WHERE e.kind = 'alert.fired' "
+        "ORDER BY e.seq");
+    if (!rows.ok()) return rows.status();
+    for (const auto& row : *rows) stored.emplace_back(row.Str(0), row.Int(1));
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(stored.size(), batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    nlohmann::json want = {{"alert_id", stored[i].second},
+                           {"fingerprint", batch[i].fingerprint},
+                           {"alertname", batch[i].labels["alertname"]}};
+    EXPECT_EQ(stored[i].first, want.dump()) << i;
+  }
+}
+
+}  // namespace
+}  // namespace klaxon::alerts
+
+namespace klaxon::alerts {
+namespace {
+
+// Not a test: the writer's work for intake (100 batches of 100 new alerts, one group), to
+// time or profile in-process (`--gtest_also_run_disabled_tests --gtest_filter=*Profiling*`,
+// under `perf stat` or `valgrind --tool=callgrind`).
+TEST_F(AlertIndexTest, DISABLED_IngestForProfiling) {
+  for (int b = 0; b < 100; ++b) {
+    std::vector<intake::NormalizedAlert> batch;
+    for (int i = 0; i < 100; ++i) {
+      intake::NormalizedAlert a = Alert("host-" + std::to_string(b) + "-" + std::to_string(i));
+      a.annotations = {{"summary", "instance is down"}};
+      batch.push_back(std::move(a));
+    }
+    auto r = Ingest(alerts_, batch);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+}
+
+}  // namespace
+}  // namespace klaxon::alerts

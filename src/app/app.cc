@@ -366,7 +366,10 @@ int Serve(const std::vector<std::string>& args) {
   log.SetDecorator([&incidents](store::Tx& tx, events::Event& e) -> Status {
     if (!e.incident_id || !e.data.is_object()) return Status::Ok();
     KLAXON_ASSIGN_OR_RETURN(bool drill, incidents.IsDrill(tx, *e.incident_id));
-    if (drill) e.data["drill"] = true;
+    if (drill) {
+      e.data["drill"] = true;
+      e.data_text.clear();
+    }
     return Status::Ok();
   });
   if (Status loaded = store->Read([&](store::Tx& tx) { return response.Load(tx); }); !loaded.ok()) {

@@ -230,7 +230,7 @@ Result<int64_t> EventLog::Append(store::Tx& tx, Event e) {
       "INSERT INTO events(at, kind, actor_type, actor_id, actor_name, incident_id, data) "
       "VALUES (?,?,?,?,?,?,?)",
       {e.at, e.kind, e.actor.type, store::Opt(e.actor.id), e.actor.name, store::Opt(e.incident_id),
-       e.data.dump()});
+       e.data_text.empty() ? e.data.dump() : std::move(e.data_text)});
   if (!seq_or.ok()) return seq_or.status();
   e.seq = *seq_or;
   int64_t seq = e.seq;
@@ -256,9 +256,15 @@ Status EventLog::AppendAll(store::Tx& tx, std::vector<Event> events) {
     store::Params params;
     params.reserve(n * 7);
     for (size_t i = done; i < done + n; ++i) {
-      const Event& e = events[i];
-      params.insert(params.end(), {e.at, e.kind, e.actor.type, store::Opt(e.actor.id), e.actor.name,
-                                   store::Opt(e.incident_id), e.data.dump()});
+      // One by one, not an initializer list: its strings would be copied, not moved.
+      Event& e = events[i];
+      params.emplace_back(e.at);
+      params.emplace_back(e.kind);
+      params.emplace_back(e.actor.type);
+      params.emplace_back(store::Opt(e.actor.id));
+      params.emplace_back(e.actor.name);
+      params.emplace_back(store::Opt(e.incident_id));
+      params.emplace_back(e.data_text.empty() ? e.data.dump() : std::move(e.data_text));
     }
     auto last = tx.Insert(store::MultiRowSql("INSERT INTO events(at, kind, actor_type, actor_id, "
                                              "actor_name, incident_id, data) VALUES",

@@ -123,7 +123,7 @@ namespace {
 // Appends `s` as a JSON string, byte for byte as nlohmann::json::dump() writes it: `"` and
 // `\\` escaped, \b \f \n \r \t by name, other bytes below 0x20 as \u00xx, the rest
 // (UTF-8 included) as they are.
-void AppendJsonString(std::string& out, std::string_view s) {
+void AppendJsonStringUnchecked(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   size_t plain = 0;  // start of the run not yet copied
@@ -166,6 +166,12 @@ void AppendJsonString(std::string& out, std::string_view s) {
 
 }  // namespace
 
+bool AppendJsonString(std::string& out, std::string_view s) {
+  if (!simdjson::validate_utf8(s)) return false;
+  AppendJsonStringUnchecked(out, s);
+  return true;
+}
+
 std::string LabelsJson(const Labels& labels) {
   size_t size = 2;
   for (const auto& [name, value] : labels) {
@@ -180,9 +186,9 @@ std::string LabelsJson(const Labels& labels) {
   out.push_back('{');
   for (const auto& [name, value] : labels) {
     if (out.size() > 1) out.push_back(',');
-    AppendJsonString(out, name);
+    AppendJsonStringUnchecked(out, name);
     out.push_back(':');
-    AppendJsonString(out, value);
+    AppendJsonStringUnchecked(out, value);
   }
   out.push_back('}');
   return out;

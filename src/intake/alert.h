@@ -46,6 +46,9 @@ inline constexpr Limits kLimits{};
 
 // A label set as stored: a JSON object, keys in order.
 std::string LabelsJson(const Labels& labels);
+// Appends `s` as a JSON string, byte for byte as nlohmann::json::dump() writes it; false,
+// with nothing appended, when `s` is not UTF-8 (which dump() refuses).
+bool AppendJsonString(std::string& out, std::string_view s);
 // Fills labels_json and annotations_json (see NormalizedAlert).
 void PrepareForStore(NormalizedAlert& alert);
 void PrepareForStore(std::vector<NormalizedAlert>& batch);

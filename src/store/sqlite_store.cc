@@ -103,6 +103,14 @@ class Connection {
   Result<std::vector<Row>> RunUntraced(std::string_view sql, const Params& params) {
     sqlite3_stmt* st = Prepare(sql);
     if (!st) return Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+    // Reset with its bindings cleared however this ends: they point into `params`.
+    struct Reset {
+      sqlite3_stmt* st;
+      ~Reset() {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+      }
+    } reset{st};
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i + 1);
       const Value& v = params[i];
@@ -113,8 +121,10 @@ class Connection {
       } else if (auto p = std::get_if<double>(&v)) {
         sqlite3_bind_double(st, idx, *p);
       } else {
+        // `params` outlives the statement's run (`reset` clears the bindings), so
+        // SQLite reads the text where it is instead of copying it first.
         const auto& s = std::get<std::string>(v);
-        sqlite3_bind_text(st, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
       }
     }
     std::vector<Row> rows;
@@ -151,14 +161,12 @@ class Connection {
       else
         result = Internal("sqlite: " + m);
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
     if (!result.ok()) return result;
     return rows;
   }
 
   sqlite3_stmt* Prepare(std::string_view sql) {
-    auto it = cache_.find(std::string(sql));
+    auto it = cache_.find(sql);
     if (it != cache_.end()) return it->second;
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
@@ -170,7 +178,12 @@ class Connection {
 
   sqlite3* db_ = nullptr;
   bool trace_ = false;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  // Looked up by string_view: a statement's text is not copied to find it.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
 };
 
 // A Tx over one connection for the length of one command or read. Not thread-safe.
