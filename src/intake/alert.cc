@@ -2,7 +2,6 @@
 
 #include <simdjson.h>
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "core/json_parse.h"
@@ -174,13 +173,7 @@ bool AppendJsonString(std::string& out, std::string_view s) {
 
 std::string LabelsJson(const Labels& labels) {
   size_t size = 2;
-  for (const auto& [name, value] : labels) {
-    // Not UTF-8 (no parser lets that through, but a label set can come from elsewhere):
-    // as before, nlohmann's refusal.
-    if (!simdjson::validate_utf8(name) || !simdjson::validate_utf8(value))
-      return nlohmann::json(labels).dump();
-    size += name.size() + value.size() + 6;
-  }
+  for (const auto& [name, value] : labels) size += name.size() + value.size() + 6;
   std::string out;
   out.reserve(size);
   out.push_back('{');
@@ -191,6 +184,10 @@ std::string LabelsJson(const Labels& labels) {
     AppendJsonStringUnchecked(out, value);
   }
   out.push_back('}');
+  // Checked once, whole: escaping leaves every byte of 0x80 and above as it was. Not
+  // UTF-8 (no parser lets that through, but a label set can come from elsewhere): as
+  // before, nlohmann's refusal.
+  if (!simdjson::validate_utf8(out)) return nlohmann::json(labels).dump();
   return out;
 }
 
@@ -217,9 +214,10 @@ std::string Fingerprint(const Labels& labels) {
     add(value);
     add("\xff");
   }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');  // %016llx, without printf's machinery (one per alert)
+  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = kHex[h & 0xF];
+  return out;
 }
 
 Result<std::vector<NormalizedAlert>> internal::ParseWebhook(const json& doc, TimeMs now,
