@@ -38,7 +38,8 @@ struct Event {
   nlohmann::json data = nlohmann::json::object();
   // When not empty, `data` as stored: the same text `data.dump()` gives, made ahead by
   // the producer (alert intake writes one event per alert, and dump() is a tenth of its
-  // writer's time). Whoever changes `data` after setting it clears it.
+  // writer's time). Whoever changes `data` after setting it clears it (the log does when
+  // its decorator adds a key; debug builds check the text before it is stored).
   std::string data_text;
 
   nlohmann::json ToJson() const;
@@ -109,6 +110,9 @@ class EventLog {
   void ClearTxHooks() { tx_hooks_.clear(); }
 
  private:
+  // Runs the decorator; data_text goes when the decorator added to data.
+  Status Decorate(store::Tx& tx, Event& e);
+
   const Clock& clock_;
   EventBus& bus_;
   std::function<void(const Event&)> observer_;

@@ -108,6 +108,40 @@ TEST_F(EventLogTest, AppendAssignsIncreasingSeqAndStoresEverything) {
   EXPECT_EQ(events[2].data["text"], "ü \"quoted\"");
 }
 
+// An event's data made ahead as text (Event::data_text) is stored as is, unless the
+// decorator added to the data (a drill's "drill": true): then the data is dumped.
+TEST_F(EventLogTest, DataMadeAheadIsStoredUnlessTheDecoratorAddedToIt) {
+  log_.SetDecorator([](store::Tx&, Event& e) -> Status {
+    if (e.incident_id == 7) e.data["drill"] = true;  // does not clear data_text itself
+    return Status::Ok();
+  });
+  auto ahead = [this](std::optional<int64_t> incident) {
+    Event e = Event::Of("alert.fired", Alice(), {{"alert_id", 1}}, incident);
+    e.data_text = R"({"alert_id":1})";
+    return e;
+  };
+  AppendOne(ahead(6));
+  AppendOne(ahead(7));
+  Status s = store_->Write([&](store::Tx& tx) {
+    std::vector<Event> both;
+    both.push_back(ahead(6));
+    both.push_back(ahead(7));
+    return log_.AppendAll(tx, std::move(both));
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::vector<std::string> stored;
+  s = store_->Read([&](store::Tx& tx) {
+    auto rows = tx.Query("SELECT data FROM events ORDER BY seq");
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) stored.push_back(r.Str(0));
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(stored,
+            (std::vector<std::string>{R"({"alert_id":1})", R"({"alert_id":1,"drill":true})",
+                                      R"({"alert_id":1})", R"({"alert_id":1,"drill":true})"}));
+}
+
 TEST_F(EventLogTest, AppendKeepsAGivenTime) {
   Event e = Event::Of("clock.advanced", Actor::System(), {{"seconds", 60}});
   e.at = 1000;
