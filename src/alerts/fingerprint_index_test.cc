@@ -280,12 +280,6 @@ TEST(AlertsMigration, KeepsEveryAlertAndDropsTheFingerprintIndex) {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
-}  // namespace klaxon::alerts
-
-namespace klaxon::alerts {
-namespace {
-
 // A new alert's alert.fired event is stored with its data serialized ahead of the write
 // (events::Event::data_text): the same text data.dump() gives, names escaped as JSON.
 TEST_F(AlertIndexTest, ANewAlertsEventIsStoredAsItsDataDumps) {
@@ -319,12 +313,6 @@ TEST_F(AlertIndexTest, ANewAlertsEventIsStoredAsItsDataDumps) {
     EXPECT_EQ(stored[i].first, want.dump()) << i;
   }
 }
-
-}  // namespace
-}  // namespace klaxon::alerts
-
-namespace klaxon::alerts {
-namespace {
 
 // Not a test: the writer's work for intake (100 batches of 100 new alerts, one group), to
 // time or profile in-process (`--gtest_also_run_disabled_tests --gtest_filter=*Profiling*`,
