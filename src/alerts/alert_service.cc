@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 
 #include "core/log.h"
 #include "core/random.h"
@@ -68,6 +69,12 @@ std::string StoredLabels(const intake::NormalizedAlert& a) {
 }
 std::string StoredAnnotations(const intake::NormalizedAlert& a) {
   return a.annotations_json.empty() ? intake::LabelsJson(a.annotations) : a.annotations_json;
+}
+// The same without a copy: the JSON prepared, else made into `made` (whose strings stay put).
+std::string_view StoredJson(const std::string& prepared, const intake::Labels& labels,
+                            std::deque<std::string>& made) {
+  return prepared.empty() ? std::string_view(made.emplace_back(intake::LabelsJson(labels)))
+                          : std::string_view(prepared);
 }
 
 json AlertEventData(int64_t alert_id, const intake::NormalizedAlert& a) {
@@ -422,8 +429,11 @@ Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
   // shares a hash with is still an alert of this integration, known under its own.
   KLAXON_RETURN_IF_ERROR(LoadIndex(tx));
   std::unordered_map<std::string, KnownAlert> known;
+  std::vector<uint64_t> keys;
+  keys.reserve(batch.size());
+  for (const auto& a : batch) keys.push_back(FingerprintIndex::Key(in.id, a.fingerprint));
   std::vector<int64_t> ids;
-  for (const auto& a : batch) index_.Candidates(in.id, a.fingerprint, ids);
+  index_.CandidatesOfAll(keys, ids);
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   for (size_t done = 0; done < ids.size();) {
@@ -444,7 +454,8 @@ Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
   std::vector<PendingAlert> pending;
   std::unordered_map<std::string, int64_t> open_groups;  // group key → incident, this batch
   std::unordered_set<std::string_view> seen;
-  for (const auto& a : batch) {
+  for (size_t ai = 0; ai < batch.size(); ++ai) {
+    const intake::NormalizedAlert& a = batch[ai];
     bool first = seen.insert(a.fingerprint).second;
     auto it = first ? known.find(a.fingerprint) : known.end();
     bool fresh = first && it == known.end();
@@ -456,7 +467,7 @@ Result<IngestResult> AlertService::Ingest(store::Tx& tx, const Integration& in,
         if (!inc.ok()) return inc.status();
         g = open_groups.emplace(group_key, *inc).first;
       }
-      pending.push_back({&a, std::move(group_key), g->second});
+      pending.push_back({&a, std::move(group_key), g->second, keys[ai]});
       ++result.new_alerts;
       continue;
     }
@@ -485,25 +496,29 @@ Status AlertService::InsertNew(store::Tx& tx, const Integration& in,
   std::vector<events::Event> fired;
   fired.reserve(pending.size());
   const events::Actor actor = in.actor();
+  std::vector<uint64_t> keys;
+  std::vector<int64_t> ids;
   for (size_t done = 0; done < pending.size();) {
     size_t n = store::MultiRowChunk(pending.size() - done);
     store::Params params;
     params.reserve(n * 13);
+    std::deque<std::string> made;  // JSON the request's thread did not prepare
     for (size_t i = done; i < done + n; ++i) {
-      // One by one, not an initializer list: its strings would be copied, not moved.
+      // One by one, not an initializer list: its strings would be copied. The text is
+      // borrowed from the request (and from `made`), which outlive the statement.
       const intake::NormalizedAlert& a = *pending[i].alert;
       params.emplace_back(in.id);
-      params.emplace_back(a.fingerprint);
-      params.emplace_back(std::string("firing"));
-      params.emplace_back(StoredLabels(a));
-      params.emplace_back(StoredAnnotations(a));
-      params.emplace_back(a.generator_url);
+      params.emplace_back(store::TextRef{a.fingerprint});
+      params.emplace_back(store::TextRef{"firing"});
+      params.emplace_back(store::TextRef{StoredJson(a.labels_json, a.labels, made)});
+      params.emplace_back(store::TextRef{StoredJson(a.annotations_json, a.annotations, made)});
+      params.emplace_back(store::TextRef{a.generator_url});
       params.emplace_back(a.starts_at);
       params.emplace_back(store::Opt(a.ends_at));
       params.emplace_back(now);
       params.emplace_back(now);
       params.emplace_back(int64_t{1});
-      params.emplace_back(pending[i].group_key);
+      params.emplace_back(store::TextRef{pending[i].group_key});
       params.emplace_back(pending[i].incident);
     }
     auto last = tx.Insert(
@@ -514,12 +529,16 @@ Status AlertService::InsertNew(store::Tx& tx, const Integration& in,
         params);
     if (!last.ok()) return last.status();
     int64_t first = *last - static_cast<int64_t>(n) + 1;  // consecutive, in VALUES order
+    keys.clear();
+    ids.clear();
     for (size_t i = done; i < done + n; ++i) {
       const intake::NormalizedAlert& a = *pending[i].alert;
       int64_t id = first + static_cast<int64_t>(i - done);
-      index_.Add(in.id, a.fingerprint, id);
+      keys.push_back(pending[i].index_key);
+      ids.push_back(id);
       fired.push_back(AlertFired(actor, id, a, pending[i].incident));
     }
+    index_.AddAll(keys, ids);
     done += n;
   }
   pending.clear();

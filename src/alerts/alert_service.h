@@ -130,6 +130,7 @@ class AlertService {
     const intake::NormalizedAlert* alert;
     std::string group_key;
     int64_t incident;
+    uint64_t index_key;  // FingerprintIndex::Key of the alert's integration and fingerprint
   };
 
   Result<IngestResult> Ingest(store::Tx& tx, const Integration& in,

@@ -294,8 +294,8 @@ int Serve(const std::vector<std::string>& args) {
   Metrics metrics;
   events::EventBus bus;
   events::EventLog log(clock, bus);
-  log.SetAppendObserver([&metrics](const events::Event& e) {
-    metrics.Add("klaxon_events_appended_total", {{"kind", e.kind}});
+  log.SetAppendObserver([&metrics](const std::string& kind, size_t count) {
+    metrics.Add("klaxon_events_appended_total", {{"kind", kind}}, static_cast<double>(count));
   });
   store->SetCommitObserver([&metrics](double secs, size_t batch) {
     metrics.Observe("klaxon_store_commit_duration_seconds", {}, secs);

@@ -251,16 +251,22 @@ Result<int64_t> EventLog::Append(store::Tx& tx, Event e) {
     if (!s.ok()) return s;
   }
   tx.OnCommit([this, ev = std::move(e)] {
-    if (observer_) observer_(ev);
+    if (observer_) observer_(ev.kind, 1);
     bus_.Publish(ev);
   });
   return seq;
 }
 
 Status EventLog::AppendAll(store::Tx& tx, std::vector<Event> events) {
+  // A batch is mostly one kind, checked once, and its events share the clock's reading.
+  const std::string* checked = nullptr;
+  TimeMs now = 0;
   for (Event& e : events) {
-    if (!IsKnownKind(e.kind)) return Internal("unknown event kind " + e.kind);
-    if (e.at == 0) e.at = clock_.Now();
+    if (!checked || *checked != e.kind) {
+      if (!IsKnownKind(e.kind)) return Internal("unknown event kind " + e.kind);
+      checked = &e.kind;
+    }
+    if (e.at == 0) e.at = now ? now : (now = clock_.Now());
     KLAXON_RETURN_IF_ERROR(Decorate(tx, e));
   }
   for (size_t done = 0; done < events.size();) {
@@ -271,10 +277,10 @@ Status EventLog::AppendAll(store::Tx& tx, std::vector<Event> events) {
       // One by one, not an initializer list: its strings would be copied, not moved.
       Event& e = events[i];
       params.emplace_back(e.at);
-      params.emplace_back(e.kind);
-      params.emplace_back(e.actor.type);
+      params.emplace_back(store::TextRef{e.kind});  // `events` outlives the statement
+      params.emplace_back(store::TextRef{e.actor.type});
       params.emplace_back(store::Opt(e.actor.id));
-      params.emplace_back(e.actor.name);
+      params.emplace_back(store::TextRef{e.actor.name});
       params.emplace_back(store::Opt(e.incident_id));
       params.emplace_back(e.data_text.empty() ? e.data.dump() : std::move(e.data_text));
     }
@@ -291,10 +297,13 @@ Status EventLog::AppendAll(store::Tx& tx, std::vector<Event> events) {
   for (const Event& e : events)
     for (const auto& hook : tx_hooks_) KLAXON_RETURN_IF_ERROR(hook(tx, e));
   tx.OnCommit([this, evs = std::move(events)] {
-    for (const Event& ev : evs) {
-      if (observer_) observer_(ev);
-      bus_.Publish(ev);
+    if (observer_) {  // one call per run of events of a kind
+      for (size_t i = 0, j; i < evs.size(); i = j) {
+        for (j = i + 1; j < evs.size() && evs[j].kind == evs[i].kind;) ++j;
+        observer_(evs[i].kind, j - i);
+      }
     }
+    for (const Event& ev : evs) bus_.Publish(ev);
   });
   return Status::Ok();
 }

@@ -95,7 +95,10 @@ class EventLog {
   Result<std::vector<Event>> List(store::Tx& tx, int64_t after, std::optional<int64_t> incident,
                                   int64_t limit);
   Result<int64_t> LastSeq(store::Tx& tx);
-  void SetAppendObserver(std::function<void(const Event&)> fn) { observer_ = std::move(fn); }
+  // Told, after each commit, how many events of each kind it appended (a run of events of
+  // one kind in one call: a batch of new alerts is one call, not one per alert).
+  using AppendObserver = std::function<void(const std::string& kind, size_t count)>;
+  void SetAppendObserver(AppendObserver fn) { observer_ = std::move(fn); }
   // Runs on every event before it is written, in the appending transaction: adds what
   // every event of a kind of incident carries (a drill's `"drill": true`). Set at start.
   using Decorator = std::function<Status(store::Tx&, Event&)>;
@@ -115,7 +118,7 @@ class EventLog {
 
   const Clock& clock_;
   EventBus& bus_;
-  std::function<void(const Event&)> observer_;
+  AppendObserver observer_;
   Decorator decorator_;
   std::vector<TxHook> tx_hooks_;
 };

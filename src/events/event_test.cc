@@ -193,14 +193,38 @@ TEST_F(EventLogTest, NothingPublishedOrStoredWhenTheCommandFails) {
 
 TEST_F(EventLogTest, AppendObserverRunsAfterCommitOnly) {
   std::vector<std::string> observed;
-  log_.SetAppendObserver([&](const Event& e) { observed.push_back(e.kind); });
+  log_.SetAppendObserver([&](const std::string& kind, size_t count) {
+    observed.push_back(kind + " x" + std::to_string(count));
+  });
   (void)store_->Write([&](store::Tx& tx) {
     (void)log_.Append(tx, Event::Of("incident.reopened", Alice(), {}, 1));
     return Internal("fail");
   });
   EXPECT_TRUE(observed.empty());
   AppendOne(Event::Of("incident.resolved", Alice(), {}, 1));
-  EXPECT_EQ(observed, std::vector<std::string>{"incident.resolved"});
+  EXPECT_EQ(observed, std::vector<std::string>{"incident.resolved x1"});
+}
+
+// A batch is told as runs of one kind, in order, and its events share one time.
+TEST_F(EventLogTest, AppendAllTellsTheObserverEachRunOfAKindOnce) {
+  std::vector<std::string> observed;
+  log_.SetAppendObserver([&](const std::string& kind, size_t count) {
+    observed.push_back(kind + " x" + std::to_string(count));
+  });
+  std::vector<Event> batch;
+  for (int i = 0; i < 3; ++i) batch.push_back(Event::Of("alert.fired", Alice(), {{"i", i}}, 1));
+  batch.push_back(Event::Of("alert.resolved", Alice(), {}, 1));
+  batch.push_back(Event::Of("alert.fired", Alice(), {}, 1));
+  ASSERT_TRUE(store_->Write([&](store::Tx& tx) { return log_.AppendAll(tx, batch); }).ok());
+  EXPECT_EQ(observed,
+            (std::vector<std::string>{"alert.fired x3", "alert.resolved x1", "alert.fired x1"}));
+  auto all = ListAll();
+  ASSERT_EQ(all.size(), 5u);
+  for (const auto& e : all) EXPECT_EQ(e.at, all.front().at);
+  batch.push_back(Event::Of("alert.unheard_of", Alice(), {}, 1));
+  EXPECT_FALSE(store_->Write([&](store::Tx& tx) { return log_.AppendAll(tx, batch); }).ok())
+      << "an unknown kind after a run of known ones is still refused";
+  EXPECT_EQ(ListAll().size(), 5u);
 }
 
 TEST_F(EventLogTest, UnknownKindIsRefused) {

@@ -121,9 +121,10 @@ class Connection {
       } else if (auto p = std::get_if<double>(&v)) {
         sqlite3_bind_double(st, idx, *p);
       } else {
-        // `params` outlives the statement's run (`reset` clears the bindings), so
-        // SQLite reads the text where it is instead of copying it first.
-        const auto& s = std::get<std::string>(v);
+        // `params` (and the text a TextRef borrows) outlives the statement's run (`reset`
+        // clears the bindings), so SQLite reads the text where it is instead of copying it.
+        auto ref = std::get_if<TextRef>(&v);
+        std::string_view s = ref ? ref->text : std::string_view(std::get<std::string>(v));
         sqlite3_bind_text(st, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
       }
     }

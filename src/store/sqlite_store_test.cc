@@ -217,6 +217,28 @@ TEST_F(SqliteStoreTest, WriteCommitsAndReadSeesIt) {
   EXPECT_EQ(ServiceNames(), std::set<std::string>{"checkout"});
 }
 
+// A TextRef parameter is stored like the text it borrows (embedded NULs and all), and
+// nothing of it is kept once the statement has run.
+TEST_F(SqliteStoreTest, BorrowedTextIsStoredLikeOwnedText) {
+  std::string name("borrowed\0name", 13);
+  std::string out;
+  ASSERT_TRUE(store_
+                  ->Write([&](Tx& tx) {
+                    KLAXON_RETURN_IF_ERROR(tx.Exec("CREATE TABLE t(a TEXT, b TEXT)"));
+                    KLAXON_RETURN_IF_ERROR(tx.Exec("INSERT INTO t(a, b) VALUES (?, ?)",
+                                                   {TextRef{name}, std::string("owned")}));
+                    name.assign("changed after the statement");
+                    auto row = tx.QueryOne("SELECT a, b FROM t WHERE a = ?",
+                                           {TextRef{std::string_view("borrowed\0name", 13)}});
+                    if (!row.ok()) return row.status();
+                    if (!*row) return Internal("not found by a borrowed parameter");
+                    out = (*row)->Str(0) + "|" + (*row)->Str(1);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(out, std::string("borrowed\0name|owned", 19));
+}
+
 TEST(MultiRowSql, RowsOfPlaceholdersBetweenHeadAndTail) {
   EXPECT_EQ(MultiRowSql("INSERT INTO t(a, b) VALUES", 2, 3, ""),
             "INSERT INTO t(a, b) VALUES(?,?),(?,?),(?,?)");

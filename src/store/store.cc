@@ -22,6 +22,7 @@ double Row::Real(size_t i) const {
 std::string Row::Str(size_t i) const {
   const Value& v = values_.at(i);
   if (auto p = std::get_if<std::string>(&v)) return *p;
+  if (auto p = std::get_if<TextRef>(&v)) return std::string(p->text);
   if (auto p = std::get_if<int64_t>(&v)) return std::to_string(*p);
   if (auto p = std::get_if<double>(&v)) return std::to_string(*p);
   return {};

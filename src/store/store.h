@@ -21,7 +21,14 @@
 
 namespace klaxon::store {
 
-using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+// Text a parameter borrows instead of owning: whoever builds the parameters keeps the text
+// alive and unchanged until the statement has run. For the multi-row INSERTs of intake,
+// whose strings already live in the request (copying them was a twentieth of the
+// writer's time per new alert). Query results never hold one.
+struct TextRef {
+  std::string_view text;
+};
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string, TextRef>;
 using Params = std::vector<Value>;
 
 // Helpers to build parameters from optional values.
