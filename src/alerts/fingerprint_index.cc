@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <new>
 
@@ -137,6 +138,7 @@ void FingerprintIndex::Add(int64_t integration_id, std::string_view fingerprint,
 }
 
 void FingerprintIndex::AddAll(std::span<const uint64_t> keys, std::span<const int64_t> ids) {
+  assert(keys.size() == ids.size());
   std::lock_guard lock(mu_);
   Reserve(keys.size());
   for (size_t k = 0; k < std::min(kPrefetchAhead, keys.size()); ++k) Prefetch(keys[k], true);

@@ -81,6 +81,41 @@ TEST(FingerprintIndex, FindsEverythingWhileItsEntriesMoveToALargerTable) {
   for (int64_t i = 1; i <= 800; ++i) EXPECT_EQ(Ids(ix, 1, fp(i)), std::vector<int64_t>{i}) << i;
 }
 
+// Probe chains that wrap past the old table's end are followed in both tables while the
+// entries move: keys whose low bits are 1022 and 1023 fill the last slots of a 1,024-slot
+// table and spill into its first ones.
+TEST(FingerprintIndex, FindsAChainThatWrapsAroundWhileItMoves) {
+  FingerprintIndex ix;
+  std::vector<uint64_t> wrapping = {1022, 1023, 1023 + 1024, 1023 + 2048, 1022 + 4096};
+  std::vector<int64_t> ids = {1, 2, 3, 4, 5};
+  ix.AddAll(wrapping, ids);
+  std::vector<uint64_t> more;
+  std::vector<int64_t> more_ids;
+  for (uint64_t k = 0; more.size() < 508; ++k) {  // 513 in all: one more than half full
+    more.push_back(k * 1024 + 100 + (k % 800));
+    more_ids.push_back(static_cast<int64_t>(100 + k));
+  }
+  ix.AddAll(std::span(more).first(507), std::span(more_ids).first(507));
+  EXPECT_EQ(ix.memory_bytes(), 1024u * 16);
+  ix.AddAll(std::span(more).subspan(507), std::span(more_ids).subspan(507));
+  EXPECT_EQ(ix.memory_bytes(), (2048u + 1024u) * 16) << "growing: both tables";
+  auto found = [&](uint64_t key) {
+    std::vector<int64_t> out;
+    ix.CandidatesOfAll(std::span(&key, 1), out);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  for (size_t i = 0; i < wrapping.size(); ++i)
+    EXPECT_EQ(found(wrapping[i]), std::vector<int64_t>{ids[i]}) << "while moving, key " << i;
+  ix.AddAll(wrapping, ids);  // each already there, in the old table's wrapped slots
+  EXPECT_EQ(ix.size(), 513u);
+  for (int64_t i = 0; ix.memory_bytes() != 2048u * 16 && i < 1000; ++i)
+    ix.Add(9, Hex(static_cast<uint64_t>(i)), 10'000 + i);
+  EXPECT_EQ(ix.memory_bytes(), 2048u * 16) << "moved";
+  for (size_t i = 0; i < wrapping.size(); ++i)
+    EXPECT_EQ(found(wrapping[i]), std::vector<int64_t>{ids[i]}) << "after moving, key " << i;
+}
+
 // A batch's additions and lookups by key find what the one-by-one calls find, across the
 // table's growth (a batch larger than the table grows it before any slot is taken).
 TEST(FingerprintIndex, ABatchByKeyFindsWhatOneByOneFinds) {

@@ -125,7 +125,9 @@ class Connection {
         // clears the bindings), so SQLite reads the text where it is instead of copying it.
         auto ref = std::get_if<TextRef>(&v);
         std::string_view s = ref ? ref->text : std::string_view(std::get<std::string>(v));
-        sqlite3_bind_text(st, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+        // A null pointer would bind NULL, not '' (an empty string_view may have one).
+        sqlite3_bind_text(st, idx, s.data() ? s.data() : "", static_cast<int>(s.size()),
+                          SQLITE_STATIC);
       }
     }
     std::vector<Row> rows;

@@ -9,6 +9,7 @@ int64_t Row::Int(size_t i) const {
   if (auto p = std::get_if<int64_t>(&v)) return *p;
   if (auto p = std::get_if<double>(&v)) return static_cast<int64_t>(*p);
   if (auto p = std::get_if<std::string>(&v)) return std::stoll(*p);
+  if (auto p = std::get_if<TextRef>(&v)) return std::stoll(std::string(p->text));
   return 0;
 }
 
