@@ -1,5 +1,7 @@
 #include "followup/webhooks.h"
 
+#include <memory>
+
 #include "core/time_format.h"
 #include "notify/channels.h"
 
@@ -35,10 +37,21 @@ Status CheckPattern(const std::string& p, size_t i) {
 void Webhooks::Changed(store::Tx& tx) {
   uncommitted_++;
   generation_++;
-  tx.OnCommit([this] {
-    generation_++;
-    uncommitted_--;
-  });
+  // Settled at the commit, or when the hook is dropped unrun because the change rolled
+  // back: a change left counted for good would keep every later event reading the
+  // subscriptions again.
+  struct Settle {
+    Webhooks* self;
+    std::atomic<bool> done{false};
+    void operator()() {
+      if (done.exchange(true)) return;
+      self->generation_++;
+      self->uncommitted_--;
+    }
+    ~Settle() { (*this)(); }
+  };
+  auto settle = std::make_shared<Settle>(this);
+  tx.OnCommit([settle] { (*settle)(); });
 }
 
 void Webhooks::Install() {
