@@ -12,6 +12,7 @@
 # Example (two builds): bench/intake/ab.sh old=/tmp/klaxon.old new=build/klaxon
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
 ROUNDS=${ROUNDS:-2}
 BATCH=${BATCH:-100}
 CONNS=${CONNS:-16}
@@ -24,20 +25,10 @@ command -v wrk >/dev/null && command -v perf >/dev/null || {
 }
 
 one() {  # $1 name, $2 binary, $3 round
-  local work port pid token key url stat_w stat_p out
+  local work pid url stat_w stat_p out
   work=$(mktemp -d /tmp/klaxon-ab.XXXXXX)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$2" serve --listen "127.0.0.1:$port" --data "$work/data" --sqlite-sync full \
-    --admin-password bench-admin-password-1 --drain-timeout 1 >"$work/log" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
-  token=$(curl -fsS -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
-    -d '{"username":"admin","password":"bench-admin-password-1","token_name":"bench"}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-  key=$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $token" -X POST \
-    "http://127.0.0.1:$port/api/v1/integrations" -d '{"name":"bench","kind":"prometheus","group_by":["alertname"]}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
-  url="http://127.0.0.1:$port/intake/prometheus/$key/api/v2/alerts"
+  klaxon_start "$2" "$work/data" full "$work/log"
+  pid=$KLAXON_PID url=$KLAXON_INTAKE_URL
   wrk -t2 -c"$CONNS" -d2s -s "$HERE/alerts.lua" "$url" -- "$BATCH" warm grouped >/dev/null 2>&1
   stat_w="$work/stat_w" stat_p="$work/stat_p"
   (

@@ -7,6 +7,7 @@
 # loaded, pool mode, before profiling so the store is not empty).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/lib.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 KLAXON=${KLAXON:-$ROOT/build/klaxon}
 SECS=${SECONDS_PROFILED:-10}
@@ -29,20 +30,9 @@ cleanup() {
 trap cleanup EXIT
 
 for mode in "${MODES[@]}"; do
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   rm -rf "$WORK/data"; mkdir -p "$WORK/data"
-  "$KLAXON" serve --listen "127.0.0.1:$port" --data "$WORK/data" --sqlite-sync full \
-    --admin-password bench-admin-password-1 --drain-timeout 1 >"$WORK/log" 2>&1 &
-  PID=$!
-  for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
-  token=$(curl -fsS -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
-    -d '{"username":"admin","password":"bench-admin-password-1","token_name":"bench"}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-  key=$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $token" -X POST \
-    "http://127.0.0.1:$port/api/v1/integrations" \
-    -d '{"name":"bench","kind":"prometheus","group_by":["alertname"]}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
-  url="http://127.0.0.1:$port/intake/prometheus/$key/api/v2/alerts"
+  klaxon_start "$KLAXON" "$WORK/data" full "$WORK/log"
+  PID=$KLAXON_PID url=$KLAXON_INTAKE_URL
   wrk -t2 -c"$CONNS" -d2s -s "$HERE/alerts.lua" "$url" -- "$BATCH" warm "$mode" >/dev/null 2>&1 || true
   perf record -F "$FREQ" --call-graph dwarf,16384 -p "$PID" -o "$WORK/perf.data" -- sleep "$SECS" \
     >"$WORK/perf.log" 2>&1 &

@@ -17,6 +17,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/lib.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 KLAXON=${KLAXON:-$ROOT/build/klaxon}
 AM_BIN=${AM_BIN:-/usr/bin/prometheus-alertmanager}
@@ -32,7 +33,6 @@ RSS_DEADLINE=${RSS_DEADLINE:-90}
 BUDGET=${BUDGET:-800}  # seconds; throughput blocks that would start later are skipped
 WRK_THREADS=${WRK_THREADS:-2}
 OUT=${OUT:-$HERE/results/$(date -u +%Y%m%dT%H%M%SZ)}
-ADMIN_PASSWORD=bench-admin-password-1
 T0=$(date +%s)
 
 log() { printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
@@ -69,17 +69,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_http() {  # url, seconds
-  for _ in $(seq $(($2 * 10))); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "timeout waiting for $1" >&2
-  return 1
-}
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -111,22 +100,10 @@ YML
   SRV_URL="http://127.0.0.1:$port/api/v2/alerts"
 }
 start_klaxon() {  # sync = full|normal
-  local sync=$1 port token key
-  port=$(free_port)
   SRV_DIR=$(mktemp -d "$WORK/klaxon.XXXX")
-  "$KLAXON" serve --listen "127.0.0.1:$port" --data "$SRV_DIR" --sqlite-sync "$sync" \
-    --admin-password "$ADMIN_PASSWORD" --drain-timeout 1 >"$SRV_DIR/log" 2>&1 &
-  SRV_PID=$!; PIDS+=("$SRV_PID")
-  wait_http "http://127.0.0.1:$port/readyz" 20
-  token=$(curl -fsS -H 'Content-Type: application/json' -X POST \
-    "http://127.0.0.1:$port/api/v1/auth/login" \
-    -d "{\"username\":\"admin\",\"password\":\"$ADMIN_PASSWORD\",\"token_name\":\"bench\"}" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-  key=$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $token" -X POST \
-    "http://127.0.0.1:$port/api/v1/integrations" \
-    -d '{"name":"bench","kind":"prometheus","group_by":["alertname"]}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
-  SRV_URL="http://127.0.0.1:$port/intake/prometheus/$key/api/v2/alerts"
+  klaxon_start "$KLAXON" "$SRV_DIR" "$1" "$SRV_DIR/log"
+  SRV_PID=$KLAXON_PID; PIDS+=("$SRV_PID")
+  SRV_URL=$KLAXON_INTAKE_URL
 }
 start_variant() {
   case $1 in

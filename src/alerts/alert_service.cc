@@ -62,19 +62,13 @@ std::string Truncate(std::string s, size_t max_chars) {
   return s;
 }
 
-// The stored JSON of an alert's labels / annotations: prepared by the request's thread
-// (intake::PrepareForStore) when it could, else made here.
-std::string StoredLabels(const intake::NormalizedAlert& a) {
-  return a.labels_json.empty() ? intake::LabelsJson(a.labels) : a.labels_json;
-}
-std::string StoredAnnotations(const intake::NormalizedAlert& a) {
-  return a.annotations_json.empty() ? intake::LabelsJson(a.annotations) : a.annotations_json;
-}
-// The same without a copy: the JSON prepared, else made into `made` (whose strings stay put).
-std::string_view StoredJson(const std::string& prepared, const intake::Labels& labels,
-                            std::deque<std::string>& made) {
-  return prepared.empty() ? std::string_view(made.emplace_back(intake::LabelsJson(labels)))
-                          : std::string_view(prepared);
+// The stored JSON of an alert's labels / annotations, borrowed for a statement's
+// parameters: prepared by the request's thread (intake::PrepareForStore) when it could,
+// else made here into `made` (a deque: its strings stay put as it grows).
+store::TextRef StoredJson(const std::string& prepared, const intake::Labels& labels,
+                          std::deque<std::string>& made) {
+  return {prepared.empty() ? std::string_view(made.emplace_back(intake::LabelsJson(labels)))
+                           : std::string_view(prepared)};
 }
 
 json AlertEventData(int64_t alert_id, const intake::NormalizedAlert& a) {
@@ -510,8 +504,8 @@ Status AlertService::InsertNew(store::Tx& tx, const Integration& in,
       params.emplace_back(in.id);
       params.emplace_back(store::TextRef{a.fingerprint});
       params.emplace_back(store::TextRef{"firing"});
-      params.emplace_back(store::TextRef{StoredJson(a.labels_json, a.labels, made)});
-      params.emplace_back(store::TextRef{StoredJson(a.annotations_json, a.annotations, made)});
+      params.emplace_back(StoredJson(a.labels_json, a.labels, made));
+      params.emplace_back(StoredJson(a.annotations_json, a.annotations, made));
       params.emplace_back(store::TextRef{a.generator_url});
       params.emplace_back(a.starts_at);
       params.emplace_back(store::Opt(a.ends_at));
@@ -550,7 +544,8 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
                                const std::optional<KnownAlert>& known,
                                const Suppression* suppression, IngestResult& result) {
   TimeMs now = clock_.Now();
-  std::string annotations = StoredAnnotations(a);
+  std::deque<std::string> made;  // JSON the request's thread did not prepare
+  const store::TextRef annotations = StoredJson(a.annotations_json, a.annotations, made);
   // Silenced (a silence matches, or the service is in maintenance): stored and shown, but
   // opens nothing. A later refresh after the silence ends opens the incident.
   bool silenced = a.firing && suppression && suppression->Suppressed(a.labels, in.service_id);
@@ -564,8 +559,8 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
           "generator_url, "
           "starts_at, ends_at, first_seen, last_seen, count, group_key, silenced) "
           "VALUES (?,?,'firing',?,?,?,?,?,?,?,1,?,1)",
-          {in.id, a.fingerprint, StoredLabels(a), annotations, a.generator_url, a.starts_at,
-           store::Opt(a.ends_at), now, now, group_key});
+          {in.id, a.fingerprint, StoredJson(a.labels_json, a.labels, made), annotations,
+           a.generator_url, a.starts_at, store::Opt(a.ends_at), now, now, group_key});
       if (!id.ok()) return id.status();
       index_.Add(in.id, a.fingerprint, *id);
       return Status::Ok();
@@ -580,9 +575,10 @@ Status AlertService::IngestOne(store::Tx& tx, const Integration& in,
         "generator_url, starts_at, "
         "ends_at, first_seen, last_seen, resolved_at, count, group_key, incident_id) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?) RETURNING id",
-        {in.id, a.fingerprint, std::string(a.firing ? "firing" : "resolved"), StoredLabels(a),
-         annotations, a.generator_url, a.starts_at, store::Opt(a.ends_at), now, now,
-         a.firing ? store::Value(nullptr) : store::Value(now), group_key, store::Opt(incident)});
+        {in.id, a.fingerprint, std::string(a.firing ? "firing" : "resolved"),
+         StoredJson(a.labels_json, a.labels, made), annotations, a.generator_url, a.starts_at,
+         store::Opt(a.ends_at), now, now, a.firing ? store::Value(nullptr) : store::Value(now),
+         group_key, store::Opt(incident)});
     if (!ins.ok()) return ins.status();
     index_.Add(in.id, a.fingerprint, (*ins)->Int(0));
     if (!a.firing) return Status::Ok();  // never seen firing: kept for the record only
