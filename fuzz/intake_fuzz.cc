@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "intake/alert.h"
+#include "intake/generic.h"
 #include "intake/grafana.h"
 #include "intake/pagerduty.h"
 #include "intake/webhook_internal.h"
@@ -50,6 +53,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (e.ok() && e.value().alert.labels.empty()) std::abort();
 #elif KLAXON_FUZZ_PARSER == 4
   Check(klaxon::intake::ParseGrafanaWebhook(body, kNow));
+#elif KLAXON_FUZZ_PARSER == 5
+  // The body under the default mapping, or one that reads a nested array of events (by the
+  // size's parity); then the bytes as a mapping, which, if accepted, must read a body.
+  using klaxon::intake::GenericMapping;
+  static const GenericMapping kDefault;
+  static const GenericMapping kNested = [] {
+    GenericMapping m;
+    m.events = "/items";
+    m.title = "/name";
+    m.dedup_key = "/id";
+    m.status = "/state";
+    m.severity = "/level";
+    m.labels = "/tags";
+    m.resolved_values = {"done", "0"};
+    return m;
+  }();
+  Check(klaxon::intake::ParseGenericWebhook(body, size % 2 ? kNested : kDefault, kNow));
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_discarded()) {
+    auto m = GenericMapping::FromJson(j);
+    if (m.ok())
+      Check(klaxon::intake::ParseGenericWebhook(
+          R"([{"title":"t","dedup_key":"k","status":"ok","labels":{"a":"b"},"x":{"y":[1]}}])", *m,
+          kNow));
+  }
 #else
 #error "define KLAXON_FUZZ_PARSER"
 #endif
