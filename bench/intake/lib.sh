@@ -1,18 +1,7 @@
 # Shared by bench/intake/run.sh, profile.sh and ab.sh (sourced): start a Klaxon server
 # with one Prometheus intake integration, as every intake benchmark drives it.
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_http() {  # url, seconds
-  for _ in $(seq $(($2 * 10))); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "timeout waiting for $1" >&2
-  return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"  # free_port, wait_http
 
 # klaxon_start BINARY DATA_DIR SYNC(full|normal) LOG: starts the server on a free port,
 # logs in and creates the integration (group_by alertname). Sets KLAXON_PID and

@@ -89,17 +89,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_http() {  # url, seconds
-  for _ in $(seq $(($2 * 10))); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "timeout waiting for $1" >&2
-  return 1
-}
+source "$HERE/../lib.sh"  # free_port, wait_http
 # CPU ticks (user+system) of a process and its direct children (nginx: master + workers).
 proc_ticks() {
   local pid=$1 total=0 c

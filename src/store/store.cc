@@ -9,7 +9,6 @@ int64_t Row::Int(size_t i) const {
   if (auto p = std::get_if<int64_t>(&v)) return *p;
   if (auto p = std::get_if<double>(&v)) return static_cast<int64_t>(*p);
   if (auto p = std::get_if<std::string>(&v)) return std::stoll(*p);
-  if (auto p = std::get_if<TextRef>(&v)) return std::stoll(std::string(p->text));
   return 0;
 }
 
@@ -23,7 +22,6 @@ double Row::Real(size_t i) const {
 std::string Row::Str(size_t i) const {
   const Value& v = values_.at(i);
   if (auto p = std::get_if<std::string>(&v)) return *p;
-  if (auto p = std::get_if<TextRef>(&v)) return std::string(p->text);
   if (auto p = std::get_if<int64_t>(&v)) return std::to_string(*p);
   if (auto p = std::get_if<double>(&v)) return std::to_string(*p);
   return {};
