@@ -24,6 +24,23 @@
 
 namespace klaxon::notify {
 
+// A listening TCP socket on 127.0.0.1 and a free port; its port in `port`.
+inline int ListenOnLoopback(int& port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  listen(fd, 16);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 struct Canned {
   std::string response;  // raw bytes, status line first
   int delay_ms = 0;      // wait this long before answering
@@ -51,18 +68,7 @@ inline std::string Response(int status, const std::string& reason, const std::st
 class FakeHttpServer {
  public:
   explicit FakeHttpServer(std::vector<Canned> answers) : answers_(std::move(answers)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    listen(fd_, 16);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = ListenOnLoopback(port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakeHttpServer() {
@@ -103,6 +109,9 @@ class FakeHttpServer {
     }
   }
 
+ public:
+  // For other test servers too: write all of `data`; read one request (header and a
+  // Content-Length body; an empty request line when the peer closed first).
   static void SendAll(int c, const std::string& data) {
     size_t sent = 0;
     while (sent < data.size()) {
@@ -156,6 +165,7 @@ class FakeHttpServer {
     return s;
   }
 
+ private:
   std::vector<Canned> answers_;
   int fd_ = -1;
   int port_ = 0;

@@ -9,14 +9,15 @@
 #include <mutex>
 
 #include "notify/internal.h"
+#include "notify/keepalive.h"
 #include "notify/text.h"
 
 namespace klaxon::notify {
 namespace {
 
-constexpr size_t kMaxBody = 4096;
-constexpr size_t kMaxHeaders = 100;
-constexpr size_t kMaxHeaderLine = 8192;
+constexpr size_t kMaxBody = kHttpMaxBody;
+constexpr size_t kMaxHeaders = kHttpMaxHeaders;
+constexpr size_t kMaxHeaderLine = kHttpMaxHeaderLine;
 
 using Easy = CurlEasy;
 using Slist = CurlSlist;
@@ -91,6 +92,7 @@ void CurlGlobalInit() {
 }
 
 HttpResult PostHttp(const HttpRequest& req, int timeout_ms) {
+  if (auto kept = PostKeptAlive(req, timeout_ms)) return std::move(*kept);
   CurlGlobalInit();
   HttpResult result;
   // One handle per thread, reset between requests: curl_easy_reset keeps the handle's

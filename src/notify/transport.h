@@ -1,6 +1,7 @@
-// Sending over the wire with libcurl: an HTTP POST for chat and webhooks, SMTP (with
-// STARTTLS and auth as configured) for email. Blocking calls with timeouts; any thread
-// (each call uses its own easy handle). Redirects are not followed.
+// Sending over the wire: an HTTP POST for chat and webhooks, SMTP (with STARTTLS and auth
+// as configured) for email, both with libcurl, except that plain http:// posts go over
+// connections kept open per thread (keepalive.h). Blocking calls with timeouts; any
+// thread. Redirects are not followed.
 #pragma once
 
 #include <cstdint>
