@@ -73,11 +73,17 @@ void Timers::Stop() {
 void Timers::Poke() { cv_.notify_all(); }
 
 void Timers::Push(TimeMs due, const std::string& kind, int64_t subject) {
+  bool sooner;
   {
     std::lock_guard lock(mu_);
+    // The thread sleeps until the earliest timer (or a handler's end); one that is due no
+    // sooner changes nothing for it. Most timers are an escalation's next step, minutes
+    // away, set as its first page goes out: waking the thread then would only take a CPU
+    // from the page.
+    sooner = heap_.empty() || due < std::get<0>(heap_.top());
     heap_.emplace(due, kind, subject);
   }
-  cv_.notify_all();
+  if (sooner) cv_.notify_all();
 }
 
 bool Timers::Settle(int64_t timeout_ms) {

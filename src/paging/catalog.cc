@@ -1,6 +1,9 @@
 #include "paging/catalog.h"
 
+#include <mutex>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "core/numbers.h"
 #include "core/random.h"
@@ -394,6 +397,39 @@ Result<Policy> Catalog::ParsePolicyBody(store::Tx& tx, const nlohmann::json& bod
 namespace {
 nlohmann::json StepsJson(const Policy& p) { return p.ToJson()["steps"]; }
 
+std::optional<std::vector<Step>> ParseSteps(const std::string& text) {
+  auto steps = nlohmann::json::parse(text, nullptr, false);
+  if (!steps.is_array()) return std::nullopt;
+  std::vector<Step> out;
+  for (const auto& sj : steps) {
+    Step s;
+    s.delay_minutes = sj.value("delay_minutes", 1);
+    for (const auto& tj : sj.value("targets", nlohmann::json::array()))
+      s.targets.push_back({tj.value("type", ""), tj.value("id", int64_t{0}), tj.value("name", "")});
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// Steps parsed before, by their stored text: a declared incident's first page reads its
+// policy inside the declaring transaction, and parsing the JSON there was a tenth of the
+// policy's share of that transaction. Keyed by the text itself, so an edited policy is
+// parsed anew; at most a few hundred distinct texts.
+std::optional<std::vector<Step>> CachedSteps(const std::string& text) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, std::vector<Step>> parsed;
+  {
+    std::lock_guard lock(mu);
+    if (auto it = parsed.find(text); it != parsed.end()) return it->second;
+  }
+  auto steps = ParseSteps(text);
+  if (!steps) return std::nullopt;
+  std::lock_guard lock(mu);
+  if (parsed.size() >= 256) parsed.clear();
+  parsed.emplace(text, *steps);
+  return steps;
+}
+
 Result<Policy> PolicyFromRow(const store::Row& r) {
   Policy p;
   p.id = r.Int(0);
@@ -401,15 +437,9 @@ Result<Policy> PolicyFromRow(const store::Row& r) {
   p.description = r.Str(2);
   p.repeat = static_cast<int>(r.Int(3));
   p.is_default = r.Int(5) != 0;
-  auto steps = nlohmann::json::parse(r.Str(4), nullptr, false);
-  if (!steps.is_array()) return Internal("stored policy " + p.name + " has bad steps");
-  for (const auto& sj : steps) {
-    Step s;
-    s.delay_minutes = sj.value("delay_minutes", 1);
-    for (const auto& tj : sj.value("targets", nlohmann::json::array()))
-      s.targets.push_back({tj.value("type", ""), tj.value("id", int64_t{0}), tj.value("name", "")});
-    p.steps.push_back(std::move(s));
-  }
+  auto steps = CachedSteps(r.Str(4));
+  if (!steps) return Internal("stored policy " + p.name + " has bad steps");
+  p.steps = std::move(*steps);
   return p;
 }
 const char* kPolicyColumns =

@@ -166,7 +166,7 @@ Status Pager::Start(store::Tx& tx, int64_t incident_id, const events::Actor& /*a
   }
   // Step 1 fires in the declaring transaction: its pages are committed with the incident,
   // so the first page costs no engine round trip and never queues behind other writes.
-  return FireStep(tx, incident_id, *policy, 0, 0, EngineActor(), true, "declared");
+  return FireStep(tx, inc, *policy, 0, 0, EngineActor(), true, "declared");
 }
 
 Status Pager::Stop(store::Tx& tx, int64_t incident_id, const std::string& reason,
@@ -216,7 +216,7 @@ Status Pager::OnEscalationTimer(store::Tx& tx, int64_t incident_id, TimeMs /*due
           "UPDATE escalations SET state = 'exhausted', updated_at = ? WHERE "
           "incident_id = ?",
           {clock_.Now(), incident_id});
-    return FireStep(tx, incident_id, *policy, 0, 0, EngineActor(), true, "business hours");
+    return FireStep(tx, *inc, *policy, 0, 0, EngineActor(), true, "business hours");
   }
   if (esc->step >= static_cast<int>(policy->steps.size())) {
     // The last step's wait ran out with nobody acknowledging.
@@ -231,13 +231,13 @@ Status Pager::OnEscalationTimer(store::Tx& tx, int64_t incident_id, TimeMs /*due
                                       incident_id))
         .status();
   }
-  return FireStep(tx, incident_id, *policy, esc->step, esc->repeat, EngineActor(), true, "timer");
+  return FireStep(tx, *inc, *policy, esc->step, esc->repeat, EngineActor(), true, "timer");
 }
 
-Status Pager::FireStep(store::Tx& tx, int64_t incident_id, const Policy& policy, int step,
-                       int repeat, const events::Actor& actor, bool advance,
+Status Pager::FireStep(store::Tx& tx, const incidents::Incident& inc, const Policy& policy,
+                       int step, int repeat, const events::Actor& actor, bool advance,
                        const std::string& why) {
-  KLAXON_ASSIGN_OR_RETURN(incidents::Incident inc, incidents_.Get(tx, incident_id));
+  const int64_t incident_id = inc.id;
   TimeMs now = clock_.Now();
   const Step& s = policy.steps.at(static_cast<size_t>(step));
 
@@ -487,8 +487,7 @@ Result<nlohmann::json> Pager::EscalateNow(store::Tx& tx, int64_t incident_id,
   // On a triggered incident the policy goes on from the step fired now; on an
   // acknowledged one this is a single extra page.
   bool advance = inc.status == incidents::IncidentStatus::kTriggered;
-  KLAXON_RETURN_IF_ERROR(
-      FireStep(tx, incident_id, *policy, step, esc->repeat, actor, advance, "escalate"));
+  KLAXON_RETURN_IF_ERROR(FireStep(tx, inc, *policy, step, esc->repeat, actor, advance, "escalate"));
   return EscalationJson(tx, incident_id);
 }
 
@@ -512,9 +511,8 @@ Result<nlohmann::json> Pager::Repage(store::Tx& tx, int64_t incident_id,
   int step = std::min(esc->last_step.value_or(0), n - 1);
   bool advance = !esc->last_step && esc->state == "active" &&
                  inc.status == incidents::IncidentStatus::kTriggered;
-  KLAXON_RETURN_IF_ERROR(FireStep(tx, incident_id, *policy, step,
-                                  esc->last_repeat.value_or(esc->repeat), actor, advance,
-                                  "repage"));
+  KLAXON_RETURN_IF_ERROR(FireStep(tx, inc, *policy, step, esc->last_repeat.value_or(esc->repeat),
+                                  actor, advance, "repage"));
   return EscalationJson(tx, incident_id);
 }
 

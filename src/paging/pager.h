@@ -140,9 +140,10 @@ class Pager {
   Status Stop(store::Tx& tx, int64_t incident_id, const std::string& reason,
               const events::Actor& actor);
   Status OnEscalationTimer(store::Tx& tx, int64_t incident_id, TimeMs due);
-  // Fires step `step` of the escalation now; `advance` schedules the following step.
-  Status FireStep(store::Tx& tx, int64_t incident_id, const Policy& policy, int step, int repeat,
-                  const events::Actor& actor, bool advance, const std::string& why);
+  // Fires step `step` of the escalation of `inc` (as read in this transaction) now;
+  // `advance` schedules the following step.
+  Status FireStep(store::Tx& tx, const incidents::Incident& inc, const Policy& policy, int step,
+                  int repeat, const events::Actor& actor, bool advance, const std::string& why);
   Status PageUser(store::Tx& tx, const incidents::Incident& inc, const UserRef& user,
                   const std::string& key_prefix, TimeMs now);
   notify::Message PageMessage(const incidents::Incident& inc, const UserRef& user) const;

@@ -581,8 +581,11 @@ class SqliteStore final : public Store {
         std::lock_guard lock(self->mu_);
         self->writer_busy_ = false;
         self->last_batch_end_us_ = MonotonicMicros();
-        // Under the lock: a Shutdown that sees the store free may destroy it at once.
-        self->cv_.notify_all();  // the writer thread, for what queued meanwhile; Shutdown
+        // Under the lock: a Shutdown that sees the store free may destroy it at once. The
+        // writer thread only if something queued meanwhile (else it would wake to find
+        // nothing, on the other CPU, just as the page this batch made goes out); Shutdown
+        // only once it set stopping_.
+        if (!self->queue_.empty() || self->stopping_) self->cv_.notify_all();
       }
     } hand_back{this};
     std::vector<Command> batch;
