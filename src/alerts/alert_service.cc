@@ -735,10 +735,16 @@ Result<int64_t> AlertService::IncidentFor(store::Tx& tx, const Integration& in,
   // rather than being refused (a sender would retry them forever).
   if (in.service_id) {
     auto bound = incidents_.FindService(tx, std::to_string(*in.service_id));
-    if (bound.ok() && !bound->archived_at) req.service = std::to_string(*in.service_id);
+    if (bound.ok() && !bound->archived_at) {
+      req.service = std::to_string(*in.service_id);
+      req.service_read = incidents::ServiceRef{bound->id, bound->name};
+    }
   } else if (std::string svc = Label(a.labels, "service"); !svc.empty()) {
     auto found = incidents_.FindService(tx, svc);
-    if (found.ok() && !found->archived_at) req.service = found->name;
+    if (found.ok() && !found->archived_at) {
+      req.service = found->name;
+      req.service_read = incidents::ServiceRef{found->id, found->name};
+    }
   }
   req.drill = in.kind == "drill";
   auto inc = incidents_.Declare(tx, req, in.actor());

@@ -162,8 +162,8 @@ Result<Incident> IncidentService::Declare(store::Tx& tx, const DeclareRequest& r
   std::string severity = req.severity.empty() ? levels.back().name : req.severity;
   if (!KnownSeverity(severity))
     return InvalidField("/severity", "unknown severity '" + severity + "'");
-  std::optional<ServiceRef> service;
-  if (req.service) {
+  std::optional<ServiceRef> service = req.service ? req.service_read : std::nullopt;
+  if (req.service && !service) {
     auto s = FindService(tx, *req.service);
     if (!s.ok()) {
       if (s.status().code() == Code::kNotFound)

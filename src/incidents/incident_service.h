@@ -79,6 +79,8 @@ struct DeclareRequest {
   std::string impact;
   std::string classified_by;  // the classification rule that chose `severity`, if any
   bool drill = false;         // opened by a drill (drills::Drills): marked DRILL everywhere
+  // `service` as the caller read it in this transaction (not archived): not read again.
+  std::optional<ServiceRef> service_read = std::nullopt;
 };
 
 struct ListQuery {

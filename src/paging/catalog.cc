@@ -529,15 +529,16 @@ Result<std::vector<Policy>> Catalog::ListPolicies(store::Tx& tx) {
 }
 
 Result<std::optional<Policy>> Catalog::PolicyForIncident(store::Tx& tx, int64_t incident_id) {
+  // The service's policy in one read (a declared incident's first page waits for it).
   auto row = tx.QueryOne(
-      "SELECT s.escalation_policy_id FROM incidents i LEFT JOIN services s ON s.id = i.service_id "
-      "WHERE i.id = ?",
+      "SELECT p.id, p.name, p.description, p.repeat, p.steps, p.is_default FROM incidents i "
+      "JOIN services s ON s.id = i.service_id JOIN escalation_policies p ON p.id = "
+      "s.escalation_policy_id WHERE i.id = ?",
       {incident_id});
   if (!row.ok()) return row.status();
-  if (*row && !(*row)->IsNull(0)) {
-    auto p = GetPolicy(tx, (*row)->Int(0));
-    if (p.ok()) return std::optional<Policy>(std::move(p).value());
-    if (p.status().code() != Code::kNotFound) return p.status();
+  if (*row) {
+    KLAXON_ASSIGN_OR_RETURN(Policy p, PolicyFromRow(**row));
+    return std::optional<Policy>(std::move(p));
   }
   auto def = tx.QueryOne(std::string(kPolicyColumns) + " WHERE is_default = 1 LIMIT 1");
   if (!def.ok()) return def.status();
