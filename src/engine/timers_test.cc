@@ -335,6 +335,40 @@ TEST_F(TimersTest, SettleWaitsForARunningHandler) {
   EXPECT_EQ(DueAt("slow", 1), std::nullopt);
 }
 
+// On the system clock the thread sleeps until the earliest timer: one set sooner must wake
+// it, one set later need not (it fires when the thread next looks, after the earlier one).
+TEST_F(TimersTest, OnTheSystemClockASoonerTimerWakesTheThreadAndALaterOneStillFires) {
+  SystemClock clock;
+  std::mutex mu;
+  std::vector<std::pair<int64_t, TimeMs>> fired;  // subject, when
+  Timers timers(*store_, clock);                  // stopped first, before what its handler touches
+  timers.On("s", [&](store::Tx&, int64_t subject, TimeMs) {
+    std::lock_guard lock(mu);
+    fired.emplace_back(subject, clock.Now());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(timers.Start().ok());
+  auto set = [&](int64_t subject, TimeMs due) {
+    return store_->Write([&](store::Tx& tx) { return timers.Set(tx, "s", subject, due); });
+  };
+  const TimeMs t0 = clock.Now();
+  ASSERT_TRUE(set(1, t0 + 60'000).ok());  // the thread now sleeps for a minute
+  ASSERT_TRUE(set(2, t0 + 100).ok());     // sooner: must wake it
+  ASSERT_TRUE(set(3, t0 + 300).ok());     // later than 2: fires after 2 without a wake
+  auto count = [&] {
+    std::lock_guard lock(mu);
+    return fired.size();
+  };
+  for (int i = 0; i < 300 && count() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(fired.size(), 2u);  // well before the minute is up
+  EXPECT_EQ(fired[0].first, 2);
+  EXPECT_GE(fired[0].second, t0 + 100);
+  EXPECT_EQ(fired[1].first, 3);
+  EXPECT_GE(fired[1].second, t0 + 300);
+}
+
 TEST_F(TimersTest, StopEndsTheThreadAndSettleReturns) {
   StartWithT();
   ASSERT_TRUE(Set("t", 1, kStart + 1000).ok());

@@ -943,6 +943,33 @@ TEST_F(SqliteStoreTest, InlineAndQueuedWritesNeverRunAtOnce) {
   EXPECT_EQ(ServiceNames().size(), 200u);
 }
 
+TEST_F(SqliteStoreTest, ACommandQueuedWhileAWriteRunsOnItsSubmitterRunsAfterIt) {
+  // The submitting thread hands the store back and wakes the writer thread only when
+  // something queued meanwhile: this one must not wait for another write to come by.
+  ReopenDurable();
+  std::promise<void> entered, release;
+  auto open = release.get_future().share();
+  std::thread submitter([&] {
+    AllowInlineWrites(true);
+    Status s = store_->Write([&](Tx& tx) {
+      entered.set_value();
+      open.wait();
+      return InsertService(tx, "inline");
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  });
+  entered.get_future().wait();
+  std::promise<Status> queued;
+  store_->Submit([&](Tx& tx) { return InsertService(tx, "queued"); },
+                 [&](const Status& s) { queued.set_value(s); });
+  release.set_value();
+  submitter.join();
+  auto done = queued.get_future();
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(done.get().ok());
+  EXPECT_EQ(ServiceNames().size(), 2u);
+}
+
 TEST_F(SqliteStoreTest, ShutdownWaitsForAWriteRunningOnItsSubmitter) {
   ReopenDurable();
   std::promise<void> entered, release;
