@@ -95,7 +95,8 @@ std::optional<Target> ParseTarget(const std::string& url) {
   return t;
 }
 
-// libcurl reads these (lower case; HTTP_PROXY only for https, which never comes here).
+}  // namespace
+
 bool ProxyInEnvironment() {
   static const bool set = [] {
     for (const char* name : {"http_proxy", "all_proxy", "ALL_PROXY"}) {
@@ -106,6 +107,8 @@ bool ProxyInEnvironment() {
   }();
   return set;
 }
+
+namespace {
 
 struct Conn {
   std::string origin;
@@ -439,9 +442,9 @@ Exchange SendAndRead(Conn& c, const std::string& request, Clock::time_point dead
 
 std::optional<HttpResult> PostKeptAlive(const HttpRequest& req, int timeout_ms) {
   if (ProxyInEnvironment()) return std::nullopt;
+  CurlGlobalInit();  // before libcurl parses the URL
   const std::optional<Target>& target = TargetOf(req.url);
   if (!target) return std::nullopt;
-  CurlGlobalInit();
   const auto deadline = Clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 1));
   const std::string request = RequestBytes(*target, req);
   HttpResult result;

@@ -28,6 +28,10 @@ inline constexpr size_t kHttpMaxHeaderLine = 8192;  // each cut to 8 KiB
 // a new connection. A connection is kept only after a complete answer that allows it.
 std::optional<HttpResult> PostKeptAlive(const HttpRequest& req, int timeout_ms);
 
+// Whether http_proxy, all_proxy or ALL_PROXY is set (read once): libcurl reads these
+// (HTTP_PROXY only for https, which never comes here), so every post then goes through it.
+bool ProxyInEnvironment();
+
 // This thread's open idle connections (tests).
 size_t KeptAliveConnections();
 

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -124,19 +123,11 @@ class KeepAliveServer {
   std::vector<Received> received_;
 };
 
-// With a proxy in the environment every post goes through libcurl (keepalive.h).
-bool ProxySet() {
-  for (const char* name : {"http_proxy", "all_proxy", "ALL_PROXY"}) {
-    const char* v = std::getenv(name);
-    if (v && *v) return true;
-  }
-  return false;
-}
-
 class NotifyKeepAlive : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (ProxySet()) GTEST_SKIP() << "a proxy is set in the environment: posts go through libcurl";
+    if (ProxyInEnvironment())
+      GTEST_SKIP() << "a proxy is set in the environment: posts go through libcurl";
   }
 };
 

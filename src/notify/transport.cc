@@ -15,10 +15,6 @@
 namespace klaxon::notify {
 namespace {
 
-constexpr size_t kMaxBody = kHttpMaxBody;
-constexpr size_t kMaxHeaders = kHttpMaxHeaders;
-constexpr size_t kMaxHeaderLine = kHttpMaxHeaderLine;
-
 using Easy = CurlEasy;
 using Slist = CurlSlist;
 
@@ -32,15 +28,15 @@ Slist Append(Slist list, const std::string& line) {
 // Where a response goes while curl reads it.
 struct Sink {
   HttpResult* result;
-  bool cut = false;  // more than kMaxBody arrived: the transfer was stopped on purpose
+  bool cut = false;  // more than kHttpMaxBody arrived: the transfer was stopped on purpose
 };
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
   auto* sink = static_cast<Sink*>(user);
   const size_t len = size * n;
   std::string& body = sink->result->body;
-  body.append(data, std::min(len, kMaxBody - body.size()));
-  if (body.size() >= kMaxBody && len > 0) {
+  body.append(data, std::min(len, kHttpMaxBody - body.size()));
+  if (body.size() >= kHttpMaxBody && len > 0) {
     sink->cut = true;
     return 0;  // stop reading: the first 4 KiB is all we keep
   }
@@ -50,14 +46,14 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* sink = static_cast<Sink*>(user);
   const size_t len = size * n;
-  std::string_view line(data, std::min(len, kMaxHeaderLine));
+  std::string_view line(data, std::min(len, kHttpMaxHeaderLine));
   auto& headers = sink->result->headers;
   if (line.rfind("HTTP/", 0) == 0) {
     headers.clear();  // a new response (after 100 Continue, say)
     return len;
   }
   auto colon = line.find(':');
-  if (colon == std::string_view::npos || headers.size() >= kMaxHeaders) return len;
+  if (colon == std::string_view::npos || headers.size() >= kHttpMaxHeaders) return len;
   headers.emplace_back(Trim(line.substr(0, colon)), Trim(line.substr(colon + 1)));
   return len;
 }

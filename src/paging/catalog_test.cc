@@ -181,6 +181,34 @@ TEST_F(CatalogTest, PolicyForIncidentPrefersTheServiceThenTheDefault) {
   EXPECT_EQ(defaults, 1);
 }
 
+TEST_F(CatalogTest, AnEditedPolicyIsReadWithItsNewSteps) {
+  // Parsed steps are remembered by their stored text: an edit must not read the old ones.
+  Policy p = MustCreatePolicy(Policy1({{{"type", "user"}, {"name", "alice"}}}, 5));
+  auto read = [&] {
+    auto r = InRead([&](store::Tx& tx) { return catalog_.GetPolicy(tx, p.id); });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : Policy{};
+  };
+  ASSERT_EQ(read().steps.size(), 1u);
+  EXPECT_EQ(read().steps[0].delay_minutes, 5);
+  auto updated = InWrite([&](store::Tx& tx) {
+    return catalog_.UpdatePolicy(
+        tx, p.id,
+        {{"name", "p"},
+         {"steps",
+          {{{"delay_minutes", 7}, {"targets", {{{"type", "user"}, {"name", "bob"}}}}},
+           {{"delay_minutes", 9}, {"targets", {{{"type", "user"}, {"name", "carol"}}}}}}}},
+        admin_);
+  });
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  Policy after = read();
+  ASSERT_EQ(after.steps.size(), 2u);
+  EXPECT_EQ(after.steps[0].delay_minutes, 7);
+  ASSERT_EQ(after.steps[0].targets.size(), 1u);
+  EXPECT_EQ(after.steps[0].targets[0].id, bob_);
+  EXPECT_EQ(after.steps[1].targets[0].id, carol_);
+}
+
 TEST_F(CatalogTest, OverridesAreValidatedAndListed) {
   StoredSchedule s = MustCreateSchedule(WeeklySchedule("primary", {"alice", "bob"}));
   auto add = [&](TimeMs start, TimeMs end) {
