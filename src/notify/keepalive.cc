@@ -1,6 +1,8 @@
 #include "notify/keepalive.h"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -13,6 +15,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,7 +31,7 @@ namespace {
 namespace http = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kMaxIdlePerThread = 8;
+constexpr size_t kMaxIdle = 64;
 // How long an idle connection is kept: below the idle timeout of common servers (2-5 s),
 // unless the server says how long it keeps it (Keep-Alive: timeout=N, then N - 1 s).
 constexpr auto kDefaultIdleAge = std::chrono::milliseconds(1500);
@@ -118,18 +121,20 @@ struct Conn {
   Clock::duration idle_age = kDefaultIdleAge;  // kept this long after its last answer
 };
 
-// This thread's idle connections and parsed URLs.
-struct ThreadState {
-  std::vector<std::unique_ptr<Conn>> idle;
-  std::unordered_map<std::string, std::optional<Target>> targets;
+// The idle connections, shared by all threads: a delivery thread keeps the connection
+// after an answer, and the thread that commits the next page to that origin sends on it.
+struct Pool {
+  std::mutex mu;
+  std::vector<std::unique_ptr<Conn>> idle;  // the longest idle first
 };
-ThreadState& State() {
-  thread_local ThreadState state;
-  return state;
+Pool& IdlePool() {
+  static Pool* pool = new Pool;  // never destroyed: threads may post while the process exits
+  return *pool;
 }
 
+// Parsed URLs, per thread.
 const std::optional<Target>& TargetOf(const std::string& url) {
-  auto& targets = State().targets;
+  thread_local std::unordered_map<std::string, std::optional<Target>> targets;
   auto it = targets.find(url);
   if (it != targets.end()) return it->second;
   if (targets.size() >= kMaxParsedUrls) targets.clear();
@@ -138,34 +143,45 @@ const std::optional<Target>& TargetOf(const std::string& url) {
 
 // An idle connection to `origin` that the server has not closed, if there is one.
 std::unique_ptr<Conn> TakeIdle(const std::string& origin) {
-  auto& idle = State().idle;
-  const auto now = Clock::now();
-  std::unique_ptr<Conn> found;
-  for (auto it = idle.begin(); it != idle.end();) {
-    if (now - (*it)->idle_since > (*it)->idle_age) {
-      it = idle.erase(it);
-      continue;
+  while (true) {
+    std::vector<std::unique_ptr<Conn>> expired;  // closed outside the lock
+    std::unique_ptr<Conn> found;
+    {
+      Pool& pool = IdlePool();
+      std::lock_guard lock(pool.mu);
+      const auto now = Clock::now();
+      // The most recently used first: the likeliest to be open still.
+      for (auto it = pool.idle.end(); it != pool.idle.begin();) {
+        --it;
+        if (now - (*it)->idle_since > (*it)->idle_age) {
+          expired.push_back(std::move(*it));
+          it = pool.idle.erase(it);
+          continue;
+        }
+        if (!found && (*it)->origin == origin) {
+          found = std::move(*it);
+          it = pool.idle.erase(it);
+        }
+      }
     }
-    if (!found && (*it)->origin == origin) {
-      found = std::move(*it);
-      it = idle.erase(it);
-      continue;
-    }
-    ++it;
+    if (!found) return nullptr;
+    // Nothing may be readable on an idle connection: readable means closed (EOF or reset)
+    // or a stray answer, and either way it cannot carry the next request. Then try the next.
+    pollfd p{found->fd, POLLIN, 0};
+    if (poll(&p, 1, 0) == 0) return found;
   }
-  if (!found) return nullptr;
-  // Nothing may be readable on an idle connection: readable means closed (EOF or reset) or
-  // a stray answer, and either way it cannot carry the next request.
-  pollfd p{found->fd, POLLIN, 0};
-  if (poll(&p, 1, 0) != 0) return nullptr;
-  return found;
 }
 
 void PutIdle(std::unique_ptr<Conn> c) {
-  auto& idle = State().idle;
   c->idle_since = Clock::now();
-  if (idle.size() >= kMaxIdlePerThread) idle.erase(idle.begin());  // the longest idle
-  idle.push_back(std::move(c));
+  std::unique_ptr<Conn> evicted;  // closed outside the lock
+  Pool& pool = IdlePool();
+  std::lock_guard lock(pool.mu);
+  if (pool.idle.size() >= kMaxIdle) {
+    evicted = std::move(pool.idle.front());  // the longest idle
+    pool.idle.erase(pool.idle.begin());
+  }
+  pool.idle.push_back(std::move(c));
 }
 
 int RemainingMs(Clock::time_point deadline) {
@@ -334,10 +350,24 @@ enum class Exchange {
   kFailed,    // result.error says why
 };
 
-Exchange SendAndRead(Conn& c, const std::string& request, Clock::time_point deadline,
-                     int timeout_ms, HttpResult& result, bool& keep) {
-  keep = false;
-  size_t sent = 0;
+// Writes as much of what is left of `request` as the socket takes now, without waiting. An
+// error is left for Send to meet again.
+void SendSome(Conn& c, const std::string& request, size_t& sent) {
+  while (sent < request.size()) {
+    const ssize_t n =
+        send(c.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return;
+  }
+}
+
+// Writes what is left of `request`; kDone once it is all sent.
+Exchange Send(Conn& c, const std::string& request, size_t& sent, Clock::time_point deadline,
+              int timeout_ms, HttpResult& result) {
   while (sent < request.size()) {
     const ssize_t n =
         send(c.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -360,7 +390,12 @@ Exchange SendAndRead(Conn& c, const std::string& request, Clock::time_point dead
     result.error = std::string("Send failure: ") + std::strerror(errno);
     return Exchange::kFailed;
   }
+  return Exchange::kDone;
+}
 
+// Reads the answer to a request sent on `c`.
+Exchange Read(Conn& c, Clock::time_point deadline, int timeout_ms, HttpResult& result, bool& keep) {
+  keep = false;
   std::string pending;  // received, not yet parsed
   size_t received = 0;
   auto parser = std::make_unique<ResponseParser>(result);
@@ -403,13 +438,20 @@ Exchange SendAndRead(Conn& c, const std::string& request, Clock::time_point dead
     if (pending.size() > kMaxPending)
       return refused("the answer's header or a chunk line is too long");
     pollfd p{c.fd, POLLIN, 0};
-    const int left = RemainingMs(deadline);
-    if (left == 0 || poll(&p, 1, left) == 0) {
+    if (poll(&p, 1, RemainingMs(deadline)) == 0) {  // what has arrived is read, even late
       result = HttpResult{};
       result.error = "Operation timed out after " + std::to_string(timeout_ms) +
                      " milliseconds with " + std::to_string(received) + " bytes received";
       return Exchange::kFailed;
     }
+    // Acknowledge what arrives at once. A connection that carries a request soon after each
+    // answer looks interactive to Linux, which then delays its acknowledgements (up to 40
+    // ms); a server that writes its answer in two parts (headers, then body) and waits for
+    // the first's acknowledgement before the second (Nagle's algorithm: Python's
+    // http.server, for one) then finishes each answer 40 ms late, and the delivery holds
+    // its address's turn meanwhile. Quick-ack mode ends after a while: set before each read.
+    const int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
     const ssize_t n = recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) {
       received += static_cast<size_t>(n);
@@ -440,38 +482,104 @@ Exchange SendAndRead(Conn& c, const std::string& request, Clock::time_point dead
 
 }  // namespace
 
-std::optional<HttpResult> PostKeptAlive(const HttpRequest& req, int timeout_ms) {
-  if (ProxyInEnvironment()) return std::nullopt;
+struct PreparedPost::Impl {
+  Target target;
+  std::string request;
+  int timeout_ms = 0;
+  std::optional<Clock::time_point> deadline;  // from the first send (SendNow or Finish)
+  std::unique_ptr<Conn> conn;
+  bool reused = false;  // conn was idle in the pool (it may have been closed meanwhile)
+  size_t sent = 0;      // bytes of request written on conn
+  void Start();
+};
+
+PreparedPost::PreparedPost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PreparedPost::~PreparedPost() = default;
+
+bool PreparedPost::Takes(const std::string& url) {
+  if (ProxyInEnvironment()) return false;
+  CurlGlobalInit();  // before libcurl parses the URL
+  return TargetOf(url).has_value();
+}
+
+std::unique_ptr<PreparedPost> PreparedPost::Make(const HttpRequest& req, int timeout_ms) {
+  if (ProxyInEnvironment()) return nullptr;
   CurlGlobalInit();  // before libcurl parses the URL
   const std::optional<Target>& target = TargetOf(req.url);
-  if (!target) return std::nullopt;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 1));
-  const std::string request = RequestBytes(*target, req);
+  if (!target) return nullptr;
+  auto impl = std::make_unique<Impl>();
+  impl->target = *target;
+  impl->request = RequestBytes(*target, req);
+  impl->timeout_ms = std::max(timeout_ms, 1);
+  return std::unique_ptr<PreparedPost>(new PreparedPost(std::move(impl)));
+}
+
+void PreparedPost::Impl::Start() {
+  if (!deadline) deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+}
+
+bool PreparedPost::SendNow() {
+  Impl& p = *impl_;
+  p.Start();
+  if (!p.conn) {
+    p.conn = TakeIdle(p.target.origin);
+    p.reused = p.conn != nullptr;
+    if (!p.conn) return false;
+  }
+  SendSome(*p.conn, p.request, p.sent);
+  return p.sent > 0;
+}
+
+HttpResult PreparedPost::Finish() {
+  Impl& p = *impl_;
+  p.Start();
   HttpResult result;
-  std::unique_ptr<Conn> conn = TakeIdle(target->origin);
+  if (!p.conn) {
+    p.conn = TakeIdle(p.target.origin);
+    p.reused = p.conn != nullptr;
+  }
   while (true) {
-    const bool reused = conn != nullptr;
-    if (!conn) {
-      conn = Connect(*target, deadline, result.error);
-      if (!conn) return result;
+    if (!p.conn) {
+      p.conn = Connect(p.target, *p.deadline, result.error);
+      p.reused = false;
+      p.sent = 0;
+      if (!p.conn) return result;
     }
     bool keep = false;
     result = HttpResult{};
-    switch (SendAndRead(*conn, request, deadline, timeout_ms, result, keep)) {
+    Exchange e = Send(*p.conn, p.request, p.sent, *p.deadline, p.timeout_ms, result);
+    if (e == Exchange::kDone) e = Read(*p.conn, *p.deadline, p.timeout_ms, result, keep);
+    switch (e) {
       case Exchange::kDone:
-        if (keep) PutIdle(std::move(conn));
+        if (keep) PutIdle(std::move(p.conn));
+        p.conn.reset();
         return result;
       case Exchange::kNoAnswer:
-        conn.reset();
-        if (reused) continue;  // once more, on a new connection
+        p.conn.reset();
+        if (p.reused) continue;  // once more, on a new connection
         result.error = "Empty reply from server";
         return result;
       case Exchange::kFailed:
+        p.conn.reset();
         return result;
     }
   }
 }
 
-size_t KeptAliveConnections() { return State().idle.size(); }
+std::optional<HttpResult> PostKeptAlive(const HttpRequest& req, int timeout_ms) {
+  auto post = PreparedPost::Make(req, timeout_ms);
+  if (!post) return std::nullopt;
+  return post->Finish();
+}
+
+size_t KeptAliveConnections(const std::string& url) {
+  const std::optional<Target>& target = TargetOf(url);
+  if (!target) return 0;
+  Pool& pool = IdlePool();
+  std::lock_guard lock(pool.mu);
+  return static_cast<size_t>(std::count_if(pool.idle.begin(), pool.idle.end(), [&](const auto& c) {
+    return c->origin == target->origin;
+  }));
+}
 
 }  // namespace klaxon::notify

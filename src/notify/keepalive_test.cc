@@ -22,107 +22,6 @@
 namespace klaxon::notify {
 namespace {
 
-// What the server does with the request that arrives n-th (over all connections).
-struct Step {
-  enum Kind {
-    kAnswer,           // read it, answer, keep the connection open
-    kAnswerThenClose,  // read it, answer, close (no "Connection: close" said)
-    kDropUnread,       // close the connection as soon as the request arrives, unread
-    kDropAfterRead,    // read it, close without answering
-  };
-  Kind kind = kAnswer;
-  std::string response;
-};
-
-std::string KeepAliveResponse(int status, const std::string& body,
-                              const std::string& extra_headers = "") {
-  return "HTTP/1.1 " + std::to_string(status) + " X\r\n" + extra_headers +
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-}
-
-Step Answer(const std::string& body = "ok") {
-  return {Step::kAnswer, KeepAliveResponse(200, body)};
-}
-
-// A test server that keeps connections open and serves requests one after another on
-// each, following a script of steps.
-class KeepAliveServer {
- public:
-  explicit KeepAliveServer(std::vector<Step> steps) : steps_(std::move(steps)) {
-    fd_ = ListenOnLoopback(port_);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~KeepAliveServer() {
-    stop_ = true;
-    thread_.join();
-    for (int c : conns_) close(c);
-    close(fd_);
-  }
-
-  std::string Url(const std::string& path = "/hook") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  int port() const { return port_; }
-  int connections() const { return accepted_; }
-  std::vector<Received> received() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return received_;
-  }
-
- private:
-  void Serve() {
-    while (!stop_) {
-      std::vector<pollfd> fds{{fd_, POLLIN, 0}};
-      for (int c : conns_) fds.push_back({c, POLLIN, 0});
-      if (poll(fds.data(), fds.size(), 20) <= 0) continue;
-      if (fds[0].revents & POLLIN) {
-        int c = accept(fd_, nullptr, nullptr);
-        if (c >= 0) {
-          conns_.push_back(c);
-          ++accepted_;
-        }
-      }
-      for (size_t i = 1; i < fds.size(); ++i) {
-        if (fds[i].revents == 0) continue;
-        const int c = fds[i].fd;
-        char peek;
-        if (recv(c, &peek, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {  // the client closed it
-          Close(c);
-          continue;
-        }
-        const Step& step = steps_[std::min(next_++, steps_.size() - 1)];
-        if (step.kind == Step::kDropUnread) {
-          Close(c);
-          continue;
-        }
-        Received r = FakeHttpServer::ReadRequest(c);
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          received_.push_back(r);
-        }
-        if (step.kind != Step::kDropAfterRead) FakeHttpServer::SendAll(c, step.response);
-        if (step.kind != Step::kAnswer) Close(c);
-      }
-    }
-  }
-
-  void Close(int c) {
-    close(c);
-    std::erase(conns_, c);
-  }
-
-  std::vector<Step> steps_;
-  size_t next_ = 0;
-  int fd_ = -1;
-  int port_ = 0;
-  std::vector<int> conns_;
-  std::atomic<int> accepted_{0};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<Received> received_;
-};
-
 class NotifyKeepAlive : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -131,7 +30,7 @@ class NotifyKeepAlive : public ::testing::Test {
   }
 };
 
-// Runs `f` on a thread of its own: a fresh pool of connections, closed when it ends.
+// Runs `f` on a thread of its own (connections are shared by all threads).
 void OnNewThread(const std::function<void()>& f) { std::thread(f).join(); }
 
 HttpRequest Post(const std::string& url, const std::string& body = "{\"n\":1}") {
@@ -153,7 +52,7 @@ TEST_F(NotifyKeepAlive, ConsecutivePostsShareOneConnection) {
       EXPECT_EQ(r.status, 200) << r.error;
       EXPECT_EQ(r.body, want);
     }
-    EXPECT_EQ(KeptAliveConnections(), 1u);
+    EXPECT_EQ(KeptAliveConnections(server.Url()), 1u);
   });
   EXPECT_EQ(server.connections(), 1);
   auto got = server.received();
@@ -218,7 +117,7 @@ TEST_F(NotifyKeepAlive, ANewConnectionClosedWithoutAnAnswerIsAnErrorNotARetry) {
     HttpResult r = PostHttp(Post(server.Url()), 2000);
     EXPECT_EQ(r.status, 0);
     EXPECT_EQ(r.error, "Empty reply from server");
-    EXPECT_EQ(KeptAliveConnections(), 0u);
+    EXPECT_EQ(KeptAliveConnections(server.Url()), 0u);
   });
   EXPECT_EQ(server.connections(), 1);
   EXPECT_EQ(server.received().size(), 1u);
@@ -259,7 +158,7 @@ TEST_F(NotifyKeepAlive, KeepsTheFirst4KiBAndDropsTheConnection) {
     HttpResult r = PostHttp(Post(server.Url()), 2000);
     EXPECT_EQ(r.status, 500) << r.error;
     EXPECT_EQ(r.body, std::string(4096, 'x'));
-    EXPECT_EQ(KeptAliveConnections(), 0u);
+    EXPECT_EQ(KeptAliveConnections(server.Url()), 0u);
     EXPECT_EQ(PostHttp(Post(server.Url()), 2000).body, "next");
   });
   EXPECT_EQ(server.connections(), 2);
@@ -271,7 +170,7 @@ TEST_F(NotifyKeepAlive, AnAnswerWithoutALengthEndsAtTheClose) {
     HttpResult r = PostHttp(Post(server.Url()), 2000);
     EXPECT_EQ(r.status, 200) << r.error;
     EXPECT_EQ(r.body, "until the end");
-    EXPECT_EQ(KeptAliveConnections(), 0u);
+    EXPECT_EQ(KeptAliveConnections(server.Url()), 0u);
   });
 }
 
@@ -280,7 +179,7 @@ TEST_F(NotifyKeepAlive, ConnectionCloseIsHonoured) {
       {{Step::kAnswer, KeepAliveResponse(200, "bye", "Connection: close\r\n")}, Answer()});
   OnNewThread([&] {
     EXPECT_EQ(PostHttp(Post(server.Url()), 2000).body, "bye");
-    EXPECT_EQ(KeptAliveConnections(), 0u);
+    EXPECT_EQ(KeptAliveConnections(server.Url()), 0u);
     EXPECT_EQ(PostHttp(Post(server.Url()), 2000).status, 200);
   });
   EXPECT_EQ(server.connections(), 2);
@@ -292,7 +191,7 @@ TEST_F(NotifyKeepAlive, AMalformedAnswerIsATransportError) {
     HttpResult r = PostHttp(Post(server.Url()), 2000);
     EXPECT_EQ(r.status, 0);
     EXPECT_NE(r.error.find("Weird server reply"), std::string::npos) << r.error;
-    EXPECT_EQ(KeptAliveConnections(), 0u);
+    EXPECT_EQ(KeptAliveConnections(server.Url()), 0u);
   });
 }
 
@@ -313,7 +212,7 @@ TEST_F(NotifyKeepAlive, ATimedOutPostLeavesNoConnectionBehind) {
     HttpResult r = PostHttp(Post(server.Url()), 200);
     EXPECT_EQ(r.status, 0);
     EXPECT_NE(r.error.find("timed out"), std::string::npos) << r.error;
-    EXPECT_EQ(KeptAliveConnections(), 0u);
+    EXPECT_EQ(KeptAliveConnections(server.Url()), 0u);
   });
 }
 
@@ -340,7 +239,7 @@ TEST_F(NotifyKeepAlive, AnInterimAnswerThenTheCloseIsAnError) {
     HttpResult r = PostHttp(Post(server.Url()), 2000);
     EXPECT_EQ(r.status, 0);
     EXPECT_NE(r.error, "");
-    EXPECT_EQ(KeptAliveConnections(), 0u);
+    EXPECT_EQ(KeptAliveConnections(server.Url()), 0u);
   });
   EXPECT_EQ(server.received().size(), 1u);  // not sent again: the server answered something
 }
@@ -364,7 +263,7 @@ TEST_F(NotifyKeepAlive, ReadsTheStatusOfAnswersTheStrictParserRefuses) {
     OnNewThread([&] {
       HttpResult r = PostHttp(Post(server.Url()), 2000);
       EXPECT_EQ(r.status, c.status) << c.answer << " / " << r.error;
-      EXPECT_EQ(KeptAliveConnections(), 0u) << c.answer;
+      EXPECT_EQ(KeptAliveConnections(server.Url()), 0u) << c.answer;
     });
     EXPECT_EQ(server.received().size(), 1u) << c.answer;
   }
@@ -380,7 +279,7 @@ TEST_F(NotifyKeepAlive, AnEndlessHeaderOrChunkLineIsCutShort) {
       HttpResult r = PostHttp(Post(server.Url()), 10000);
       EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
       EXPECT_EQ(r.status, 200) << r.error;  // the status line was read
-      EXPECT_EQ(KeptAliveConnections(), 0u);
+      EXPECT_EQ(KeptAliveConnections(server.Url()), 0u);
     });
   }
 }
@@ -392,7 +291,7 @@ TEST_F(NotifyKeepAlive, AConnectionThatSwitchedProtocolsIsNotReused) {
        Answer()});
   OnNewThread([&] {
     EXPECT_EQ(PostHttp(Post(server.Url()), 2000).status, 101);
-    EXPECT_EQ(KeptAliveConnections(), 0u);
+    EXPECT_EQ(KeptAliveConnections(server.Url()), 0u);
     EXPECT_EQ(PostHttp(Post(server.Url()), 2000).status, 200);
   });
   EXPECT_EQ(server.connections(), 2);
@@ -421,7 +320,7 @@ TEST_F(NotifyKeepAlive, APathIsPercentEncodedLikeLibcurlDoes) {
   EXPECT_EQ(line, "post /h%c3%bck?q=1 http/1.1");
 }
 
-TEST_F(NotifyKeepAlive, EachThreadHasItsOwnConnections) {
+TEST_F(NotifyKeepAlive, ThreadsShareTheIdleConnections) {
   KeepAliveServer server({Answer()});
   std::vector<std::thread> threads;
   for (int t = 0; t < 3; ++t) {
@@ -430,8 +329,69 @@ TEST_F(NotifyKeepAlive, EachThreadHasItsOwnConnections) {
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_LE(server.connections(), 3);
+  EXPECT_LE(server.connections(), 3);  // at most one per post at a time
   EXPECT_EQ(server.received().size(), 12u);
+  // One after another, on another thread: one of those connections, no new one.
+  const int before = server.connections();
+  OnNewThread([&] { EXPECT_EQ(PostHttp(Post(server.Url()), 2000).status, 200); });
+  EXPECT_EQ(server.connections(), before);
+}
+
+// Waits (up to 5 s) until the server has `n` requests.
+bool ReceivedAtLeast(KeepAliveServer& server, size_t n) {
+  for (int i = 0; i < 500 && server.received().size() < n; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return server.received().size() >= n;
+}
+
+TEST_F(NotifyKeepAlive, APreparedPostLeavesFromOneThreadAndItsAnswerIsReadOnAnother) {
+  KeepAliveServer server({Answer("one"), Answer("two")});
+  EXPECT_EQ(PostHttp(Post(server.Url()), 2000).body, "one");  // leaves a connection open
+  auto post = PreparedPost::Make(Post(server.Url(), "{\"n\":2}"), 2000);
+  ASSERT_NE(post, nullptr);
+  OnNewThread([&] { EXPECT_TRUE(post->SendNow()); });
+  // On the wire before anyone reads the answer.
+  ASSERT_TRUE(ReceivedAtLeast(server, 2));
+  EXPECT_EQ(server.received()[1].body, "{\"n\":2}");
+  HttpResult r;
+  OnNewThread([&] { r = post->Finish(); });
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, "two");
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_EQ(server.received().size(), 2u);  // sent once
+  EXPECT_EQ(KeptAliveConnections(server.Url()), 1u);
+}
+
+TEST_F(NotifyKeepAlive, APreparedPostWithoutAnOpenConnectionIsSentByFinish) {
+  KeepAliveServer server({Answer("one")});
+  auto post = PreparedPost::Make(Post(server.Url()), 2000);
+  ASSERT_NE(post, nullptr);
+  EXPECT_FALSE(post->SendNow());  // never connects: it must not block the committing thread
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(server.received().empty());
+  HttpResult r = post->Finish();
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, "one");
+  EXPECT_EQ(server.received().size(), 1u);
+}
+
+TEST_F(NotifyKeepAlive, APreparedPostOnAConnectionClosedMeanwhileGoesOnceMoreOnANewOne) {
+  // The server closes the kept connection as the prepared post arrives, unread.
+  KeepAliveServer server({Answer("one"), {Step::kDropUnread, ""}, Answer("again")});
+  EXPECT_EQ(PostHttp(Post(server.Url()), 2000).body, "one");
+  auto post = PreparedPost::Make(Post(server.Url()), 2000);
+  ASSERT_NE(post, nullptr);
+  EXPECT_TRUE(post->SendNow());
+  HttpResult r = post->Finish();
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, "again");
+  EXPECT_EQ(server.connections(), 2);
+  EXPECT_EQ(server.received().size(), 2u);  // "one" and "again": the dropped one was unread
+}
+
+TEST_F(NotifyKeepAlive, APreparedPostForAnHttpsUrlIsLeftToLibcurl) {
+  EXPECT_EQ(PreparedPost::Make(Post("https://127.0.0.1:1/hook"), 2000), nullptr);
+  EXPECT_EQ(PreparedPost::Make(Post("http://user:pw@127.0.0.1:1/hook"), 2000), nullptr);
 }
 
 }  // namespace

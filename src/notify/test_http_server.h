@@ -1,5 +1,6 @@
-// For unit tests: a tiny HTTP server on 127.0.0.1 that records each request and gives a
-// canned answer, one request per connection (it answers "Connection: close").
+// For unit tests: tiny HTTP servers on 127.0.0.1 that record each request. FakeHttpServer
+// gives a canned answer, one request per connection (it answers "Connection: close");
+// KeepAliveServer keeps connections open and follows a script of steps.
 //
 //   notify::FakeHttpServer rx({{notify::Response(200, "OK", "")}});
 //   ... post to rx.Url("/hook") ...
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstddef>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -169,6 +171,109 @@ class FakeHttpServer {
   std::vector<Canned> answers_;
   int fd_ = -1;
   int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Received> received_;
+};
+
+// A test server that keeps connections open (HTTP/1.1 keep-alive).
+
+// What the server does with the request that arrives n-th (over all connections).
+struct Step {
+  enum Kind {
+    kAnswer,           // read it, answer, keep the connection open
+    kAnswerThenClose,  // read it, answer, close (no "Connection: close" said)
+    kDropUnread,       // close the connection as soon as the request arrives, unread
+    kDropAfterRead,    // read it, close without answering
+  };
+  Kind kind = kAnswer;
+  std::string response;
+};
+
+inline std::string KeepAliveResponse(int status, const std::string& body,
+                                     const std::string& extra_headers = "") {
+  return "HTTP/1.1 " + std::to_string(status) + " X\r\n" + extra_headers +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+inline Step Answer(const std::string& body = "ok") {
+  return {Step::kAnswer, KeepAliveResponse(200, body)};
+}
+
+// A test server that keeps connections open and serves requests one after another on
+// each, following a script of steps.
+class KeepAliveServer {
+ public:
+  explicit KeepAliveServer(std::vector<Step> steps) : steps_(std::move(steps)) {
+    fd_ = ListenOnLoopback(port_);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~KeepAliveServer() {
+    stop_ = true;
+    thread_.join();
+    for (int c : conns_) close(c);
+    close(fd_);
+  }
+
+  std::string Url(const std::string& path = "/hook") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  int port() const { return port_; }
+  int connections() const { return accepted_; }
+  std::vector<Received> received() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return received_;
+  }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      std::vector<pollfd> fds{{fd_, POLLIN, 0}};
+      for (int c : conns_) fds.push_back({c, POLLIN, 0});
+      if (poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        int c = accept(fd_, nullptr, nullptr);
+        if (c >= 0) {
+          conns_.push_back(c);
+          ++accepted_;
+        }
+      }
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (fds[i].revents == 0) continue;
+        const int c = fds[i].fd;
+        char peek;
+        if (recv(c, &peek, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {  // the client closed it
+          Close(c);
+          continue;
+        }
+        const Step& step = steps_[std::min(next_++, steps_.size() - 1)];
+        if (step.kind == Step::kDropUnread) {
+          Close(c);
+          continue;
+        }
+        Received r = FakeHttpServer::ReadRequest(c);
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          received_.push_back(r);
+        }
+        if (step.kind != Step::kDropAfterRead) FakeHttpServer::SendAll(c, step.response);
+        if (step.kind != Step::kAnswer) Close(c);
+      }
+    }
+  }
+
+  void Close(int c) {
+    close(c);
+    std::erase(conns_, c);
+  }
+
+  std::vector<Step> steps_;
+  size_t next_ = 0;
+  int fd_ = -1;
+  int port_ = 0;
+  std::vector<int> conns_;
+  std::atomic<int> accepted_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::mutex mu_;

@@ -1,6 +1,6 @@
 // Sending over the wire: an HTTP POST for chat and webhooks, SMTP (with STARTTLS and auth
 // as configured) for email, both with libcurl, except that plain http:// posts go over
-// connections kept open per thread (keepalive.h). Blocking calls with timeouts; any
+// connections kept open between posts (keepalive.h). Blocking calls with timeouts; any
 // thread. Redirects are not followed.
 #pragma once
 

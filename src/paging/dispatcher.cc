@@ -26,6 +26,9 @@ int64_t SteadyMs() {
 
 double JitterUnit() { return randombytes_uniform(1'000'000) / 1'000'000.0; }
 
+// The idempotency key receivers see (webhook-id, Message-ID).
+std::string MessageId(int64_t id) { return "msg_" + std::to_string(id); }
+
 }  // namespace
 
 int64_t AddressBudget::Take(int64_t now_ms) {
@@ -70,6 +73,7 @@ Status Dispatcher::Start() {
     // A restart starts from the table: nothing is in flight or ready from before a Stop.
     in_flight_.clear();
     ready_.clear();
+    holding_ = 0;
     sending_to_.clear();
     running_per_channel_.clear();
     for (auto& p : pending) heap_.push(p);
@@ -96,7 +100,6 @@ void Dispatcher::Stop() {
   }
   cv_.notify_all();
   work_cv_.notify_all();
-  gate_cv_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
   for (auto& w : workers_)
     if (w.joinable()) w.join();
@@ -123,30 +126,54 @@ void Dispatcher::Queued(const QueuedDelivery& q) {
 }
 
 std::function<void(bool)> Dispatcher::Prepare(const QueuedDelivery& q) {
-  auto gate = std::make_shared<Gate>();
-  {
-    std::lock_guard lock(mu_);
-    // Not in in_flight_ until it commits: a Tx that rolls back may hand its row id to the
-    // next insert, whose delivery must not find the id taken.
-    ready_.push_back({q.id, q.channel, q.address, std::make_shared<const QueuedDelivery>(q), gate});
+  // Only what can leave at the commit is rendered in the Tx: a plain http:// post.
+  std::shared_ptr<notify::PreparedPost> post;
+  auto kind = notify::ParseChannel(q.channel);
+  if (kind && *kind != notify::ChannelKind::kEmail && notify::PreparedPost::Takes(q.address)) {
+    auto req = notify::BuildChatRequest(*kind, q.address, q.message, options_.templates,
+                                        MessageId(q.id), q.secret, clock_.Now());
+    if (req.ok()) post = notify::PreparedPost::Make(*req, options_.http_timeout_ms);
   }
-  work_cv_.notify_one();
-  return [this, gate, id = q.id](bool committed) {
-    {
-      std::lock_guard lock(mu_);
-      if (committed && !stop_) in_flight_.insert(id);  // stopped: sent after the restart
-      gate->state.store(committed ? 1 : 2, std::memory_order_release);
-    }
-    gate_cv_.notify_all();
+  return [this, q = std::make_shared<const QueuedDelivery>(q), post](bool committed) {
+    if (committed) SendCommitted(q, post);
   };
 }
 
-bool Dispatcher::AwaitCommit(Gate& gate) {
-  std::unique_lock lock(mu_);
-  int state;
-  while ((state = gate.state.load(std::memory_order_acquire)) == 0 && !stop_)
-    gate_cv_.wait_for(lock, std::chrono::milliseconds(100));
-  return state == 1;  // when stopping before the commit, the row is sent after the restart
+void Dispatcher::SendCommitted(std::shared_ptr<const QueuedDelivery> q,
+                               std::shared_ptr<notify::PreparedPost> post) {
+  Job job{q->id, q->channel, q->address, q, std::move(post), false};
+  {
+    // All under the lock, so that a Stop() finds the job either not taken or queued for a
+    // worker to finish; SendNow never blocks.
+    std::lock_guard lock(mu_);
+    if (stop_ || !in_flight_.insert(job.id).second) return;  // stopped: sent after the restart
+    // Its turn now, unless deliveries wait for theirs (queue order, the limits).
+    if (job.post && ready_.size() == holding_ && TakeTurn(job, SteadyMs()) == 0) {
+      // The page leaves from this thread, now, when a connection to its receiver is open;
+      // else a worker opens one. Either way a worker reads the answer.
+      if (job.post->SendNow()) sent_at_commit_.fetch_add(1, std::memory_order_relaxed);
+      job.holds_turn = true;
+      ready_.push_front(std::move(job));
+      ++holding_;
+    } else {
+      job.post = nullptr;  // sent later: rendered afresh then (a fresh signature timestamp)
+      ready_.push_back(std::move(job));
+    }
+  }
+  work_cv_.notify_one();
+}
+
+int64_t Dispatcher::TakeTurn(const Job& job, int64_t now_ms) {
+  if (running_per_channel_[job.channel] >= options_.per_channel_concurrency) return -1;
+  if (sending_to_.count(job.address)) return -1;  // its turn comes when that one ends
+  auto budget =
+      budget_per_address_
+          .try_emplace(job.address, options_.per_address_rate, options_.per_address_burst, now_ms)
+          .first;
+  if (int64_t wait = budget->second.Take(now_ms); wait > 0) return wait;
+  running_per_channel_[job.channel]++;
+  sending_to_.insert(job.address);
+  return 0;
 }
 
 void Dispatcher::Poke() { cv_.notify_all(); }
@@ -211,6 +238,15 @@ void Dispatcher::Schedule() {
 void Dispatcher::Work() {
   std::unique_lock lock(mu_);
   while (true) {
+    // A job sent at its commit is finished first, and even when stopping (its request is
+    // on the wire). They are at the front.
+    if (!ready_.empty() && ready_.front().holds_turn) {
+      Job job = std::move(ready_.front());
+      ready_.pop_front();
+      --holding_;
+      Run(lock, job);
+      continue;
+    }
     if (stop_) return;
     // The first ready job whose channel has room and whose address may take another.
     int64_t now = SteadyMs();
@@ -223,13 +259,9 @@ void Dispatcher::Work() {
     }
     auto pick = ready_.end();
     for (auto it = ready_.begin(); it != ready_.end(); ++it) {
-      if (running_per_channel_[it->channel] >= options_.per_channel_concurrency) continue;
-      if (sending_to_.count(it->address)) continue;  // its turn comes when that one ends
-      auto budget =
-          budget_per_address_
-              .try_emplace(it->address, options_.per_address_rate, options_.per_address_burst, now)
-              .first;
-      if (int64_t wait = budget->second.Take(now); wait > 0) {
+      const int64_t wait = TakeTurn(*it, now);
+      if (wait < 0) continue;
+      if (wait > 0) {
         if (soonest < 0 || now + wait < soonest) soonest = now + wait;
         continue;
       }
@@ -245,34 +277,19 @@ void Dispatcher::Work() {
     }
     Job job = std::move(*pick);
     ready_.erase(pick);
-    // A job without a gate counts as committed (see Gate).
-    auto gate_state = [&job] {
-      return job.gate ? job.gate->state.load(std::memory_order_acquire) : 1;
-    };
-    // A prepared job whose Tx rolled back: nothing is sent, so its token goes back.
-    auto refund = [this, &job] {
-      if (auto b = budget_per_address_.find(job.address); b != budget_per_address_.end())
-        b->second.Refund();
-    };
-    if (gate_state() == 2) {
-      refund();
-      continue;
-    }
-    if (!ready_.empty()) work_cv_.notify_one();  // pass the rest on to another worker
-    running_per_channel_[job.channel]++;
-    sending_to_.insert(job.address);
-    lock.unlock();
-    Deliver(job);
-    lock.lock();
-    running_per_channel_[job.channel]--;
-    sending_to_.erase(job.address);
-    // A prepared job whose Tx did not commit was never in flight; its id may be another's now.
-    if (const int state = gate_state(); state == 1)
-      in_flight_.erase(job.id);
-    else if (state == 2)
-      refund();
-    if (!ready_.empty()) work_cv_.notify_one();  // a slot on this channel is free again
+    Run(lock, job);
   }
+}
+
+void Dispatcher::Run(std::unique_lock<std::mutex>& lock, const Job& job) {
+  if (!ready_.empty()) work_cv_.notify_one();  // pass the rest on to another worker
+  lock.unlock();
+  Deliver(job);
+  lock.lock();
+  running_per_channel_[job.channel]--;
+  sending_to_.erase(job.address);
+  in_flight_.erase(job.id);
+  if (!ready_.empty()) work_cv_.notify_one();  // a slot on this channel is free again
 }
 
 void Dispatcher::Deliver(const Job& job) {
@@ -320,40 +337,40 @@ void Dispatcher::Deliver(const Job& job) {
   if (!found || row.status != "pending") return;
 
   auto kind = notify::ParseChannel(row.channel);
-  notify::Message message =
-      job.fresh ? job.fresh->message
-                : notify::Message::FromJson(nlohmann::json::parse(row.message, nullptr, false));
-  std::string message_id = "msg_" + std::to_string(job.id);
   TimeMs now = clock_.Now();
-  // First what to send (rendered and signed), then, for a prepared job, wait for its
-  // commit, then send.
+  // What to send (rendered and signed: in its Tx for a post sent at its commit), then send.
   std::optional<notify::Verdict> verdict;
   std::optional<notify::Mail> mail;
-  std::optional<notify::HttpRequest> request;
-  if (!kind) {
+  std::optional<notify::HttpRequest> request;  // a post PreparedPost does not take
+  std::shared_ptr<notify::PreparedPost> post = job.post;
+  if (!post && !kind) {
     verdict =
         notify::Verdict{notify::Outcome::kGiveUp, std::nullopt, "unknown channel " + row.channel};
-  } else if (*kind == notify::ChannelKind::kEmail) {
-    if (options_.smtp.url.empty()) {
-      verdict = notify::Verdict{notify::Outcome::kGiveUp, std::nullopt,
-                                "email is not configured (--smtp-url)"};
+  } else if (!post) {
+    const notify::Message message =
+        job.fresh ? job.fresh->message
+                  : notify::Message::FromJson(nlohmann::json::parse(row.message, nullptr, false));
+    if (*kind == notify::ChannelKind::kEmail) {
+      if (options_.smtp.url.empty()) {
+        verdict = notify::Verdict{notify::Outcome::kGiveUp, std::nullopt,
+                                  "email is not configured (--smtp-url)"};
+      } else {
+        auto m = notify::BuildMail(options_.smtp.from, row.address, message, options_.templates,
+                                   MessageId(job.id), now);
+        if (m.ok())
+          mail = std::move(m).value();
+        else
+          verdict = notify::Verdict{notify::Outcome::kGiveUp, std::nullopt, m.status().message()};
+      }
     } else {
-      auto m = notify::BuildMail(options_.smtp.from, row.address, message, options_.templates,
-                                 message_id, now);
-      if (m.ok())
-        mail = std::move(m).value();
-      else
-        verdict = notify::Verdict{notify::Outcome::kGiveUp, std::nullopt, m.status().message()};
+      auto req = notify::BuildChatRequest(*kind, row.address, message, options_.templates,
+                                          MessageId(job.id), row.secret, now);
+      if (!req.ok())
+        verdict = notify::Verdict{notify::Outcome::kGiveUp, std::nullopt, req.status().message()};
+      else if (!(post = notify::PreparedPost::Make(*req, options_.http_timeout_ms)))
+        request = std::move(req).value();
     }
-  } else {
-    auto req = notify::BuildChatRequest(*kind, row.address, message, options_.templates, message_id,
-                                        row.secret, now);
-    if (req.ok())
-      request = std::move(req).value();
-    else
-      verdict = notify::Verdict{notify::Outcome::kGiveUp, std::nullopt, req.status().message()};
   }
-  if (job.gate && !AwaitCommit(*job.gate)) return;
   if (mail) {
     auto r = notify::SendMail(options_.smtp, *mail, options_.http_timeout_ms);
     if (r.ok)
@@ -361,8 +378,8 @@ void Dispatcher::Deliver(const Job& job) {
     else
       verdict = notify::Verdict{r.permanent ? notify::Outcome::kGiveUp : notify::Outcome::kRetry,
                                 std::nullopt, "smtp: " + r.error};
-  } else if (request) {
-    auto r = notify::PostHttp(*request, options_.http_timeout_ms);
+  } else if (post || request) {
+    auto r = post ? post->Finish() : notify::PostHttp(*request, options_.http_timeout_ms);
     if (r.status == 0)
       verdict = notify::Verdict{notify::Outcome::kRetry, std::nullopt, "transport: " + r.error};
     else

@@ -30,6 +30,7 @@
 #include "core/metrics.h"
 #include "events/event.h"
 #include "notify/channels.h"
+#include "notify/keepalive.h"
 #include "notify/transport.h"
 #include "paging/pager.h"
 #include "store/store.h"
@@ -64,8 +65,6 @@ class AddressBudget {
   int64_t Take(int64_t now_ms);
   // Whether the bucket is full again: it then limits no more than a new one would.
   bool Full(int64_t now_ms) const;
-  // Gives back a token taken for a delivery that was not sent after all.
-  void Refund() { tokens_ = std::min(burst_, tokens_ + 1.0); }
 
  private:
   double rate_per_ms_;
@@ -87,29 +86,45 @@ class Dispatcher {
   // A new row was committed: when it is due already it goes straight to a worker, without
   // the scheduler's read (the worker reads the row anyway).
   void Queued(const QueuedDelivery& q);
-  // A new due-now row whose Tx is still open: a worker renders and signs it at once, and
-  // sends it only after the returned function is called with true (the Tx committed); with
-  // false it is dropped. Call it exactly once. The page's render overlaps the commit.
+  // A new due-now row whose Tx is still open. A plain http:// post (a webhook, a local
+  // chat relay) is rendered and signed here, in the Tx; the returned function, called
+  // with true once the Tx committed (false: it did not), then takes the delivery's turn
+  // (the channel's concurrency, the address's order and rate) and writes the request from
+  // the committing thread at once when a connection to the receiver is open, so no other
+  // thread's wake-up lies between the commit and the page on the wire; a worker reads the
+  // answer (or connects and sends, when none was open). Anything else (email, https, a
+  // delivery waiting for its turn) goes to the workers as Queued does. Call it once.
   std::function<void(bool committed)> Prepare(const QueuedDelivery& q);
   void Poke();
 
+  // How many pages the committing thread wrote on the wire itself (tests).
+  uint64_t sent_at_commit() const { return sent_at_commit_.load(); }
+  // Deliveries taken and not finished (tests).
+  size_t in_flight() {
+    std::lock_guard lock(mu_);
+    return in_flight_.size();
+  }
+
  private:
-  // Whether a prepared job's Tx committed: 0 not yet, 1 committed, 2 not committed.
-  struct Gate {
-    std::atomic<int> state{0};
-  };
   struct Job {
     int64_t id = 0;
     std::string channel;
     std::string address;
     std::shared_ptr<const QueuedDelivery> fresh;  // a first attempt, as committed
-    std::shared_ptr<Gate> gate;                   // prepared before its commit (Prepare)
+    std::shared_ptr<notify::PreparedPost> post;   // rendered in its Tx, sent at its commit
+    bool holds_turn = false;  // its channel slot, address turn and token are taken
   };
+  // After a prepared row's commit (the committing thread).
+  void SendCommitted(std::shared_ptr<const QueuedDelivery> q,
+                     std::shared_ptr<notify::PreparedPost> post);
+  // Under mu_: takes a slot on the job's channel, its address's turn and a token; 0 when
+  // taken, -1 when the channel is full or the address busy, else ms until a token.
+  int64_t TakeTurn(const Job& job, int64_t now_ms);
   void Schedule();  // the scheduler thread
   void Work();      // a worker thread
+  // Delivers a job that holds its turn, with `lock` released meanwhile; then gives the turn back.
+  void Run(std::unique_lock<std::mutex>& lock, const Job& job);
   void Deliver(const Job& job);
-  // Waits for a prepared job's Tx; true when it committed.
-  bool AwaitCommit(Gate& gate);
 
   store::Store& store_;
   const Clock& clock_;
@@ -120,18 +135,19 @@ class Dispatcher {
   std::mutex mu_;
   std::condition_variable cv_;       // scheduler
   std::condition_variable work_cv_;  // workers
-  std::condition_variable gate_cv_;  // workers waiting for a prepared job's commit
   std::priority_queue<std::pair<TimeMs, int64_t>, std::vector<std::pair<TimeMs, int64_t>>,
                       std::greater<>>
       heap_;
   std::set<int64_t> in_flight_;
-  std::deque<Job> ready_;
+  std::deque<Job> ready_;  // jobs sent at their commit first (holds_turn), then the rest
+  size_t holding_ = 0;     // how many of ready_ hold their turn
   std::map<std::string, int> running_per_channel_;
   std::map<std::string, AddressBudget> budget_per_address_;  // real (steady) ms
   size_t budget_sweep_at_ = kBudgetSweepAt;  // drop the full buckets when there are this many
   static constexpr size_t kBudgetSweepAt = 10'000;
   std::set<std::string> sending_to_;  // one delivery at a time per address, in queue order
   bool stop_ = false;
+  std::atomic<uint64_t> sent_at_commit_{0};
   std::thread scheduler_;
   std::vector<std::thread> workers_;
 };

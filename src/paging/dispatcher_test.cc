@@ -79,7 +79,8 @@ class PreparedDeliveryTest : public test::PagingTest {
     PagingTest::TearDown();
   }
   // Starts the dispatcher; alice is reached through a webhook to `rx`.
-  void StartWithAWebhookTo(notify::FakeHttpServer& rx) {
+  template <typename Server>
+  void StartWithAWebhookTo(Server& rx) {
     StartDispatcher();
     alice_ = AddUser("alice");
     hook_ = MustAddMethod(alice_, "webhook", rx.Url("/hook"));
@@ -104,7 +105,8 @@ class PreparedDeliveryTest : public test::PagingTest {
     }
     return done();
   }
-  std::vector<std::string> Titles(notify::FakeHttpServer& rx) {
+  template <typename Server>
+  std::vector<std::string> Titles(Server& rx) {
     std::vector<std::string> out;
     for (const auto& r : rx.received()) {
       auto body = nlohmann::json::parse(r.body, nullptr, false);
@@ -127,8 +129,8 @@ TEST_F(PreparedDeliveryTest, IsSentOnlyOnceItsTransactionCommits) {
   size_t sent_before_commit = 99;
   Status s = store_->Write([&](store::Tx& tx) -> Status {
     KLAXON_RETURN_IF_ERROR(pager_->Enqueue(tx, Page("k1", "disk full")).status());
-    // A worker has the page rendered and signed well before this: it waits for the commit.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Rendered and signed by now; nothing leaves before the commit.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     sent_before_commit = rx.received().size();
     return Status::Ok();
   });
@@ -145,7 +147,6 @@ TEST_F(PreparedDeliveryTest, IsDroppedWhenItsTransactionRollsBackAndItsIdServesT
   int64_t dropped_id = 0;
   Status s = store_->Write([&](store::Tx& tx) -> Status {
     KLAXON_ASSIGN_OR_RETURN(dropped_id, pager_->Enqueue(tx, Page("k1", "never")));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // rendered, waiting
     return Invalid("the command fails after queueing the page");
   });
   EXPECT_FALSE(s.ok());
@@ -172,7 +173,6 @@ TEST_F(PreparedDeliveryTest, ARolledBackPageDoesNotUseUpItsAddressRate) {
   StartWithAWebhookTo(rx);
   Status s = store_->Write([&](store::Tx& tx) -> Status {
     KLAXON_RETURN_IF_ERROR(pager_->Enqueue(tx, Page("k1", "never")).status());
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // picked and rendered
     return Invalid("the command fails after queueing the page");
   });
   EXPECT_FALSE(s.ok());
@@ -196,6 +196,104 @@ TEST_F(PreparedDeliveryTest, ARowDueLaterWaitsForItsTime) {
   clock_.Advance(2 * test::kMinute);
   ASSERT_TRUE(WaitFor([&] { return Outbox().at(0).status == "sent"; }));
   EXPECT_EQ(Titles(rx), std::vector<std::string>{"after two minutes"});
+}
+
+// ---- Sent from the committing thread, on an open connection ------------------------------
+
+class SentAtCommitTest : public PreparedDeliveryTest {
+ protected:
+  SentAtCommitTest() : rx_({notify::Answer()}) {}
+  // Starts the dispatcher and delivers a first page, which leaves a connection open (a
+  // worker opens it: connecting may block, the committing thread never does).
+  void StartWithAnOpenConnection() {
+    StartWithAWebhookTo(rx_);
+    ASSERT_TRUE(Commit("k0", "opening").ok());
+    ASSERT_TRUE(WaitFor([&] { return dispatcher_->in_flight() == 0; }));
+    ASSERT_EQ(Outbox().at(0).status, "sent");
+    ASSERT_EQ(dispatcher_->sent_at_commit(), 0u);
+    ASSERT_EQ(notify::KeptAliveConnections(rx_.Url("/hook")), 1u);
+  }
+  Status Commit(const std::string& key, const std::string& title) {
+    return store_->Write(
+        [&](store::Tx& tx) { return pager_->Enqueue(tx, Page(key, title)).status(); });
+  }
+  notify::KeepAliveServer rx_;
+};
+
+TEST_F(SentAtCommitTest, ThePageIsOnTheWireWhenTheCommitReturns) {
+  StartWithAnOpenConnection();
+  ASSERT_TRUE(Commit("k1", "disk full").ok());
+  EXPECT_EQ(dispatcher_->sent_at_commit(), 1u);  // by the hook, before Write returned
+  ASSERT_TRUE(WaitFor([&] { return dispatcher_->in_flight() == 0; }));
+  EXPECT_EQ(Outbox().at(1).status, "sent");  // a worker read the answer
+  EXPECT_EQ(Titles(rx_), (std::vector<std::string>{"opening", "disk full"}));
+  EXPECT_EQ(rx_.connections(), 1);
+  // Signed in the transaction, as any page is.
+  const auto got = rx_.received();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_NE(got[1].Header("webhook-signature"), "");
+  EXPECT_EQ(got[1].Header("webhook-id"), "msg_" + std::to_string(Outbox().at(1).id));
+}
+
+TEST_F(SentAtCommitTest, NothingLeavesBeforeTheCommitOrWhenTheTransactionRollsBack) {
+  StartWithAnOpenConnection();
+  size_t before_commit = 99;
+  Status s = store_->Write([&](store::Tx& tx) -> Status {
+    KLAXON_RETURN_IF_ERROR(pager_->Enqueue(tx, Page("k1", "never")).status());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    before_commit = rx_.received().size();
+    return Invalid("the command fails after queueing the page");
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(before_commit, 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a wrong post
+  EXPECT_EQ(dispatcher_->sent_at_commit(), 0u);
+  EXPECT_EQ(Titles(rx_), std::vector<std::string>{"opening"});
+  EXPECT_EQ(dispatcher_->in_flight(), 0u);
+  // The connection is still there for the next page.
+  ASSERT_TRUE(Commit("k2", "sent").ok());
+  EXPECT_EQ(dispatcher_->sent_at_commit(), 1u);
+  ASSERT_TRUE(WaitFor([&] { return dispatcher_->in_flight() == 0; }));
+  EXPECT_EQ(Titles(rx_), (std::vector<std::string>{"opening", "sent"}));
+}
+
+TEST_F(SentAtCommitTest, WaitsForItsAddressRateLikeAnyDelivery) {
+  // One delivery to the address, then one per 100 s: the next page is not sent at its
+  // commit, though a connection is open.
+  options_.per_address_burst = 1;
+  options_.per_address_rate = 0.01;
+  StartWithAnOpenConnection();
+  ASSERT_TRUE(Commit("k1", "held").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(dispatcher_->sent_at_commit(), 0u);
+  EXPECT_EQ(Titles(rx_), std::vector<std::string>{"opening"});
+  EXPECT_EQ(Outbox().at(1).status, "pending");
+}
+
+TEST_F(SentAtCommitTest, WaitsBehindADeliveryToTheSameAddress) {
+  // The channel takes one delivery at a time: while the first page's answer is read, the
+  // second is committed; it goes after it, from a worker.
+  options_.per_channel_concurrency = 1;
+  StartWithAnOpenConnection();
+  Status s = store_->Write([&](store::Tx& tx) -> Status {
+    KLAXON_RETURN_IF_ERROR(pager_->Enqueue(tx, Page("k1", "first")).status());
+    return pager_->Enqueue(tx, Page("k2", "second")).status();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(dispatcher_->sent_at_commit(), 1u);  // the first; the second waits its turn
+  ASSERT_TRUE(WaitFor([&] { return dispatcher_->in_flight() == 0; }));
+  EXPECT_EQ(Titles(rx_), (std::vector<std::string>{"opening", "first", "second"}));
+  for (const auto& row : Outbox()) EXPECT_EQ(row.status, "sent") << row.idem_key;
+}
+
+TEST_F(SentAtCommitTest, AStoppedDispatcherStillReadsTheAnswerOfAPageOnTheWire) {
+  StartWithAnOpenConnection();
+  ASSERT_TRUE(Commit("k1", "disk full").ok());
+  dispatcher_->Stop();  // at once: the page left at the commit, its answer is read
+  EXPECT_EQ(dispatcher_->sent_at_commit(), 1u);
+  EXPECT_EQ(dispatcher_->in_flight(), 0u);
+  EXPECT_EQ(Outbox().at(1).status, "sent");
+  EXPECT_EQ(Titles(rx_), (std::vector<std::string>{"opening", "disk full"}));
 }
 
 }  // namespace

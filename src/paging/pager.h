@@ -91,7 +91,8 @@ class Pager {
   }
   // Called instead, while its Tx is still open, with each new first delivery that is due
   // at once (a page's first contact method): the answer is called once, with true when the
-  // Tx commits or false when it does not. Lets the dispatcher render during the commit.
+  // Tx commits or false when it does not. Lets the dispatcher render the page in the Tx
+  // and send it from the committing thread right after the commit.
   using Preparer = std::function<std::function<void(bool committed)>(const Queued&)>;
   void SetOutboxPreparer(Preparer fn) { outbox_preparer_ = std::move(fn); }
 

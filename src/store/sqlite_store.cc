@@ -646,7 +646,8 @@ class SqliteStore final : public Store {
         } else if (bare) {
           // Its writes can only go with the whole transaction's, which holds nothing but
           // rerunnable commands: roll it back, drop their hooks unrun (now, not after the
-          // rerun: a prepared page waits for its hook's answer), and run the batch again.
+          // rerun: a prepared page's hook answers "not committed" when dropped), and run the
+          // batch again.
           (void)tx.TakeHooks();
           hooks.clear();
           Status rolled_back = writer_.Exec("ROLLBACK");
