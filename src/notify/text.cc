@@ -103,19 +103,27 @@ std::string EscapeDiscord(std::string_view s) {
 }
 
 std::string FixUtf8(std::string_view s) {
+  // Valid text (nearly always) is copied whole; only a text with a bad byte is rebuilt.
   std::string out;
-  out.reserve(s.size());
+  size_t run = 0;  // the start of the valid bytes not copied yet
   for (size_t i = 0; i < s.size();) {
-    uint32_t cp = 0;
-    size_t n = DecodeUtf8(s, i, &cp);
-    if (n == 0) {
-      out += "\uFFFD";
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
       ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
+      continue;
     }
+    uint32_t cp = 0;
+    const size_t n = DecodeUtf8(s, i, &cp);
+    if (n != 0) {
+      i += n;
+      continue;
+    }
+    if (out.empty()) out.reserve(s.size() + 8);
+    out.append(s.substr(run, i - run));
+    out += "\uFFFD";
+    run = ++i;
   }
+  if (run == 0) return std::string(s);
+  out.append(s.substr(run));
   return out;
 }
 

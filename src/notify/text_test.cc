@@ -21,6 +21,17 @@ TEST(NotifyText, FixUtf8) {
   EXPECT_EQ(FixUtf8("\xED\xA0\x80"), "\uFFFD\uFFFD\uFFFD");       // surrogate
   EXPECT_EQ(FixUtf8("\xF4\x90\x80\x80").substr(0, 3), "\uFFFD");  // > U+10FFFF
   EXPECT_EQ(FixUtf8("end\xE2\x82"), "end\uFFFD\uFFFD");
+  EXPECT_EQ(FixUtf8("\xFF"
+                    "abc"),
+            "\uFFFD"
+            "abc");                          // at the start
+  EXPECT_EQ(FixUtf8("ab\xFF"), "ab\uFFFD");  // at the end
+  EXPECT_EQ(FixUtf8("a\xFF\xFE"
+                    "b\xC3\xA9"),
+            "a\uFFFD\uFFFD"
+            "b\xC3\xA9");  // runs kept
+  EXPECT_EQ(FixUtf8(std::string("a\0b", 3)), std::string("a\0b", 3));
+  EXPECT_EQ(FixUtf8(""), "");
 }
 
 TEST(NotifyText, TruncateCountsUtf16Units) {
