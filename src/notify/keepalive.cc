@@ -350,9 +350,9 @@ enum class Exchange {
   kFailed,    // result.error says why
 };
 
-// Writes as much of what is left of `request` as the socket takes now, without waiting. An
-// error is left for Send to meet again.
-void SendSome(Conn& c, const std::string& request, size_t& sent) {
+// Writes as much of what is left of `request` as the socket takes now, without waiting:
+// 0 once it is all sent, else the error that stopped it (EAGAIN: the socket is full).
+int SendSome(Conn& c, const std::string& request, size_t& sent) {
   while (sent < request.size()) {
     const ssize_t n =
         send(c.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -361,22 +361,19 @@ void SendSome(Conn& c, const std::string& request, size_t& sent) {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    return;
+    return n < 0 ? errno : EAGAIN;
   }
+  return 0;
 }
 
-// Writes what is left of `request`; kDone once it is all sent.
+// Writes what is left of `request`, waiting for room until the deadline; kDone once it is
+// all sent.
 Exchange Send(Conn& c, const std::string& request, size_t& sent, Clock::time_point deadline,
               int timeout_ms, HttpResult& result) {
-  while (sent < request.size()) {
-    const ssize_t n =
-        send(c.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0) {
-      sent += static_cast<size_t>(n);
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+  while (true) {
+    const int error = SendSome(c, request, sent);
+    if (error == 0) return Exchange::kDone;
+    if (error == EAGAIN || error == EWOULDBLOCK) {
       pollfd p{c.fd, POLLOUT, 0};
       const int left = RemainingMs(deadline);
       if (left == 0 || poll(&p, 1, left) == 0) {
@@ -386,11 +383,10 @@ Exchange Send(Conn& c, const std::string& request, size_t& sent, Clock::time_poi
       }
       continue;
     }
-    if (sent == 0 && (errno == EPIPE || errno == ECONNRESET)) return Exchange::kNoAnswer;
-    result.error = std::string("Send failure: ") + std::strerror(errno);
+    if (sent == 0 && (error == EPIPE || error == ECONNRESET)) return Exchange::kNoAnswer;
+    result.error = std::string("Send failure: ") + std::strerror(error);
     return Exchange::kFailed;
   }
-  return Exchange::kDone;
 }
 
 // Reads the answer to a request sent on `c`.
@@ -503,10 +499,8 @@ bool PreparedPost::Takes(const std::string& url) {
 }
 
 std::unique_ptr<PreparedPost> PreparedPost::Make(const HttpRequest& req, int timeout_ms) {
-  if (ProxyInEnvironment()) return nullptr;
-  CurlGlobalInit();  // before libcurl parses the URL
-  const std::optional<Target>& target = TargetOf(req.url);
-  if (!target) return nullptr;
+  if (!Takes(req.url)) return nullptr;
+  const std::optional<Target>& target = TargetOf(req.url);  // parsed by Takes
   auto impl = std::make_unique<Impl>();
   impl->target = *target;
   impl->request = RequestBytes(*target, req);

@@ -73,7 +73,6 @@ Status Dispatcher::Start() {
     // A restart starts from the table: nothing is in flight or ready from before a Stop.
     in_flight_.clear();
     ready_.clear();
-    holding_ = 0;
     sending_to_.clear();
     running_per_channel_.clear();
     for (auto& p : pending) heap_.push(p);
@@ -147,14 +146,15 @@ void Dispatcher::SendCommitted(std::shared_ptr<const QueuedDelivery> q,
     // worker to finish; SendNow never blocks.
     std::lock_guard lock(mu_);
     if (stop_ || !in_flight_.insert(job.id).second) return;  // stopped: sent after the restart
-    // Its turn now, unless deliveries wait for theirs (queue order, the limits).
-    if (job.post && ready_.size() == holding_ && TakeTurn(job, SteadyMs()) == 0) {
+    // Its turn now, unless deliveries wait for theirs (queue order, the limits). Those
+    // holding their turn are at the front: none waits when the last one holds its turn.
+    const bool none_waiting = ready_.empty() || ready_.back().holds_turn;
+    if (job.post && none_waiting && TakeTurn(job, SteadyMs()) == 0) {
       // The page leaves from this thread, now, when a connection to its receiver is open;
       // else a worker opens one. Either way a worker reads the answer.
       if (job.post->SendNow()) sent_at_commit_.fetch_add(1, std::memory_order_relaxed);
       job.holds_turn = true;
       ready_.push_front(std::move(job));
-      ++holding_;
     } else {
       job.post = nullptr;  // sent later: rendered afresh then (a fresh signature timestamp)
       ready_.push_back(std::move(job));
@@ -243,7 +243,6 @@ void Dispatcher::Work() {
     if (!ready_.empty() && ready_.front().holds_turn) {
       Job job = std::move(ready_.front());
       ready_.pop_front();
-      --holding_;
       Run(lock, job);
       continue;
     }

@@ -140,7 +140,6 @@ class Dispatcher {
       heap_;
   std::set<int64_t> in_flight_;
   std::deque<Job> ready_;  // jobs sent at their commit first (holds_turn), then the rest
-  size_t holding_ = 0;     // how many of ready_ hold their turn
   std::map<std::string, int> running_per_channel_;
   std::map<std::string, AddressBudget> budget_per_address_;  // real (steady) ms
   size_t budget_sweep_at_ = kBudgetSweepAt;  // drop the full buckets when there are this many
